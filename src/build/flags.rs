@@ -1,0 +1,196 @@
+//! Adding pgo-build's rustflags to the user's, never replacing them.
+//!
+//! Cargo takes rustflags from exactly one source, the first present of:
+//! `CARGO_ENCODED_RUSTFLAGS`, `RUSTFLAGS`, every matching `[target.<triple>]` /
+//! `[target.'cfg(..)']` `rustflags`, and `[build] rustflags`. Setting `RUSTFLAGS`
+//! ourselves (what hand-written PGO scripts do) would silently drop flags from the
+//! config files. So the flags are added to the source in force:
+//!
+//! * an environment variable: the user's flags plus ours, as `CARGO_ENCODED_RUSTFLAGS`
+//!   (which also keeps paths with spaces intact);
+//! * config files: `--config target.<host>.rustflags=[..]` or
+//!   `--config build.rustflags=[..]`, which cargo *joins* with the arrays from the
+//!   files. The target key is used only when a target table applies, because any
+//!   target rustflags make cargo ignore `[build] rustflags` altogether.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::process::Cmd;
+
+/// Where the user's rustflags come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    EncodedEnv(String),
+    Env(String),
+    /// `[target.<host>]`/`[target.'cfg(..)']` rustflags, in a file or the environment.
+    Target(String),
+    /// `[build] rustflags` or nothing at all.
+    Build,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserFlags {
+    pub source: Source,
+}
+
+impl UserFlags {
+    /// Works out which source cargo will read for a build of `host` run in
+    /// `project_dir`. `host_cfg` is `rustc --print cfg` for the host.
+    pub fn detect(project_dir: &Path, host: &str, host_cfg: &[String]) -> Result<UserFlags> {
+        let var = |k: &str| std::env::var(k).ok();
+        let source = if let Some(v) = var("CARGO_ENCODED_RUSTFLAGS") {
+            Source::EncodedEnv(v)
+        } else if let Some(v) = var("RUSTFLAGS") {
+            Source::Env(v)
+        } else if let Some(origin) = target_flags_origin(project_dir, host, host_cfg)? {
+            Source::Target(origin)
+        } else {
+            Source::Build
+        };
+        Ok(UserFlags { source })
+    }
+
+    /// Adds `ours` to the user's flags on `cmd` (a cargo command).
+    pub fn apply(&self, cmd: Cmd, ours: &[String], host: &str) -> Cmd {
+        match &self.source {
+            Source::EncodedEnv(user) => {
+                let mut all: Vec<&str> = if user.is_empty() { Vec::new() } else { user.split('\x1f').collect() };
+                all.extend(ours.iter().map(String::as_str));
+                cmd.env("CARGO_ENCODED_RUSTFLAGS", all.join("\x1f"))
+            }
+            Source::Env(user) => {
+                // Cargo splits RUSTFLAGS on whitespace; do the same, then pass all
+                // of it encoded (it takes precedence over RUSTFLAGS).
+                let mut all: Vec<&str> = user.split_whitespace().collect();
+                all.extend(ours.iter().map(String::as_str));
+                cmd.env("CARGO_ENCODED_RUSTFLAGS", all.join("\x1f")).env_remove("RUSTFLAGS")
+            }
+            Source::Target(_) => cmd.arg("--config").arg(format!("target.{host}.rustflags={}", toml_array(ours))),
+            Source::Build => cmd.arg("--config").arg(format!("build.rustflags={}", toml_array(ours))),
+        }
+    }
+
+    /// Where the user's flags come from, for `doctor` and `-v`.
+    pub fn describe(&self) -> String {
+        match &self.source {
+            Source::EncodedEnv(v) => format!("CARGO_ENCODED_RUSTFLAGS ({:?})", v.replace('\x1f', " ")),
+            Source::Env(v) => format!("RUSTFLAGS ({v:?})"),
+            Source::Target(origin) => format!("target rustflags in {origin}"),
+            Source::Build => "[build] rustflags from cargo config, if any".to_string(),
+        }
+    }
+
+    /// The user's flags when they come from the environment (they are part of what
+    /// a build's settings must keep equal between stages).
+    pub fn env_flags(&self) -> Option<&str> {
+        match &self.source {
+            Source::EncodedEnv(v) | Source::Env(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+fn toml_array(items: &[String]) -> String {
+    let array: toml::value::Array = items.iter().cloned().map(toml::Value::String).collect();
+    toml::Value::Array(array).to_string()
+}
+
+/// Returns where target rustflags that apply to `host` are set, if anywhere.
+fn target_flags_origin(project_dir: &Path, host: &str, host_cfg: &[String]) -> Result<Option<String>> {
+    let env_key = format!("CARGO_TARGET_{}_RUSTFLAGS", host.to_uppercase().replace(['-', '.'], "_"));
+    if std::env::var_os(&env_key).is_some() {
+        return Ok(Some(env_key));
+    }
+    for file in config_files(project_dir) {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("could not read {}", file.display()))?;
+        let table: toml::Table =
+            toml::from_str(&text).with_context(|| format!("could not parse cargo config {}", file.display()))?;
+        let Some(targets) = table.get("target").and_then(|t| t.as_table()) else { continue };
+        for (key, value) in targets {
+            if value.get("rustflags").is_none() {
+                continue;
+            }
+            if key == host || (key.starts_with("cfg(") && cfg_matches(key, host, host_cfg)) {
+                return Ok(Some(format!("{} ([target.{key}])", file.display())));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Cargo's config files for a build run in `project_dir`, most specific first.
+fn config_files(project_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = project_dir.ancestors().map(|d| d.join(".cargo")).collect();
+    if let Some(home) =
+        std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::home_dir().map(|h| h.join(".cargo")))
+    {
+        if !dirs.contains(&home) {
+            dirs.push(home);
+        }
+    }
+    dirs.into_iter()
+        .filter_map(|d| ["config.toml", "config"].into_iter().map(|f| d.join(f)).find(|p| p.is_file()))
+        .collect()
+}
+
+/// Evaluates a `cfg(..)` target key the way cargo does, against the host's cfg.
+fn cfg_matches(key: &str, host: &str, host_cfg: &[String]) -> bool {
+    use cfg_expr::{Expression, Predicate};
+    let Ok(expr) = Expression::parse(key) else { return false };
+    let builtin = cfg_expr::targets::get_builtin_target_by_triple(host);
+    let has = |name: &str, value: Option<&str>| {
+        host_cfg.iter().any(|line| match value {
+            None => line == name,
+            Some(v) => *line == format!("{name}=\"{v}\""),
+        })
+    };
+    expr.eval(|pred| match pred {
+        Predicate::Target(tp) => builtin.is_some_and(|b| tp.matches(b)),
+        Predicate::TargetFeature(f) => has("target_feature", Some(f)),
+        Predicate::Flag(f) => has(f, None),
+        Predicate::KeyValue { key, val } => has(key, Some(val)),
+        Predicate::DebugAssertions | Predicate::Test | Predicate::ProcMacro | Predicate::Feature(_) => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(source: Source) -> UserFlags {
+        UserFlags { source }
+    }
+
+    #[test]
+    fn env_flags_are_kept_and_extended() {
+        let cmd = flags(Source::Env("-Ctarget-cpu=native  --cfg x".into())).apply(
+            Cmd::new("cargo"),
+            &["-Cprofile-use=/a b".into()],
+            "h",
+        );
+        assert_eq!(
+            cmd.display(),
+            r"env -u RUSTFLAGS CARGO_ENCODED_RUSTFLAGS=$'-Ctarget-cpu=native\x1f--cfg\x1fx\x1f-Cprofile-use=/a b' cargo"
+        );
+    }
+
+    #[test]
+    fn config_flags_are_joined_through_the_right_key() {
+        let ours = ["-Cprofile-generate=/p".to_string()];
+        let build = flags(Source::Build).apply(Cmd::new("cargo"), &ours, "x86_64-unknown-linux-gnu");
+        assert_eq!(build.display(), r#"cargo --config 'build.rustflags=["-Cprofile-generate=/p"]'"#);
+        let target = flags(Source::Target("f".into())).apply(Cmd::new("cargo"), &ours, "x86_64-unknown-linux-gnu");
+        assert!(target.display().contains("target.x86_64-unknown-linux-gnu.rustflags="));
+    }
+
+    #[test]
+    fn cfg_keys_are_evaluated() {
+        let cfg: Vec<String> = ["unix", "target_os=\"linux\"", "target_feature=\"sse2\""].map(String::from).to_vec();
+        let host = "x86_64-unknown-linux-gnu";
+        assert!(cfg_matches("cfg(target_os = \"linux\")", host, &cfg));
+        assert!(cfg_matches("cfg(all(unix, target_feature = \"sse2\"))", host, &cfg));
+        assert!(!cfg_matches("cfg(windows)", host, &cfg));
+    }
+}

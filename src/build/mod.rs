@@ -1,0 +1,171 @@
+//! Every cargo build pgo-build makes goes through [`cargo_build`].
+//!
+//! Builds of one pipeline differ only in the rustflags pgo-build adds
+//! (`-Cprofile-generate`, `-Cprofile-use`): profile, package, binaries, features,
+//! cargo arguments and `--target <host>` are the same, taken from one [`Settings`].
+//! That is what keeps the symbol names of the instrumented and the optimized build
+//! equal, without which rustc finds no profile data for any function.
+//!
+//! Artifact paths come from cargo's JSON messages, never from guessing the layout.
+
+pub mod flags;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use cargo_metadata::Message;
+use serde::{Deserialize, Serialize};
+
+use crate::context::Ctx;
+use crate::process::{Cmd, Outcome, TAIL_LINES, tail_of_file};
+use crate::project::BuildKind;
+
+/// What makes two builds of the project comparable. Recorded by `instrument` and
+/// checked by every later stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub package: String,
+    pub bins: Vec<String>,
+    pub profile: String,
+    pub features: Vec<String>,
+    pub default_features: bool,
+    pub cargo_args: Vec<String>,
+    pub host: String,
+    pub rustc: String,
+    /// The `[profile.*]` tables of the workspace manifest, as written.
+    pub cargo_profiles: String,
+    /// RUSTFLAGS / CARGO_ENCODED_RUSTFLAGS from the environment, if that is where
+    /// the user's flags come from.
+    pub env_rustflags: Option<String>,
+}
+
+impl Settings {
+    /// Names the settings that differ from `other`, for a "run instrument again" message.
+    pub fn differences(&self, other: &Settings) -> Vec<&'static str> {
+        let mut d = Vec::new();
+        let mut check = |same: bool, name| {
+            if !same {
+                d.push(name);
+            }
+        };
+        check(self.package == other.package, "package");
+        check(self.bins == other.bins, "binaries");
+        check(self.profile == other.profile, "cargo profile");
+        check(self.features == other.features && self.default_features == other.default_features, "features");
+        check(self.cargo_args == other.cargo_args, "cargo arguments");
+        check(self.host == other.host, "host target");
+        check(self.rustc == other.rustc, "rustc version");
+        check(self.cargo_profiles == other.cargo_profiles, "[profile] settings in Cargo.toml");
+        check(self.env_rustflags == other.env_rustflags, "RUSTFLAGS");
+        d
+    }
+}
+
+/// One binary a build produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Binary {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// A compiler diagnostic from the build.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub level: String,
+    pub message: String,
+    pub rendered: String,
+}
+
+#[derive(Debug)]
+pub struct BuildOutput {
+    pub binaries: Vec<Binary>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub elapsed: Duration,
+}
+
+/// The cargo command for a build of `kind` with pgo-build's `rustflags` added.
+pub fn cargo_command(ctx: &Ctx, kind: BuildKind, rustflags: &[String]) -> Cmd {
+    let s = &ctx.settings;
+    let mut cmd = Cmd::new("cargo")
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(&ctx.project.manifest)
+        .args(["--message-format=json", "--profile", &s.profile, "--target", &s.host])
+        .arg("--target-dir")
+        .arg(ctx.layout.cargo_target(kind))
+        .args(["--package", &s.package]);
+    for bin in &s.bins {
+        cmd = cmd.args(["--bin", bin]);
+    }
+    if !s.features.is_empty() {
+        cmd = cmd.args(["--features", &s.features.join(",")]);
+    }
+    if !s.default_features {
+        cmd = cmd.arg("--no-default-features");
+    }
+    cmd = cmd.args(&s.cargo_args).dir(&ctx.project.dir);
+    ctx.user_flags.apply(cmd, rustflags, &s.host)
+}
+
+/// Runs a build with a spinner, and returns its binaries and diagnostics.
+pub fn cargo_build(ctx: &Ctx, kind: BuildKind, rustflags: &[String]) -> Result<BuildOutput> {
+    let cmd = cargo_command(ctx, kind, rustflags);
+    ctx.printer.command(&cmd);
+    let logs = ctx.layout.logs("build");
+    std::fs::create_dir_all(&logs)?;
+    let stderr_log = logs.join(format!("{}.stderr.log", kind.dir_name()));
+
+    let spinner = ctx.printer.spinner(format!("cargo build ({} {})", kind.dir_name(), ctx.settings.package));
+    spinner.set_prefix("building");
+    let start = Instant::now();
+    let mut compiled = 0usize;
+    let mut binaries = Vec::new();
+    let mut diagnostics = Vec::new();
+    let outcome = cmd.stream(&stderr_log, |line| match serde_json::from_str::<Message>(line) {
+        Ok(Message::CompilerArtifact(artifact)) => {
+            compiled += 1;
+            spinner.set_message(format!("{} ({compiled} crates)", artifact.target.name));
+            let ours = artifact.manifest_path.as_std_path() == ctx.project.package_manifest.as_path()
+                && artifact.target.kind.contains(&cargo_metadata::TargetKind::Bin)
+                && ctx.settings.bins.contains(&artifact.target.name);
+            if let (true, Some(exe)) = (ours, artifact.executable) {
+                binaries.push(Binary { name: artifact.target.name.clone(), path: exe.into_std_path_buf() });
+            }
+        }
+        Ok(Message::CompilerMessage(msg)) => diagnostics.push(Diagnostic {
+            level: format!("{:?}", msg.message.level).to_lowercase(),
+            message: msg.message.message.clone(),
+            rendered: msg.message.rendered.clone().unwrap_or_default(),
+        }),
+        _ => {}
+    })?;
+    spinner.finish_and_clear();
+    let elapsed = start.elapsed();
+
+    if outcome != Outcome::Exited(0) {
+        let errors: Vec<&str> = diagnostics
+            .iter()
+            .filter(|d| d.level.starts_with("error"))
+            .map(|d| d.rendered.trim_end())
+            .take(5)
+            .collect();
+        let detail = if errors.is_empty() { tail_of_file(&stderr_log, TAIL_LINES) } else { errors.join("\n") };
+        bail!(
+            "the {} build failed: `{}` ended with {outcome}\n{detail}\n(cargo's full output: {})",
+            kind.dir_name(),
+            cmd.display(),
+            stderr_log.display()
+        );
+    }
+    let missing: Vec<&String> = ctx.settings.bins.iter().filter(|b| !binaries.iter().any(|x| &x.name == *b)).collect();
+    if !missing.is_empty() {
+        bail!(
+            "cargo finished the {} build but reported no executable for {:?}; see {}",
+            kind.dir_name(),
+            missing,
+            stderr_log.display()
+        );
+    }
+    Ok(BuildOutput { binaries, diagnostics, elapsed })
+}

@@ -1,0 +1,91 @@
+//! The command line: clap's derive structs. They are only the front; `Ctx::new`
+//! turns them, with `pgo-build.toml`, into the one validated context the stages use.
+//! A stage's own arguments live beside the stage (`stage::optimize::OptimizeArgs`…).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::printer::ColorChoice;
+use crate::stage::{all::AllArgs, compare::CompareArgs, optimize::OptimizeArgs};
+
+/// Profile-guided optimization for Cargo projects: instrument a build, train it on
+/// your own workloads, merge the profiles, rebuild with PGO, and compare the result
+/// with your plain LTO build.
+#[derive(Debug, Parser)]
+#[command(name = "pgo-build", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check rustc, its LLVM version and a matching llvm-profdata; say how to fix what is missing.
+    Doctor,
+    /// Build the binaries with -Cprofile-generate into pgo-build's own target directory.
+    Instrument,
+    /// Run the training workloads against the instrumented binaries, one raw profile set each.
+    Train,
+    /// Merge the training profiles (weights honoured) into one content-hashed .profdata.
+    Merge,
+    /// Rebuild with -Cprofile-use and put the optimized binaries in the output directory.
+    Optimize(OptimizeArgs),
+    /// Measure the PGO binaries against the plain build on the benchmark workloads.
+    Compare(CompareArgs),
+    /// Run instrument, train, merge, optimize and compare in order.
+    All(AllArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// The Cargo project (the folder with Cargo.toml).
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub project: PathBuf,
+    /// The pgo-build config file [default: DIR/pgo-build.toml].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The Cargo profile to optimize [default: from the config, else `release`].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The package whose binaries to optimize (in a workspace).
+    #[arg(short = 'p', long, global = true, value_name = "SPEC")]
+    pub package: Option<String>,
+    /// A binary to optimize; repeat for several [default: every binary of the package].
+    #[arg(long = "bin", global = true, value_name = "NAME")]
+    pub bins: Vec<String>,
+    /// Features to enable, comma-separated (replaces `features` from the config).
+    #[arg(long, global = true, value_name = "FEATURES", value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// The llvm-profdata to use [env: PGO_BUILD_LLVM_PROFDATA].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub llvm_profdata: Option<PathBuf>,
+    /// Never install the rustup llvm-tools component, even when nothing else fits.
+    #[arg(long, global = true)]
+    pub no_install: bool,
+    /// Print the commands a stage would run, without running them.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Show every external command as it runs.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Print only results and errors: no progress, no status lines.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,111 @@
+//! The validated context every stage runs in: the project, its config, the
+//! toolchain, the user's rustflags and the build settings of the pipeline.
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use crate::build::Settings;
+use crate::build::flags::UserFlags;
+use crate::cli::GlobalArgs;
+use crate::config::Config;
+use crate::printer::Printer;
+use crate::process::Cmd;
+use crate::project::{Layout, Project};
+use crate::toolchain::{Origin, Override, Profdata, RustcInfo, profdata};
+
+#[derive(Debug)]
+pub struct Ctx {
+    pub printer: Printer,
+    pub dry_run: bool,
+    pub project: Project,
+    pub config: Config,
+    pub layout: Layout,
+    pub rustc: RustcInfo,
+    pub user_flags: UserFlags,
+    pub settings: Settings,
+    profdata_override: Option<Override>,
+    install: bool,
+    profdata: OnceCell<Profdata>,
+}
+
+impl Ctx {
+    pub fn new(args: &GlobalArgs, printer: Printer) -> Result<Ctx> {
+        let dir = project_dir(&args.project)?;
+        let (config_path, explicit) = match &args.config {
+            Some(p) => (p.clone(), true),
+            None => (dir.join("pgo-build.toml"), false),
+        };
+        let mut config = Config::load(&dir, &config_path, explicit)?;
+        if args.package.is_some() {
+            config.package.clone_from(&args.package);
+        }
+        if !args.bins.is_empty() {
+            config.bins = Some(args.bins.clone());
+        }
+        if !args.features.is_empty() {
+            config.features.clone_from(&args.features);
+        }
+        let project = Project::load(&dir, &config)?;
+        let rustc = RustcInfo::detect(&dir)?;
+        let host_cfg = Cmd::new("rustc").args(["--print", "cfg"]).dir(&dir).read()?;
+        let host_cfg: Vec<String> = host_cfg.lines().map(str::to_string).collect();
+        let user_flags = UserFlags::detect(&dir, &rustc.host, &host_cfg)?;
+        let settings = Settings {
+            package: project.package.clone(),
+            bins: project.bins.clone(),
+            profile: args.profile.clone().or_else(|| config.profile.clone()).unwrap_or_else(|| "release".into()),
+            features: config.features.clone(),
+            default_features: config.default_features,
+            cargo_args: config.cargo_args.clone(),
+            host: rustc.host.clone(),
+            rustc: rustc.version.clone(),
+            cargo_profiles: project.profile_tables()?,
+            env_rustflags: user_flags.env_flags().map(str::to_string),
+        };
+        Ok(Ctx {
+            printer,
+            dry_run: args.dry_run,
+            layout: Layout::new(&project),
+            project,
+            config,
+            rustc,
+            user_flags,
+            settings,
+            profdata_override: profdata_override(args),
+            install: !args.no_install,
+            profdata: OnceCell::new(),
+        })
+    }
+
+    /// The `llvm-profdata` to use, found (and if need be installed) on first use.
+    pub fn profdata(&self) -> Result<&Profdata> {
+        if let Some(p) = self.profdata.get() {
+            return Ok(p);
+        }
+        let found = profdata::ensure(
+            &self.rustc,
+            self.profdata_override.as_ref(),
+            self.install && !self.dry_run,
+            &self.project.dir,
+            |msg| self.printer.status("toolchain", msg),
+        )?;
+        Ok(self.profdata.get_or_init(|| found))
+    }
+}
+
+/// The project directory, made absolute so paths from cargo compare equal.
+pub fn project_dir(arg: &Path) -> Result<PathBuf> {
+    arg.canonicalize().with_context(|| format!("project directory {} does not exist", arg.display()))
+}
+
+/// `--llvm-profdata` wins over `PGO_BUILD_LLVM_PROFDATA`.
+pub fn profdata_override(args: &GlobalArgs) -> Option<Override> {
+    if let Some(path) = &args.llvm_profdata {
+        return Some(Override { path: path.clone(), origin: Origin::Flag });
+    }
+    std::env::var_os("PGO_BUILD_LLVM_PROFDATA")
+        .filter(|v| !v.is_empty())
+        .map(|v| Override { path: PathBuf::from(v), origin: Origin::Env })
+}

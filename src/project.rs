@@ -1,0 +1,186 @@
+//! The Cargo project being optimized: which package and binaries, where cargo puts
+//! its output, and where pgo-build keeps its own files.
+//!
+//! Everything is read from `cargo metadata`, never guessed, so workspaces, custom
+//! target directories and `[[bin]]` tables with odd paths all work.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::process::Cmd;
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The directory holding the Cargo.toml pgo-build was pointed at.
+    pub dir: PathBuf,
+    pub manifest: PathBuf,
+    /// The selected package's own Cargo.toml (differs from `manifest` in workspaces).
+    pub package_manifest: PathBuf,
+    pub workspace_root: PathBuf,
+    pub package: String,
+    /// The binaries pipelines build, in the package's order.
+    pub bins: Vec<String>,
+    /// Cargo's target directory (`CARGO_TARGET_DIR` and `build.target-dir` honoured).
+    pub target_dir: PathBuf,
+}
+
+impl Project {
+    /// Reads the project at `dir` with `cargo metadata` and applies the selection
+    /// from the config and command line.
+    pub fn load(dir: &Path, config: &Config) -> Result<Project> {
+        let manifest = dir.join("Cargo.toml");
+        if !manifest.is_file() {
+            bail!(
+                "no Cargo.toml in {}: run pgo-build in a Cargo project, or name one with --project DIR",
+                dir.display()
+            );
+        }
+        let json = Cmd::new("cargo")
+            .args(["metadata", "--format-version", "1", "--no-deps", "--manifest-path"])
+            .arg(&manifest)
+            .dir(dir)
+            .read()
+            .with_context(|| format!("could not read the Cargo project at {}", dir.display()))?;
+        let metadata: cargo_metadata::Metadata =
+            serde_json::from_str(&json).context("could not parse the output of `cargo metadata`")?;
+        let package = select_package(&metadata, config, &manifest)?;
+        let all_bins: Vec<String> = package
+            .targets
+            .iter()
+            .filter(|t| t.kind.contains(&cargo_metadata::TargetKind::Bin))
+            .map(|t| t.name.clone())
+            .collect();
+        if all_bins.is_empty() {
+            bail!("package `{}` has no binary targets; PGO here optimizes binaries", package.name);
+        }
+        let bins = match &config.bins {
+            Some(chosen) if !chosen.is_empty() => {
+                for b in chosen {
+                    if !all_bins.contains(b) {
+                        bail!("package `{}` has no binary `{b}` (it has: {})", package.name, all_bins.join(", "));
+                    }
+                }
+                chosen.clone()
+            }
+            _ => all_bins,
+        };
+        Ok(Project {
+            dir: dir.to_path_buf(),
+            manifest,
+            package_manifest: package.manifest_path.clone().into_std_path_buf(),
+            workspace_root: metadata.workspace_root.clone().into_std_path_buf(),
+            package: package.name.to_string(),
+            bins,
+            target_dir: metadata.target_directory.clone().into_std_path_buf(),
+        })
+    }
+
+    /// The `[profile.*]` tables of the workspace's root manifest, as written. Cargo
+    /// hashes a profile's settings into every symbol name, so any change here between
+    /// the instrumented and the optimized build makes the profile useless.
+    pub fn profile_tables(&self) -> Result<String> {
+        let path = self.workspace_root.join("Cargo.toml");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("could not read {}", path.display()))?;
+        let table: toml::Table =
+            toml::from_str(&text).with_context(|| format!("could not parse {}", path.display()))?;
+        Ok(table.get("profile").map(|p| p.to_string()).unwrap_or_default())
+    }
+}
+
+fn select_package<'m>(
+    metadata: &'m cargo_metadata::Metadata,
+    config: &Config,
+    manifest: &Path,
+) -> Result<&'m cargo_metadata::Package> {
+    let members: Vec<&cargo_metadata::Package> = metadata.workspace_packages();
+    if let Some(name) = &config.package {
+        return members.iter().copied().find(|p| p.name.as_str() == name).with_context(|| {
+            let names: Vec<&str> = members.iter().map(|p| p.name.as_str()).collect();
+            format!("the workspace has no package `{name}` (it has: {})", names.join(", "))
+        });
+    }
+    // The package whose manifest pgo-build was pointed at, if it is one.
+    let manifest = manifest.canonicalize().unwrap_or_else(|_| manifest.to_path_buf());
+    if let Some(p) = members.iter().find(|p| p.manifest_path.as_std_path() == manifest) {
+        return Ok(p);
+    }
+    let with_bins: Vec<&&cargo_metadata::Package> = members
+        .iter()
+        .filter(|p| p.targets.iter().any(|t| t.kind.contains(&cargo_metadata::TargetKind::Bin)))
+        .collect();
+    match with_bins.as_slice() {
+        [only] => Ok(only),
+        [] => bail!("no package in the workspace has a binary target"),
+        many => {
+            let names: Vec<&str> = many.iter().map(|p| p.name.as_str()).collect();
+            bail!(
+                "the workspace has several packages with binaries ({}); choose one with --package NAME or `package = \"NAME\"` in pgo-build.toml",
+                names.join(", ")
+            )
+        }
+    }
+}
+
+/// Where pgo-build keeps its files: `<cargo target dir>/pgo-build/`.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub root: PathBuf,
+}
+
+impl Layout {
+    pub fn new(project: &Project) -> Self {
+        Layout { root: project.target_dir.join("pgo-build") }
+    }
+
+    pub fn state_file(&self) -> PathBuf {
+        self.root.join("state.json")
+    }
+
+    /// A cargo target directory of pgo-build's own per kind of build, so the user's
+    /// `target/release` and pgo-build's builds never evict each other's caches.
+    pub fn cargo_target(&self, kind: BuildKind) -> PathBuf {
+        self.root.join("build").join(kind.dir_name())
+    }
+
+    pub fn raw_root(&self) -> PathBuf {
+        self.root.join("profiles").join("raw")
+    }
+
+    pub fn profiles(&self) -> PathBuf {
+        self.root.join("profiles")
+    }
+
+    pub fn logs(&self, stage: &str) -> PathBuf {
+        self.root.join("logs").join(stage)
+    }
+
+    pub fn workdir(&self, workload: &str) -> PathBuf {
+        self.root.join("work").join(workload)
+    }
+
+    pub fn default_out_dir(&self) -> PathBuf {
+        self.root.join("out")
+    }
+}
+
+/// The kinds of build a pipeline makes, each in its own target directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildKind {
+    Instrumented,
+    Optimized,
+    Baseline,
+}
+
+impl BuildKind {
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            BuildKind::Instrumented => "instrumented",
+            BuildKind::Optimized => "optimized",
+            BuildKind::Baseline => "baseline",
+        }
+    }
+}

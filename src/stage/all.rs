@@ -1,0 +1,35 @@
+//! `pgo-build all`: instrument, train, merge, optimize, then compare.
+
+use anyhow::Result;
+use clap::Args;
+
+use super::compare::CompareArgs;
+use super::optimize::OptimizeArgs;
+use crate::config::Use;
+use crate::context::Ctx;
+
+#[derive(Debug, Clone, Args)]
+pub struct AllArgs {
+    #[command(flatten)]
+    pub optimize: OptimizeArgs,
+    #[command(flatten)]
+    pub compare: CompareArgs,
+    /// Stop after `optimize`, without measuring.
+    #[arg(long)]
+    pub no_compare: bool,
+}
+
+pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<()> {
+    super::instrument::run(ctx)?;
+    super::train::run(ctx)?;
+    super::merge::run(ctx)?;
+    super::optimize::run(ctx, &args.optimize)?;
+    if args.no_compare {
+        return Ok(());
+    }
+    if ctx.config.workloads_for(Use::Bench).next().is_none() {
+        ctx.printer.warn("no benchmark workloads, so nothing to compare; add some with `use = [\"bench\"]`");
+        return Ok(());
+    }
+    super::compare::run(ctx, &args.compare)
+}

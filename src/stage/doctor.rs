@@ -1,0 +1,162 @@
+//! `pgo-build doctor`: can PGO work here, and if not, what exactly to do.
+//!
+//! Beyond comparing version numbers, doctor proves the toolchain end to end: it
+//! compiles a tiny instrumented program with rustc, runs it, and merges its raw
+//! profile with the chosen `llvm-profdata`. It installs nothing and writes nothing
+//! outside a temporary directory.
+
+use std::path::Path;
+
+use anyhow::Result;
+use console::style;
+
+use crate::build::flags::UserFlags;
+use crate::cli::GlobalArgs;
+use crate::config::Config;
+use crate::context::{profdata_override, project_dir};
+use crate::printer::Printer;
+use crate::process::Cmd;
+use crate::project::Project;
+use crate::toolchain::{Profdata, RustcInfo, profdata};
+
+pub fn run(args: &GlobalArgs, printer: &Printer) -> Result<u8> {
+    let dir = project_dir(&args.project)?;
+    let rustc = RustcInfo::detect(&dir)?;
+    let ok = style("ok").green().bold();
+    let bad = style("missing").red().bold();
+    let line = |label: &str, mark: &dyn std::fmt::Display, text: String| {
+        printer.out(format!("{label:<14} {mark:<7} {text}"));
+    };
+    line("rustc", &ok, format!("{} (host {}, LLVM {})", rustc.version, rustc.host, rustc.llvm_version));
+
+    let discovery = profdata::discover(&rustc, profdata_override(args).as_ref());
+    let mut usable = false;
+    match &discovery.found {
+        Some(p) => {
+            line("llvm-profdata", &ok, format!("{} (LLVM {}): {}", p.path.display(), p.llvm_version, p.origin));
+            match probe(&rustc, p, &dir) {
+                Ok(()) => {
+                    line("raw profiles", &ok, "compiled, ran and merged an instrumented probe program".into());
+                    usable = true;
+                }
+                Err(e) => line("raw profiles", &style("failed").red().bold(), format!("{e:#}")),
+            }
+        }
+        None => line("llvm-profdata", &bad, "none matches rustc's LLVM".into()),
+    }
+    for r in &discovery.rejected {
+        printer.out(format!(
+            "{:<14} {:<7} {} ({}): {}",
+            "",
+            style("skipped").yellow(),
+            r.path.display(),
+            r.origin,
+            r.reason
+        ));
+    }
+    if discovery.found.is_none() {
+        printer.out(String::new());
+        printer.out(profdata::install_hint(&rustc));
+    }
+
+    let bolt = bolt_tools(rustc.llvm_major);
+    match bolt {
+        Some(path) => line("llvm-bolt", &ok, format!("{} (for BOLT, optional)", path.display())),
+        None => line(
+            "llvm-bolt",
+            &style("absent").yellow(),
+            format!("optional, for BOLT: apt-get install bolt-{} (Debian/Ubuntu)", rustc.llvm_major),
+        ),
+    }
+
+    if dir.join("Cargo.toml").is_file() {
+        project_lines(args, &dir, &rustc, printer, &line);
+    }
+
+    printer.out(String::new());
+    if usable {
+        printer.out(format!("{} PGO is ready on this machine.", style("✓").green().bold()));
+        Ok(0)
+    } else {
+        printer.out(format!("{} PGO cannot work here until the problem above is fixed.", style("✗").red().bold()));
+        Ok(crate::exit::FAILURE)
+    }
+}
+
+fn project_lines(
+    args: &GlobalArgs,
+    dir: &Path,
+    rustc: &RustcInfo,
+    printer: &Printer,
+    line: &dyn Fn(&str, &dyn std::fmt::Display, String),
+) {
+    let ok = style("ok").green().bold();
+    let config_path = args.config.clone().unwrap_or_else(|| dir.join("pgo-build.toml"));
+    let result = Config::load(dir, &config_path, args.config.is_some()).and_then(|config| {
+        let project = Project::load(dir, &config)?;
+        Ok((config, project))
+    });
+    match result {
+        Ok((config, project)) => {
+            line(
+                "project",
+                &ok,
+                format!(
+                    "package {} (binaries: {}), config: {}",
+                    project.package,
+                    project.bins.join(", "),
+                    config.source()
+                ),
+            );
+            let train = config.workloads_for(crate::config::Use::Train).count();
+            let bench = config.workloads_for(crate::config::Use::Bench).count();
+            let mark: &dyn std::fmt::Display = if train > 0 { &ok } else { &style("none").yellow() };
+            line("workloads", mark, format!("{train} for training, {bench} for benchmarks"));
+            let host_cfg = Cmd::new("rustc").args(["--print", "cfg"]).dir(dir).read().unwrap_or_default();
+            let cfg: Vec<String> = host_cfg.lines().map(str::to_string).collect();
+            if let Ok(flags) = UserFlags::detect(dir, &rustc.host, &cfg) {
+                line("rustflags", &ok, format!("pgo-build adds its flags to: {}", flags.describe()));
+            }
+        }
+        Err(e) => {
+            line("project", &style("error").red().bold(), format!("{e:#}"));
+            printer.out(String::new());
+        }
+    }
+}
+
+/// Compiles, runs and merges a tiny instrumented program: the proof that rustc's
+/// raw profiles are readable by this `llvm-profdata`.
+fn probe(rustc: &RustcInfo, tool: &Profdata, dir: &Path) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let src = tmp.path().join("probe.rs");
+    std::fs::write(
+        &src,
+        "fn main() { let n: u64 = std::env::args().count() as u64; let mut s = 0; for i in 0..1000 * n { if i % 3 == 0 { s += i } } std::hint::black_box(s); }\n",
+    )?;
+    let exe = tmp.path().join("probe");
+    let rustc_bin = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    Cmd::new(rustc_bin)
+        .args(["-O", "--target", &rustc.host])
+        .arg(format!("-Cprofile-generate={}", tmp.path().display()))
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .dir(dir)
+        .read()?;
+    let raw = tmp.path().join("probe.profraw");
+    Cmd::new(&exe).env("LLVM_PROFILE_FILE", &raw).read()?;
+    tool.cmd().arg("merge").arg("--output").arg(tmp.path().join("probe.profdata")).arg(&raw).read()?;
+    Ok(())
+}
+
+/// The first `llvm-bolt` found: versioned name, Debian's folder, then plain.
+fn bolt_tools(llvm_major: u32) -> Option<std::path::PathBuf> {
+    which::which(format!("llvm-bolt-{llvm_major}"))
+        .ok()
+        .or_else(|| {
+            let p = std::path::PathBuf::from(format!("/usr/lib/llvm-{llvm_major}/bin/llvm-bolt"));
+            p.is_file().then_some(p)
+        })
+        .or_else(|| which::which("llvm-bolt").ok())
+}

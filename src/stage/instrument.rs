@@ -1,0 +1,53 @@
+//! `pgo-build instrument`: build the binaries with `-Cprofile-generate`.
+//!
+//! The build goes to a target directory of pgo-build's own (the user's
+//! `target/release` cache is left alone) with an explicit `--target <host>`, so
+//! cargo applies the rustflags to the project's crates only, not to build scripts
+//! and proc-macros, which would otherwise write profiles of the *build* into the
+//! training data and slow every build down.
+
+use anyhow::Result;
+
+use crate::build::{cargo_build, cargo_command};
+use crate::context::Ctx;
+use crate::project::BuildKind;
+use crate::state::{BinaryRecord, InstrumentRecord, State, now};
+use crate::util::{human_duration, human_size};
+
+pub fn run(ctx: &Ctx) -> Result<()> {
+    // Fail before a long build, not after it, when no llvm-profdata can merge.
+    ctx.profdata()?;
+    let flags = vec![format!("-Cprofile-generate={}", ctx.layout.raw_root().join("default").display())];
+    if ctx.dry_run {
+        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Instrumented, &flags));
+        return Ok(());
+    }
+    ctx.printer.status(
+        "instrument",
+        format!(
+            "building {} ({}) with -Cprofile-generate, profile `{}`, target {}",
+            ctx.settings.package,
+            ctx.settings.bins.join(", "),
+            ctx.settings.profile,
+            ctx.settings.host
+        ),
+    );
+    let built = cargo_build(ctx, BuildKind::Instrumented, &flags)?;
+    let binaries = built.binaries.iter().map(BinaryRecord::of).collect::<Result<Vec<_>>>()?;
+    for b in &binaries {
+        ctx.printer.note(format!("{} ({})", b.path.display(), human_size(b.size)));
+    }
+    let mut state = State::load(&ctx.layout.state_file())?;
+    state.instrument = Some(InstrumentRecord {
+        settings: ctx.settings.clone(),
+        binaries,
+        elapsed_s: built.elapsed.as_secs_f64(),
+        finished_at: now(),
+    });
+    state.train = None;
+    state.merge = None;
+    state.optimize = None;
+    state.save(&ctx.layout.state_file())?;
+    ctx.printer.status("instrument", format!("done in {}; next: `pgo-build train`", human_duration(built.elapsed)));
+    Ok(())
+}

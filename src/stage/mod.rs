@@ -1,0 +1,35 @@
+//! One module per stage of the pipeline, in the order they run.
+
+pub mod all;
+pub mod compare;
+pub mod doctor;
+pub mod instrument;
+pub mod merge;
+pub mod optimize;
+pub mod train;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::context::Ctx;
+use crate::printer::Printer;
+
+/// Runs the command line's stage and returns the exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    let g = &cli.global;
+    let printer = Printer::new(g.quiet, g.verbose, g.color);
+    if let Command::Doctor = cli.command {
+        return doctor::run(g, &printer);
+    }
+    let ctx = Ctx::new(g, printer)?;
+    match &cli.command {
+        Command::Doctor => unreachable!("handled above"),
+        Command::Instrument => instrument::run(&ctx),
+        Command::Train => train::run(&ctx),
+        Command::Merge => merge::run(&ctx),
+        Command::Optimize(args) => optimize::run(&ctx, args),
+        Command::Compare(args) => compare::run(&ctx, args),
+        Command::All(args) => all::run(&ctx, args),
+    }?;
+    Ok(0)
+}

@@ -1,0 +1,165 @@
+//! `pgo-build optimize`: rebuild with `-Cprofile-use` and deliver the binaries.
+//!
+//! rustc does not fail when a profile does not fit the code; it warns once per
+//! function (with `-pgo-warn-missing-function`) and optimizes without it. A profile
+//! that fits nothing (a different `strip`, `debug` or `panic` setting between the
+//! two builds changes every symbol name) therefore yields a binary that is "PGO
+//! optimized" in name only. So the warnings are counted, and above a threshold the
+//! stage fails and says why, instead of delivering that binary.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use crate::build::{Diagnostic, cargo_build, cargo_command};
+use crate::context::Ctx;
+use crate::project::BuildKind;
+use crate::state::{BinaryRecord, OptimizeRecord, State, now};
+use crate::util::{copy_atomic, human_duration, human_size};
+
+#[derive(Debug, Clone, Args)]
+pub struct OptimizeArgs {
+    /// Where to put the optimized binaries [default: <target>/pgo-build/out].
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Fail when more than this percentage of the profile's functions got no profile data.
+    #[arg(long, value_name = "PCT", default_value_t = 50.0)]
+    pub max_unprofiled: f64,
+}
+
+/// Functions rustc reported about while applying the profile.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ProfileWarnings {
+    /// "no profile data available for function …"
+    pub unprofiled: BTreeSet<String>,
+    /// "function control flow change detected (hash mismatch) …"
+    pub mismatched: BTreeSet<String>,
+}
+
+impl ProfileWarnings {
+    pub fn from_diagnostics(diagnostics: &[Diagnostic]) -> Self {
+        let mut w = ProfileWarnings::default();
+        for d in diagnostics {
+            if let Some(name) = word_after(&d.message, "no profile data available for function ") {
+                w.unprofiled.insert(name);
+            } else if let Some(name) = word_after(&d.message, "(hash mismatch) ") {
+                w.mismatched.insert(name);
+            }
+        }
+        w
+    }
+}
+
+fn word_after(text: &str, marker: &str) -> Option<String> {
+    let rest = &text[text.find(marker)? + marker.len()..];
+    rest.split_whitespace().next().map(str::to_string)
+}
+
+pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
+    let mut state = State::load(&ctx.layout.state_file())?;
+    let out_dir = args.out_dir.clone().unwrap_or_else(|| ctx.layout.default_out_dir());
+    if ctx.dry_run {
+        let profile = state.merge.as_ref().map_or_else(|| PathBuf::from("<merged profile>"), |m| m.profile.clone());
+        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Optimized, &flags(&profile)));
+        return Ok(());
+    }
+    let merge = state.require_merge(ctx)?.clone();
+    ctx.printer.status(
+        "optimize",
+        format!("building {} with -Cprofile-use={}", ctx.settings.package, merge.profile.display()),
+    );
+    let built = cargo_build(ctx, BuildKind::Optimized, &flags(&merge.profile))?;
+
+    let warnings = ProfileWarnings::from_diagnostics(&built.diagnostics);
+    let profiled = merge.functions.max(1) as f64;
+    let share = 100.0 * warnings.unprofiled.len() as f64 / profiled;
+    if share > args.max_unprofiled {
+        let examples: Vec<&String> = warnings.unprofiled.iter().take(3).collect();
+        bail!(
+            "rustc found no profile data for {} functions ({share:.0}% of the {} in the profile; the limit is {}%), \
+             so this build would not be profile-guided at all. The usual cause is that the instrumented and the \
+             optimized build differ in a Cargo profile setting (`strip`, `debug`, `panic`, `lto`, `opt-level`…): \
+             cargo hashes those settings into every symbol name, so no name in the profile matches. Other causes: \
+             the sources changed a lot since training, or the profile came from another project. Run \
+             `pgo-build all` to rebuild everything with one set of settings. Examples: {}",
+            warnings.unprofiled.len(),
+            merge.functions,
+            args.max_unprofiled,
+            examples.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+
+    let mut binaries = Vec::new();
+    for b in &built.binaries {
+        let dest = out_dir.join(&b.name);
+        copy_atomic(&b.path, &dest)?;
+        let record = BinaryRecord::of(&crate::build::Binary { name: b.name.clone(), path: dest })?;
+        ctx.printer.note(format!("{} ({})", record.path.display(), human_size(record.size)));
+        binaries.push(record);
+    }
+    ctx.printer.status(
+        "optimize",
+        format!(
+            "{} of {} profiled functions without profile data, {} with a hash mismatch",
+            warnings.unprofiled.len(),
+            merge.functions,
+            warnings.mismatched.len()
+        ),
+    );
+    if !warnings.mismatched.is_empty() {
+        ctx.printer.warn(format!(
+            "{} functions changed since the profile was collected and were optimized without it; \
+             re-run `pgo-build train` and `merge` to refresh the profile",
+            warnings.mismatched.len()
+        ));
+    }
+    let record = OptimizeRecord {
+        settings: ctx.settings.clone(),
+        profile_sha256: merge.sha256.clone(),
+        binaries,
+        out_dir: out_dir.clone(),
+        unprofiled_functions: warnings.unprofiled.len(),
+        mismatched_functions: warnings.mismatched.len(),
+        elapsed_s: built.elapsed.as_secs_f64(),
+        finished_at: now(),
+    };
+    state.optimize = Some(record);
+    state.save(&ctx.layout.state_file())?;
+    ctx.printer.status(
+        "optimize",
+        format!("done in {}; the PGO binaries are in {}", human_duration(built.elapsed), out_dir.display()),
+    );
+    Ok(())
+}
+
+fn flags(profile: &std::path::Path) -> Vec<String> {
+    vec![format!("-Cprofile-use={}", profile.display()), "-Cllvm-args=-pgo-warn-missing-function".to_string()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn warning(message: &str) -> Diagnostic {
+        Diagnostic { level: "warning".into(), message: message.into(), rendered: String::new() }
+    }
+
+    #[test]
+    fn counts_unprofiled_and_mismatched_functions_once() {
+        let d = [
+            warning(
+                "exp.cgu.0: no profile data available for function _ZN3exp4main17hE Hash = 44 up to 0 count discarded",
+            ),
+            warning(
+                "exp.cgu.1: no profile data available for function _ZN3exp4main17hE Hash = 44 up to 0 count discarded",
+            ),
+            warning("exp.cgu.0: function control flow change detected (hash mismatch) _ZN3exp4work17hE Hash = 9"),
+            warning("unused variable: `x`"),
+        ];
+        let w = ProfileWarnings::from_diagnostics(&d);
+        assert_eq!(w.unprofiled.len(), 1);
+        assert_eq!(w.mismatched.iter().next().map(String::as_str), Some("_ZN3exp4work17hE"));
+    }
+}

@@ -1,0 +1,107 @@
+//! Running one workload: the environment contract, the scratch directory, the log,
+//! the timeout, and the error a failed run becomes.
+//!
+//! The contract (docs/workloads.md): working directory the project root;
+//! `PGO_BUILD_BIN` the binary under test (the first selected binary),
+//! `PGO_BUILD_BIN_<NAME>` one per binary, `PGO_BUILD_STAGE` the stage,
+//! `PGO_BUILD_WORKLOAD` its name, `PGO_BUILD_WORKDIR` an empty scratch directory,
+//! plus the workload's own `env`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::build::Binary;
+use crate::config::{Run, Workload};
+use crate::context::Ctx;
+use crate::process::{Cmd, Finished, TAIL_LINES, tail_of_file};
+
+/// The environment variable naming one binary: `PGO_BUILD_BIN_MY_TOOL` for `my-tool`.
+pub fn bin_var(name: &str) -> String {
+    let upper: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    format!("PGO_BUILD_BIN_{upper}")
+}
+
+/// The command that runs `w` against `binaries` in `stage`, with `extra` variables.
+pub fn command(ctx: &Ctx, w: &Workload, stage: &str, binaries: &[Binary], extra: &[(String, String)]) -> Result<Cmd> {
+    let mut cmd = match &w.run {
+        Run::Script(path) => {
+            let full = ctx.project.dir.join(path);
+            if !is_executable(&full) {
+                bail!(
+                    "the script of workload `{}` ({}) is not executable; run `chmod +x {}`",
+                    w.name,
+                    full.display(),
+                    full.display()
+                );
+            }
+            Cmd::new(full).args(&w.args)
+        }
+        Run::Shell(line) if w.args.is_empty() => Cmd::new("sh").arg("-c").arg(line),
+        // `$0` is the workload's name; the args follow as "$@".
+        Run::Shell(line) => Cmd::new("sh").arg("-c").arg(format!("{line} \"$@\"")).arg(&w.name).args(&w.args),
+    };
+    let main = binaries.first().context("no binary to run the workload against")?;
+    cmd = cmd
+        .dir(&ctx.project.dir)
+        .env("PGO_BUILD_BIN", &main.path)
+        .env("PGO_BUILD_STAGE", stage)
+        .env("PGO_BUILD_WORKLOAD", &w.name)
+        .env("PGO_BUILD_WORKDIR", ctx.layout.workdir(&w.name));
+    for b in binaries {
+        cmd = cmd.env(bin_var(&b.name), &b.path);
+    }
+    for (k, v) in w.env.iter().chain(extra.iter().map(|(k, v)| (k, v))) {
+        cmd = cmd.env(k, v);
+    }
+    Ok(cmd)
+}
+
+/// Runs `w` once with a fresh scratch directory; its output goes to `log`.
+pub fn run(ctx: &Ctx, w: &Workload, cmd: &Cmd, log: &Path) -> Result<Finished> {
+    let workdir = ctx.layout.workdir(&w.name);
+    if workdir.exists() {
+        std::fs::remove_dir_all(&workdir).with_context(|| format!("could not empty {}", workdir.display()))?;
+    }
+    std::fs::create_dir_all(&workdir).with_context(|| format!("could not create {}", workdir.display()))?;
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    ctx.printer.command(cmd);
+    cmd.run_logged(log, Some(w.timeout))
+}
+
+/// The error for a workload run that did not succeed.
+pub fn failed(w: &Workload, stage: &str, finished: &Finished, log: &Path) -> anyhow::Error {
+    let tail = tail_of_file(log, TAIL_LINES);
+    let output = if tail.trim().is_empty() {
+        "It printed nothing.".to_string()
+    } else {
+        format!("--- last lines of its output (full log: {}) ---\n{}", log.display(), tail.trim_end())
+    };
+    anyhow::anyhow!(
+        "workload `{}` failed during {stage}: {} after {}.\n{output}",
+        w.name,
+        finished.outcome,
+        crate::util::human_duration(finished.elapsed)
+    )
+}
+
+/// Where a stage keeps the log of one workload.
+pub fn log_path(ctx: &Ctx, stage: &str, w: &Workload) -> PathBuf {
+    ctx.layout.logs(stage).join(format!("{}.log", w.name))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bin_vars_are_shell_safe() {
+        assert_eq!(super::bin_var("my-tool.v2"), "PGO_BUILD_BIN_MY_TOOL_V2");
+    }
+}
