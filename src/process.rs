@@ -231,8 +231,10 @@ impl Cmd {
         let handle = self
             .expression()
             .stdin_null()
-            .stdout_file(log_file)
+            // duct applies the outer redirection first: stdout to the log, then
+            // stderr to that same stdout.
             .stderr_to_stdout()
+            .stdout_file(log_file)
             .unchecked()
             .before_spawn(|command| {
                 command.process_group(0);
@@ -308,6 +310,10 @@ pub fn quote(word: &OsStr) -> String {
         // CARGO_ENCODED_RUSTFLAGS separates flags with 0x1f: bash's $'…' keeps it pasteable.
         let escaped = text.replace('\\', "\\\\").replace('\'', "\\'").replace('\x1f', "\\x1f");
         return format!("$'{escaped}'");
+    }
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        return text.into_owned();
     }
     shlex::try_quote(&text).map_or_else(|_| format!("{text:?}"), |q| q.into_owned())
 }

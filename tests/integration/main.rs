@@ -1,0 +1,10 @@
+//! Integration tests: the real pgo-build on real temporary Cargo projects, with
+//! real cargo, rustc and llvm-profdata.
+
+mod config;
+mod pipeline;
+mod profiles;
+mod rustflags;
+mod toolchain;
+mod utils;
+mod workloads;

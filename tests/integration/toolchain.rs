@@ -1,0 +1,77 @@
+//! Finding a usable llvm-profdata, and refusing an incompatible one.
+
+use crate::utils::{TestProject, stderr, stdout};
+
+/// Debian's LLVM 14 llvm-profdata: the trap this tool must explain. `.ci/run`
+/// installs it; the test fails (not skips) without it.
+const LLVM14: &str = "/usr/bin/llvm-profdata-14";
+
+fn require_llvm14() {
+    assert!(std::path::Path::new(LLVM14).is_file(), "{LLVM14} is missing: `apt-get install llvm-14` (.ci/run does)");
+}
+
+#[test]
+fn doctor_proves_the_toolchain_works() {
+    let p = TestProject::new();
+    let out = p.run(&["doctor"]);
+    let text = stdout(&out);
+    assert!(text.contains("LLVM 22"), "{text}");
+    assert!(text.contains("compiled, ran and merged an instrumented probe program"), "{text}");
+    assert!(text.contains("PGO is ready"), "{text}");
+    assert!(text.contains("package fixture"), "{text}");
+}
+
+#[test]
+fn incompatible_llvm_profdata_is_refused_with_both_versions_and_a_fix() {
+    require_llvm14();
+    let p = TestProject::new();
+    let out = p.fail(&["--llvm-profdata", LLVM14, "instrument"]);
+    let err = stderr(&out);
+    assert!(err.contains("it is LLVM 14.0"), "{err}");
+    assert!(err.contains("rustc uses LLVM 22"), "{err}");
+    assert!(err.contains("rustup component add llvm-tools-preview"), "{err}");
+    assert!(!p.pgo_dir().join("build").exists(), "refused before building");
+
+    // The same through the environment variable, and in doctor (exit status 1).
+    let mut cmd = p.cmd(&["doctor"]);
+    cmd.env("PGO_BUILD_LLVM_PROFDATA", LLVM14);
+    let out = p.check(cmd, &["doctor"], false);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("given with PGO_BUILD_LLVM_PROFDATA") && text.contains("LLVM 14.0"), "{text}");
+}
+
+#[test]
+fn llvm14_cannot_merge_rustc_profiles_and_the_error_explains_it() {
+    // What happens to a user who bypasses the version check: the real tool's real
+    // message, explained. (Train with the good tool, then merge with LLVM 14 via a
+    // wrapper that claims to be LLVM 22.)
+    require_llvm14();
+    let p = TestProject::new();
+    p.run(&["instrument"]);
+    p.run(&["train"]);
+    let liar = p.path().join("fake-profdata");
+    p.script(
+        "fake-profdata",
+        &format!(
+            "#!/bin/sh\nif [ \"$2\" = --version ]; then echo 'LLVM version 22.1.0'; exit 0; fi\nexec {LLVM14} \"$@\"\n"
+        ),
+    );
+    let out = p.fail(&["--llvm-profdata", liar.to_str().unwrap(), "merge"]);
+    let err = stderr(&out);
+    assert!(err.contains("unsupported instrumentation profile format version"), "{err}");
+    assert!(err.contains("cannot read these raw profiles"), "{err}");
+    assert!(err.contains("rustup component add llvm-tools-preview"), "{err}");
+    assert!(!p.pgo_dir().join("profiles/.merged.partial.profdata").exists());
+}
+
+#[test]
+fn override_pointing_nowhere_is_an_error() {
+    let p = TestProject::new();
+    let out = p.fail(&["--llvm-profdata", "/nonexistent/llvm-profdata", "instrument"]);
+    assert!(
+        stderr(&out).contains("/nonexistent/llvm-profdata (given with --llvm-profdata): no such file"),
+        "{}",
+        stderr(&out)
+    );
+}

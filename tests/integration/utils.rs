@@ -1,0 +1,211 @@
+//! The test harness: real temporary Cargo projects, the real pgo-build binary, real
+//! cargo and llvm-profdata. A failing command prints what ran, its stdout and
+//! stderr, and the project directory is kept for inspection.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::Once;
+
+use assert_cmd::Command;
+
+/// A small branchy program: enough for PGO to have something to count, and it
+/// prints whether the `user_flag` cfg reached it, so tests can see rustflags survive.
+pub const FIXTURE_MAIN: &str = r#"
+fn classify(n: u64) -> u64 {
+    match n % 7 {
+        0 => n / 7,
+        1 | 2 => n * 3 + 1,
+        3 => n ^ 0x55,
+        _ => n.rotate_left(3),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--flags") {
+        println!("user_flag={}", if cfg!(user_flag) { "on" } else { "off" });
+        return;
+    }
+    let n: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let mut acc = 0u64;
+    for i in 0..n {
+        acc = acc.wrapping_add(classify(i));
+    }
+    println!("{acc}");
+}
+"#;
+
+pub const FIXTURE_MANIFEST: &str = r#"[package]
+name = "fixture"
+version = "0.1.0"
+edition = "2021"
+
+[workspace]
+
+[lints.rust]
+unexpected_cfgs = { level = "warn", check-cfg = ["cfg(user_flag)"] }
+"#;
+
+pub const FIXTURE_CONFIG: &str = r#"[[workload]]
+name = "short"
+run = "$PGO_BUILD_BIN 200000 > /dev/null"
+use = ["train"]
+
+[[workload]]
+name = "long"
+run = "workloads/long.sh"
+use = ["bench"]
+"#;
+
+static TOOLS: Once = Once::new();
+
+/// Makes sure the rustup llvm-tools component is there once, before tests race to
+/// install it (pgo-build would install it itself, but not from many tests at once).
+fn ensure_llvm_tools() {
+    TOOLS.call_once(|| {
+        let sysroot = std::process::Command::new("rustc").args(["--print", "sysroot"]).output().expect("rustc runs");
+        let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
+        let found = walk_for(Path::new(&sysroot).join("lib/rustlib").as_path(), "llvm-profdata");
+        if !found {
+            let status = std::process::Command::new("rustup")
+                .args(["component", "add", "llvm-tools-preview"])
+                .status()
+                .expect("rustup runs");
+            assert!(status.success(), "could not install llvm-tools-preview");
+        }
+    });
+}
+
+fn walk_for(dir: &Path, name: &str) -> bool {
+    walkdir::WalkDir::new(dir).max_depth(3).into_iter().flatten().any(|e| e.file_name() == name)
+}
+
+pub struct TestProject {
+    dir: Option<tempfile::TempDir>,
+    root: PathBuf,
+}
+
+impl TestProject {
+    /// The default fixture: one binary, one training and one benchmark workload.
+    pub fn new() -> TestProject {
+        let p = TestProject::empty();
+        p.file("Cargo.toml", FIXTURE_MANIFEST);
+        p.file("src/main.rs", FIXTURE_MAIN);
+        p.file("pgo-build.toml", FIXTURE_CONFIG);
+        p.script("workloads/long.sh", "#!/bin/sh\nexec \"$PGO_BUILD_BIN\" 2000000 > /dev/null\n");
+        p
+    }
+
+    /// A project directory with nothing in it.
+    pub fn empty() -> TestProject {
+        ensure_llvm_tools();
+        let dir = tempfile::Builder::new().prefix("pgo-build-test-").tempdir().expect("temp dir");
+        let root = dir.path().canonicalize().expect("canonical temp dir");
+        TestProject { dir: Some(dir), root }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn file(&self, rel: &str, content: &str) -> &Self {
+        let path = self.root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, content).expect("write file");
+        self
+    }
+
+    pub fn script(&self, rel: &str, content: &str) -> &Self {
+        use std::os::unix::fs::PermissionsExt;
+        self.file(rel, content);
+        std::fs::set_permissions(self.root.join(rel), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        self
+    }
+
+    /// `<target>/pgo-build`.
+    pub fn pgo_dir(&self) -> PathBuf {
+        self.root.join("target/pgo-build")
+    }
+
+    /// The pgo-build command for this project, with an environment cleaned of
+    /// anything from the developer's shell that would change the result.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("pgo-build").expect("pgo-build binary");
+        cmd.arg("--project").arg(&self.root).args(args).current_dir(&self.root);
+        for var in [
+            "RUSTFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
+            "CARGO_BUILD_RUSTFLAGS",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_TARGET_DIR",
+            "PGO_BUILD_LLVM_PROFDATA",
+            "LLVM_PROFILE_FILE",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Runs pgo-build and requires success.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.check(self.cmd(args), args, true)
+    }
+
+    /// Runs pgo-build and requires failure; returns its output.
+    pub fn fail(&self, args: &[&str]) -> Output {
+        self.check(self.cmd(args), args, false)
+    }
+
+    pub fn check(&self, mut cmd: Command, args: &[&str], want_success: bool) -> Output {
+        let output = cmd.output().expect("pgo-build runs");
+        if output.status.success() != want_success {
+            panic!(
+                "pgo-build {} {} (expected {}), in {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                args.join(" "),
+                output.status,
+                if want_success { "success" } else { "failure" },
+                self.root.display(),
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        output
+    }
+
+    /// The pipeline's state record.
+    pub fn state(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.pgo_dir().join("state.json")).expect("state.json exists");
+        serde_json::from_str(&text).expect("state.json parses")
+    }
+
+    /// Path of the first binary a stage recorded.
+    pub fn recorded_binary(&self, stage: &str) -> PathBuf {
+        PathBuf::from(self.state()[stage]["binaries"][0]["path"].as_str().expect("recorded binary"))
+    }
+}
+
+impl Drop for TestProject {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Some(dir) = self.dir.take() {
+                eprintln!("keeping the test project for inspection: {}", dir.keep().display());
+            }
+        }
+    }
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs a built binary and returns its trimmed standard output.
+pub fn run_binary(path: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(path).args(args).output().expect("binary runs");
+    assert!(out.status.success(), "{} failed: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
