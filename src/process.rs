@@ -36,6 +36,14 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
+/// Fails once the user pressed Ctrl-C, so a pipeline stops between stages.
+pub fn check_interrupted() -> anyhow::Result<()> {
+    if interrupted() {
+        anyhow::bail!("interrupted (Ctrl-C); finished stages keep their results");
+    }
+    Ok(())
+}
+
 /// An external command: program, arguments, environment changes and directory.
 #[derive(Debug, Clone)]
 pub struct Cmd {

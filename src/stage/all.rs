@@ -7,6 +7,7 @@ use super::compare::CompareArgs;
 use super::optimize::OptimizeArgs;
 use crate::config::Use;
 use crate::context::Ctx;
+use crate::process::check_interrupted;
 
 #[derive(Debug, Clone, Args)]
 pub struct AllArgs {
@@ -21,9 +22,13 @@ pub struct AllArgs {
 
 pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     super::instrument::run(ctx)?;
+    check_interrupted()?;
     super::train::run(ctx)?;
+    check_interrupted()?;
     super::merge::run(ctx)?;
+    check_interrupted()?;
     super::optimize::run(ctx, &args.optimize)?;
+    check_interrupted()?;
     if args.no_compare {
         return Ok(());
     }
