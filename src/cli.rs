@@ -52,7 +52,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// The package whose binaries to optimize (in a workspace).
-    #[arg(short = 'p', long, global = true, value_name = "SPEC")]
+    #[arg(short = 'p', long, global = true, value_name = "NAME")]
     pub package: Option<String>,
     /// A binary to optimize; repeat for several [default: every binary of the package].
     #[arg(long = "bin", global = true, value_name = "NAME")]

@@ -129,7 +129,7 @@ impl Config {
     pub fn source(&self) -> String {
         match &self.path {
             Some(p) => p.display().to_string(),
-            None => "the defaults (no pgo-build.toml)".to_string(),
+            None => "the workloads/ folder (no pgo-build.toml)".to_string(),
         }
     }
 }
@@ -143,7 +143,7 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
     let mut workloads = Vec::new();
     for w in raw.workloads {
         let name = w.name.get_ref();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        if !valid_name(name) {
             bail!(
                 "{}: workload name {name:?} must be non-empty and use only letters, digits, '-', '_' and '.' \
                  (it names files and folders)",
@@ -208,13 +208,17 @@ fn classify_run(run: &str, project_dir: &Path) -> Result<Run> {
     Ok(Run::Shell(run.to_string()))
 }
 
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 /// Scripts in `workloads/train/` and `workloads/bench/` are workloads for that use,
-/// named after the file (without extension). The same name in both folders is one
-/// workload only when it is the same file; otherwise it is an error.
+/// named after the file (without extension). The same name in both folders is an
+/// error: names must be unique, and one script serving both uses belongs in the config.
 fn discover(project_dir: &Path) -> Result<Vec<Workload>> {
     let mut found: BTreeMap<String, Workload> = BTreeMap::new();
     for (folder, purpose) in [("train", Use::Train), ("bench", Use::Bench)] {
@@ -225,6 +229,7 @@ fn discover(project_dir: &Path) -> Result<Vec<Workload>> {
         let mut entries: Vec<_> = walkdir::WalkDir::new(&dir)
             .min_depth(1)
             .max_depth(1)
+            .follow_links(true)
             .sort_by_file_name()
             .into_iter()
             .collect::<Result<_, _>>()
@@ -232,6 +237,12 @@ fn discover(project_dir: &Path) -> Result<Vec<Workload>> {
         entries.retain(|e| e.file_type().is_file() && is_executable(e.path()));
         for entry in entries {
             let name = entry.path().file_stem().unwrap_or_default().to_string_lossy().into_owned();
+            if !valid_name(&name) {
+                bail!(
+                    "workload script {} has a name that cannot name files; use only letters, digits, '-', '_' and '.'",
+                    entry.path().display()
+                );
+            }
             let rel = entry.path().strip_prefix(project_dir).unwrap_or(entry.path()).to_path_buf();
             if let Some(existing) = found.get_mut(&name) {
                 bail!(

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::build::Settings;
+use crate::build::cargo_config::profile_settings;
 use crate::build::flags::UserFlags;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
 use crate::printer::Printer;
-use crate::process::Cmd;
 use crate::project::{Layout, Project};
 use crate::toolchain::{Origin, Override, Profdata, RustcInfo, profdata};
 
@@ -38,19 +38,10 @@ impl Ctx {
             None => (dir.join("pgo-build.toml"), false),
         };
         let mut config = Config::load(&dir, &config_path, explicit)?;
-        if args.package.is_some() {
-            config.package.clone_from(&args.package);
-        }
-        if !args.bins.is_empty() {
-            config.bins = Some(args.bins.clone());
-        }
-        if !args.features.is_empty() {
-            config.features.clone_from(&args.features);
-        }
+        apply_selection(&mut config, args);
         let project = Project::load(&dir, &config)?;
         let rustc = RustcInfo::detect(&dir)?;
-        let host_cfg = Cmd::new("rustc").args(["--print", "cfg"]).dir(&dir).read()?;
-        let host_cfg: Vec<String> = host_cfg.lines().map(str::to_string).collect();
+        let host_cfg = rustc.host_cfg(&dir)?;
         let user_flags = UserFlags::detect(&dir, &rustc.host, &host_cfg)?;
         let settings = Settings {
             package: project.package.clone(),
@@ -61,7 +52,7 @@ impl Ctx {
             cargo_args: config.cargo_args.clone(),
             host: rustc.host.clone(),
             rustc: rustc.version.clone(),
-            cargo_profiles: project.profile_tables()?,
+            cargo_profiles: profile_settings(&project.workspace_root.join("Cargo.toml"), &dir)?,
             env_rustflags: user_flags.env_flags().map(str::to_string),
         };
         Ok(Ctx {
@@ -87,11 +78,30 @@ impl Ctx {
         let found = profdata::ensure(
             &self.rustc,
             self.profdata_override.as_ref(),
-            self.install && !self.dry_run,
+            if self.dry_run {
+                Some("a dry run installs nothing")
+            } else if !self.install {
+                Some("--no-install is set")
+            } else {
+                None
+            },
             &self.project.dir,
             |msg| self.printer.status("toolchain", msg),
         )?;
         Ok(self.profdata.get_or_init(|| found))
+    }
+}
+
+/// Command-line choices of what to build override the config's.
+pub fn apply_selection(config: &mut Config, args: &GlobalArgs) {
+    if args.package.is_some() {
+        config.package.clone_from(&args.package);
+    }
+    if !args.bins.is_empty() {
+        config.bins = Some(args.bins.clone());
+    }
+    if !args.features.is_empty() {
+        config.features.clone_from(&args.features);
     }
 }
 

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Exit codes, documented in docs/reference.md.
+/// Exit codes, documented in docs/config.md.
 pub mod exit {
     /// A stage failed, its inputs were missing or stale, or `doctor` found PGO
     /// impossible on this machine as it is.

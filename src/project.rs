@@ -77,17 +77,6 @@ impl Project {
             target_dir: metadata.target_directory.clone().into_std_path_buf(),
         })
     }
-
-    /// The `[profile.*]` tables of the workspace's root manifest, as written. Cargo
-    /// hashes a profile's settings into every symbol name, so any change here between
-    /// the instrumented and the optimized build makes the profile useless.
-    pub fn profile_tables(&self) -> Result<String> {
-        let path = self.workspace_root.join("Cargo.toml");
-        let text = std::fs::read_to_string(&path).with_context(|| format!("could not read {}", path.display()))?;
-        let table: toml::Table =
-            toml::from_str(&text).with_context(|| format!("could not parse {}", path.display()))?;
-        Ok(table.get("profile").map(|p| p.to_string()).unwrap_or_default())
-    }
 }
 
 fn select_package<'m>(

@@ -7,6 +7,7 @@
 //! says which stage to run. Stages can therefore run in separate CI jobs, as long
 //! as the target directory travels between them.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -181,13 +182,15 @@ impl State {
                 "the training profiles were collected from an earlier instrumented build; run `pgo-build train` again"
             );
         }
-        let configured: Vec<(String, String)> =
+        // Order does not matter: reordering [[workload]] tables changes no profile.
+        let configured: BTreeSet<(String, String)> =
             ctx.config.workloads_for(Use::Train).map(|w| (w.name.clone(), workload_definition(w))).collect();
-        let trained: Vec<(String, String)> =
+        let trained: BTreeSet<(String, String)> =
             train.workloads.iter().map(|w| (w.name.clone(), w.definition.clone())).collect();
         if configured != trained {
             bail!(
-                "the training workloads in {} changed since `pgo-build train`; run `pgo-build train` again",
+                "the training workloads (from {}) were added, removed or changed since `pgo-build train`; \
+                 run `pgo-build train` again",
                 ctx.config.source()
             );
         }
@@ -237,10 +240,14 @@ fn check_settings(recorded: &Settings, current: &Settings, what: &str) -> Result
     if differences.is_empty() {
         return Ok(());
     }
+    let why = if differences.iter().any(|d| *d == "cargo profile" || *d == "Cargo profile settings") {
+        " Cargo hashes a profile's settings into every symbol name, so a profile from that build would match \
+         no function of this one."
+    } else {
+        " A profile only fits a build made with the same settings."
+    };
     bail!(
-        "{what} was made with different settings ({} changed since). Cargo hashes a profile's settings into \
-         every symbol name, so a profile from that build would match no function of this one; \
-         run `pgo-build instrument` again",
+        "{what} was made with different settings ({} changed since).{why} Run `pgo-build instrument` again",
         differences.join(", ")
     )
 }

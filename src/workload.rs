@@ -80,12 +80,11 @@ pub fn failed(w: &Workload, stage: &str, finished: &Finished, log: &Path) -> any
     } else {
         format!("--- last lines of its output (full log: {}) ---\n{}", log.display(), tail.trim_end())
     };
-    anyhow::anyhow!(
-        "workload `{}` failed during {stage}: {} after {}.\n{output}",
-        w.name,
-        finished.outcome,
-        crate::util::human_duration(finished.elapsed)
-    )
+    let when = match finished.outcome {
+        crate::process::Outcome::TimedOut(_) => String::new(),
+        _ => format!(" after {}", crate::util::human_duration(finished.elapsed)),
+    };
+    anyhow::anyhow!("workload `{}` failed during {stage}: {}{when}.\n{output}", w.name, finished.outcome)
 }
 
 /// Where a stage keeps the log of one workload.

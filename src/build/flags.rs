@@ -13,9 +13,11 @@
 //!   files. The target key is used only when a target table applies, because any
 //!   target rustflags make cargo ignore `[build] rustflags` altogether.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+
+use super::cargo_config::{config_files, read_config};
 
 use crate::process::Cmd;
 
@@ -104,9 +106,7 @@ fn target_flags_origin(project_dir: &Path, host: &str, host_cfg: &[String]) -> R
         return Ok(Some(env_key));
     }
     for file in config_files(project_dir) {
-        let text = std::fs::read_to_string(&file).with_context(|| format!("could not read {}", file.display()))?;
-        let table: toml::Table =
-            toml::from_str(&text).with_context(|| format!("could not parse cargo config {}", file.display()))?;
+        let table = read_config(&file)?;
         let Some(targets) = table.get("target").and_then(|t| t.as_table()) else { continue };
         for (key, value) in targets {
             if value.get("rustflags").is_none() {
@@ -118,21 +118,6 @@ fn target_flags_origin(project_dir: &Path, host: &str, host_cfg: &[String]) -> R
         }
     }
     Ok(None)
-}
-
-/// Cargo's config files for a build run in `project_dir`, most specific first.
-fn config_files(project_dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = project_dir.ancestors().map(|d| d.join(".cargo")).collect();
-    if let Some(home) =
-        std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::home_dir().map(|h| h.join(".cargo")))
-    {
-        if !dirs.contains(&home) {
-            dirs.push(home);
-        }
-    }
-    dirs.into_iter()
-        .filter_map(|d| ["config.toml", "config"].into_iter().map(|f| d.join(f)).find(|p| p.is_file()))
-        .collect()
 }
 
 /// Evaluates a `cfg(..)` target key the way cargo does, against the host's cfg.

@@ -8,6 +8,7 @@
 //!
 //! Artifact paths come from cargo's JSON messages, never from guessing the layout.
 
+pub mod cargo_config;
 pub mod flags;
 
 use std::path::PathBuf;
@@ -33,7 +34,8 @@ pub struct Settings {
     pub cargo_args: Vec<String>,
     pub host: String,
     pub rustc: String,
-    /// The `[profile.*]` tables of the workspace manifest, as written.
+    /// Every Cargo profile setting in force: `[profile.*]` in the workspace manifest
+    /// and in cargo config files, and `CARGO_PROFILE_*` variables.
     pub cargo_profiles: String,
     /// RUSTFLAGS / CARGO_ENCODED_RUSTFLAGS from the environment, if that is where
     /// the user's flags come from.
@@ -56,7 +58,7 @@ impl Settings {
         check(self.cargo_args == other.cargo_args, "cargo arguments");
         check(self.host == other.host, "host target");
         check(self.rustc == other.rustc, "rustc version");
-        check(self.cargo_profiles == other.cargo_profiles, "[profile] settings in Cargo.toml");
+        check(self.cargo_profiles == other.cargo_profiles, "Cargo profile settings");
         check(self.env_rustflags == other.env_rustflags, "RUSTFLAGS");
         d
     }
@@ -158,6 +160,9 @@ pub fn cargo_build(ctx: &Ctx, kind: BuildKind, rustflags: &[String]) -> Result<B
             stderr_log.display()
         );
     }
+    // The selection's order, not cargo's completion order: the first binary is
+    // the one workloads get as PGO_BUILD_BIN.
+    binaries.sort_by_key(|b| ctx.settings.bins.iter().position(|n| *n == b.name));
     let missing: Vec<&String> = ctx.settings.bins.iter().filter(|b| !binaries.iter().any(|x| &x.name == *b)).collect();
     if !missing.is_empty() {
         bail!(

@@ -13,7 +13,7 @@ use console::style;
 use crate::build::flags::UserFlags;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
-use crate::context::{profdata_override, project_dir};
+use crate::context::{apply_selection, profdata_override, project_dir};
 use crate::printer::Printer;
 use crate::process::Cmd;
 use crate::project::Project;
@@ -92,7 +92,8 @@ fn project_lines(
 ) {
     let ok = style("ok").green().bold();
     let config_path = args.config.clone().unwrap_or_else(|| dir.join("pgo-build.toml"));
-    let result = Config::load(dir, &config_path, args.config.is_some()).and_then(|config| {
+    let result = Config::load(dir, &config_path, args.config.is_some()).and_then(|mut config| {
+        apply_selection(&mut config, args);
         let project = Project::load(dir, &config)?;
         Ok((config, project))
     });
@@ -112,8 +113,7 @@ fn project_lines(
             let bench = config.workloads_for(crate::config::Use::Bench).count();
             let mark: &dyn std::fmt::Display = if train > 0 { &ok } else { &style("none").yellow() };
             line("workloads", mark, format!("{train} for training, {bench} for benchmarks"));
-            let host_cfg = Cmd::new("rustc").args(["--print", "cfg"]).dir(dir).read().unwrap_or_default();
-            let cfg: Vec<String> = host_cfg.lines().map(str::to_string).collect();
+            let cfg = rustc.host_cfg(dir).unwrap_or_default();
             if let Ok(flags) = UserFlags::detect(dir, &rustc.host, &cfg) {
                 line("rustflags", &ok, format!("pgo-build adds its flags to: {}", flags.describe()));
             }
@@ -135,8 +135,7 @@ fn probe(rustc: &RustcInfo, tool: &Profdata, dir: &Path) -> Result<()> {
         "fn main() { let n: u64 = std::env::args().count() as u64; let mut s = 0; for i in 0..1000 * n { if i % 3 == 0 { s += i } } std::hint::black_box(s); }\n",
     )?;
     let exe = tmp.path().join("probe");
-    let rustc_bin = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    Cmd::new(rustc_bin)
+    Cmd::new(crate::toolchain::rustc::program())
         .args(["-O", "--target", &rustc.host])
         .arg(format!("-Cprofile-generate={}", tmp.path().display()))
         .arg(&src)

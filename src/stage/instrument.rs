@@ -15,13 +15,16 @@ use crate::state::{BinaryRecord, InstrumentRecord, State, now};
 use crate::util::{human_duration, human_size};
 
 pub fn run(ctx: &Ctx) -> Result<()> {
-    // Fail before a long build, not after it, when no llvm-profdata can merge.
-    ctx.profdata()?;
     let flags = vec![format!("-Cprofile-generate={}", ctx.layout.raw_root().join("default").display())];
     if ctx.dry_run {
+        if let Err(e) = ctx.profdata() {
+            ctx.printer.warn(format!("{e:#}"));
+        }
         ctx.printer.would_run(&cargo_command(ctx, BuildKind::Instrumented, &flags));
         return Ok(());
     }
+    // Fail before a long build, not after it, when no llvm-profdata can merge.
+    ctx.profdata()?;
     ctx.printer.status(
         "instrument",
         format!(

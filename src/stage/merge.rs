@@ -64,7 +64,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     let profile = profiles.join(format!("merged-{}.profdata", &sha[..16]));
     std::fs::rename(&partial, &profile).with_context(|| format!("could not write {}", profile.display()))?;
     remove_other_merged(&profiles, &profile);
-    let summary = summarize(profdata, &profile)?;
+    let summary = summarize(ctx, profdata, &profile)?;
     let elapsed = start.elapsed();
 
     let weights_text: Vec<String> = weights.iter().map(|(n, w)| format!("{n}×{w}")).collect();
@@ -109,9 +109,13 @@ pub struct Summary {
     pub total_count: u64,
 }
 
-pub fn summarize(profdata: &Profdata, profile: &Path) -> Result<Summary> {
-    let text = profdata.cmd().arg("show").arg(profile).read()?;
-    let covered = profdata.cmd().args(["show", "--covered"]).arg(profile).read()?;
+pub fn summarize(ctx: &Ctx, profdata: &Profdata, profile: &Path) -> Result<Summary> {
+    let show = profdata.cmd().arg("show").arg(profile);
+    let show_covered = profdata.cmd().args(["show", "--covered"]).arg(profile);
+    ctx.printer.command(&show);
+    let text = show.read()?;
+    ctx.printer.command(&show_covered);
+    let covered = show_covered.read()?;
     let mut summary = parse_show(&text);
     summary.functions_with_counts = covered.lines().filter(|l| !l.trim().is_empty()).count() as u64;
     Ok(summary)
@@ -128,13 +132,14 @@ fn parse_show(text: &str) -> Summary {
 fn explain_merge_failure(err: anyhow::Error, profdata: &Profdata, ctx: &Ctx) -> anyhow::Error {
     let text = format!("{err:#}");
     if text.contains("unsupported instrumentation profile format version") {
-        return err.context(format!(
-            "{} (LLVM {}) cannot read these raw profiles, which rustc (LLVM {}) wrote. {}",
+        return anyhow::anyhow!(
+            "llvm-profdata could not merge the training profiles: {text}\n\
+             {} (LLVM {}) cannot read these raw profiles, which rustc (LLVM {}) wrote.\n{}",
             profdata.path.display(),
             profdata.llvm_version,
             ctx.rustc.llvm_version,
             crate::toolchain::profdata::install_hint(&ctx.rustc)
-        ));
+        );
     }
     err.context("llvm-profdata could not merge the training profiles")
 }

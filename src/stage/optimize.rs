@@ -25,7 +25,7 @@ pub struct OptimizeArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Fail when more than this percentage of the profile's functions got no profile data.
-    #[arg(long, value_name = "PCT", default_value_t = 50.0)]
+    #[arg(long, value_name = "PCT", default_value_t = 50.0, value_parser = percentage)]
     pub max_unprofiled: f64,
 }
 
@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
 
     let warnings = ProfileWarnings::from_diagnostics(&built.diagnostics);
     let profiled = merge.functions.max(1) as f64;
-    let share = 100.0 * warnings.unprofiled.len() as f64 / profiled;
+    let share = (100.0 * warnings.unprofiled.len() as f64 / profiled).min(100.0);
     if share > args.max_unprofiled {
         let examples: Vec<&String> = warnings.unprofiled.iter().take(3).collect();
         bail!(
@@ -111,7 +111,7 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
     if !warnings.mismatched.is_empty() {
         ctx.printer.warn(format!(
             "{} functions changed since the profile was collected and were optimized without it; \
-             re-run `pgo-build train` and `merge` to refresh the profile",
+             run `pgo-build all` (or instrument, train and merge) to refresh the profile",
             warnings.mismatched.len()
         ));
     }
@@ -132,6 +132,14 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
         format!("done in {}; the PGO binaries are in {}", human_duration(built.elapsed), out_dir.display()),
     );
     Ok(())
+}
+
+/// A percentage from 0 to 100, for clap.
+fn percentage(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
+    }
 }
 
 fn flags(profile: &std::path::Path) -> Vec<String> {

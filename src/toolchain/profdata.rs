@@ -7,7 +7,7 @@
 //! is never used silently. Candidates, in order: the `--llvm-profdata` flag or
 //! `PGO_BUILD_LLVM_PROFDATA`; the rustup `llvm-tools` component of the active
 //! toolchain (always the exact LLVM rustc uses); `llvm-profdata-NN` on PATH;
-//! plain `llvm-profdata` on PATH.
+//! Debian's `/usr/lib/llvm-NN/bin/llvm-profdata`; plain `llvm-profdata` on PATH.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -25,6 +25,7 @@ pub enum Origin {
     Env,
     RustupComponent,
     PathVersioned,
+    DebianLlvmDir,
     Path,
 }
 
@@ -35,6 +36,7 @@ impl fmt::Display for Origin {
             Origin::Env => "given with PGO_BUILD_LLVM_PROFDATA",
             Origin::RustupComponent => "the rustup llvm-tools component of the active toolchain",
             Origin::PathVersioned => "found on PATH under its versioned name",
+            Origin::DebianLlvmDir => "found in Debian's /usr/lib/llvm-NN/bin",
             Origin::Path => "found on PATH",
         })
     }
@@ -92,7 +94,7 @@ pub fn discover(rustc: &RustcInfo, requested: Option<&Override>) -> Discovery {
         }
         let debian = PathBuf::from(format!("/usr/lib/llvm-{}/bin/llvm-profdata", rustc.llvm_major));
         if debian.is_file() {
-            candidates.push((debian, Origin::PathVersioned));
+            candidates.push((debian, Origin::DebianLlvmDir));
         }
         if let Ok(path) = which::which("llvm-profdata") {
             candidates.push((path, Origin::Path));
@@ -146,8 +148,8 @@ pub fn install_hint(rustc: &RustcInfo) -> String {
     let major = rustc.llvm_major;
     format!(
         "rustc ({}) uses LLVM {}, so pgo-build needs an llvm-profdata from LLVM {major}. Get one with:\n\
-         \x20   rustup component add llvm-tools-preview    (matches rustc exactly; recommended)\n\
-         \x20   apt-get install llvm-{major}                  (Debian/Ubuntu: gives llvm-profdata-{major})\n\
+         \x20   rustup component add llvm-tools-preview   # matches rustc exactly; recommended\n\
+         \x20   apt-get install llvm-{major:<24}# Debian/Ubuntu: gives llvm-profdata-{major}\n\
          or name one with --llvm-profdata PATH or PGO_BUILD_LLVM_PROFDATA=PATH.",
         rustc.version, rustc.llvm_version
     )
@@ -163,12 +165,12 @@ pub fn not_found_message(rustc: &RustcInfo, discovery: &Discovery) -> String {
     text
 }
 
-/// Finds `llvm-profdata`, installing the rustup component when nothing fits and
-/// `install` allows it. `announce` is told before an installation starts.
+/// Finds `llvm-profdata`, installing the rustup component when nothing fits, unless
+/// `no_install` gives the reason not to. `announce` is told before an installation.
 pub fn ensure(
     rustc: &RustcInfo,
     requested: Option<&Override>,
-    install: bool,
+    no_install: Option<&str>,
     project_dir: &Path,
     announce: impl Fn(&str),
 ) -> Result<Profdata> {
@@ -176,7 +178,7 @@ pub fn ensure(
     if let Some(found) = discovery.found {
         return Ok(found);
     }
-    if requested.is_none() && install && which::which("rustup").is_ok() {
+    if requested.is_none() && no_install.is_none() && which::which("rustup").is_ok() {
         announce(
             "no llvm-profdata matching rustc's LLVM found; installing it: rustup component add llvm-tools-preview",
         );
@@ -189,8 +191,15 @@ pub fn ensure(
         }
     }
     let mut message = not_found_message(rustc, &discovery);
-    if requested.is_none() && !install {
-        message.push_str("\n(--no-install is set, so pgo-build did not install the rustup component itself.)");
+    match (requested, no_install) {
+        (Some(o), _) => message.push_str(&format!(
+            "\n(Only the llvm-profdata {} was considered; drop that setting to let pgo-build search and install one.)",
+            o.origin
+        )),
+        (None, Some(reason)) => {
+            message.push_str(&format!("\n(pgo-build did not install the rustup component: {reason}.)"))
+        }
+        (None, None) => {}
     }
     bail!(message)
 }

@@ -21,7 +21,7 @@ pub struct RustcInfo {
 
 impl RustcInfo {
     pub fn detect(project_dir: &Path) -> Result<RustcInfo> {
-        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let rustc = program();
         let verbose = Cmd::new(&rustc)
             .arg("-vV")
             .dir(project_dir)
@@ -31,10 +31,22 @@ impl RustcInfo {
         parse_verbose_version(&verbose, PathBuf::from(sysroot.trim()))
     }
 
+    /// `rustc --print cfg` for the host, one line per entry (`unix`, `target_os="linux"`).
+    pub fn host_cfg(&self, project_dir: &Path) -> Result<Vec<String>> {
+        let text = Cmd::new(program()).args(["--print", "cfg"]).dir(project_dir).read()?;
+        Ok(text.lines().map(str::to_string).collect())
+    }
+
     /// Where the rustup `llvm-tools` component puts its programs for this toolchain.
     pub fn llvm_tools_dir(&self) -> PathBuf {
         self.sysroot.join("lib").join("rustlib").join(&self.host).join("bin")
     }
+}
+
+/// The rustc cargo will use: `$RUSTC`, else `rustc` from PATH (a rustup proxy that
+/// honours the project's `rust-toolchain.toml`).
+pub fn program() -> std::ffi::OsString {
+    std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())
 }
 
 fn parse_verbose_version(text: &str, sysroot: PathBuf) -> Result<RustcInfo> {

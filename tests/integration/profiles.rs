@@ -36,22 +36,59 @@ fn changed_profile_settings_require_a_new_instrumented_build() {
     p.file("Cargo.toml", &format!("{}\n[profile.release]\nstrip = true\n", crate::utils::FIXTURE_MANIFEST));
     let out = p.fail(&["train"]);
     let err = stderr(&out);
-    assert!(err.contains("[profile] settings in Cargo.toml changed since"), "{err}");
-    assert!(err.contains("run `pgo-build instrument` again"), "{err}");
+    assert!(err.contains("Cargo profile settings changed since"), "{err}");
+    assert!(err.contains("Run `pgo-build instrument` again"), "{err}");
 }
 
 /// The bug this tool exists to prevent: a profile setting that differs between the
-/// instrumented and the optimized build (here `strip`, set where pgo-build's
-/// settings record does not look) changes every symbol name, and rustc silently
-/// builds without the profile. `optimize` must refuse to deliver that binary.
+/// instrumented and the optimized build (here `strip`, set in a cargo config file or
+/// the environment rather than Cargo.toml) changes every symbol name, and rustc
+/// silently builds without the profile. `optimize` must refuse before building.
 #[test]
 fn regression_strip_changed_between_builds_is_refused_by_optimize() {
     let p = TestProject::new();
     p.run(&["instrument"]);
     p.run(&["train"]);
     p.run(&["merge"]);
+
+    let mut cmd = p.cmd(&["optimize"]);
+    cmd.env("CARGO_PROFILE_RELEASE_STRIP", "true");
+    let out = p.check(cmd, &["optimize"], false);
+    assert!(stderr(&out).contains("Cargo profile settings changed since"), "{}", stderr(&out));
+
     p.file(".cargo/config.toml", "[profile.release]\nstrip = true\n");
     let out = p.fail(&["optimize"]);
+    let err = stderr(&out);
+    assert!(err.contains("Cargo profile settings changed since"), "{err}");
+    assert!(err.contains("hashes a profile's settings into every symbol name"), "{err}");
+    assert!(!p.pgo_dir().join("build/optimized").exists(), "refused before building");
+    assert!(!p.pgo_dir().join("out/fixture").exists(), "a build without its profile must not be delivered");
+}
+
+/// The last line of defence, for what no record can see: when most functions get
+/// no profile data (here the sources were rewritten after training), `optimize`
+/// refuses to deliver a binary that would be PGO-optimized in name only.
+#[test]
+fn optimize_refuses_a_build_the_profile_does_not_fit() {
+    let p = TestProject::new();
+    p.run(&["instrument"]);
+    p.run(&["train"]);
+    p.run(&["merge"]);
+    let mut src = String::from("use std::hint::black_box;\n");
+    let mut table = Vec::new();
+    for i in 0..40 {
+        src.push_str(&format!(
+            "#[inline(never)] fn renamed_{i}(x: u64) -> u64 {{ if x % {m} == 0 {{ x / 3 }} else {{ x ^ {i} }} }}\n",
+            m = i + 2
+        ));
+        table.push(format!("renamed_{i}"));
+    }
+    src.push_str(&format!(
+        "fn main() {{ let fs: [fn(u64) -> u64; 40] = [{}]; let mut a = 0; for (i, f) in fs.iter().enumerate() {{ a += f(black_box(i as u64)); }} println!(\"{{a}}\"); }}\n",
+        table.join(", ")
+    ));
+    p.file("src/main.rs", &src);
+    let out = p.fail(&["optimize", "--max-unprofiled", "50"]);
     let err = stderr(&out);
     assert!(err.contains("rustc found no profile data for"), "{err}");
     assert!(err.contains("cargo hashes those settings into every symbol name"), "{err}");

@@ -25,7 +25,7 @@ fn timeout_stops_the_workload_and_its_children() {
     let p = with_training("sleep 30 & sleep 30", "timeout = 0.5");
     let started = std::time::Instant::now();
     let out = p.fail(&["train"]);
-    assert!(stderr(&out).contains("timed out after 500ms"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("timed out after 500ms."), "{}", stderr(&out));
     // Not a timing claim: a hung test here means the kill did not happen.
     assert!(started.elapsed().as_secs() < 25);
 }
@@ -70,6 +70,21 @@ fn failed_training_keeps_the_previous_profiles() {
     // Back to the good config: the old profiles are still the merged ones.
     p.file("pgo-build.toml", FIXTURE_CONFIG);
     p.run(&["merge"]);
+}
+
+#[test]
+fn reordering_workloads_keeps_the_training_profiles_valid() {
+    let p = TestProject::new();
+    p.run(&["instrument"]);
+    p.run(&["train"]);
+    let reordered = "[[workload]]\nname = \"long\"\nrun = \"workloads/long.sh\"\nuse = [\"bench\"]\n\n\
+                     [[workload]]\nname = \"short\"\nrun = \"$PGO_BUILD_BIN 200000 > /dev/null\"\nuse = [\"train\"]\n";
+    p.file("pgo-build.toml", reordered);
+    p.run(&["merge"]);
+    // A changed definition, though, makes them stale.
+    p.file("pgo-build.toml", &reordered.replace("200000", "300000"));
+    let out = p.fail(&["optimize"]);
+    assert!(stderr(&out).contains("were added, removed or changed since `pgo-build train`"), "{}", stderr(&out));
 }
 
 #[test]
