@@ -234,7 +234,11 @@ fn discover(project_dir: &Path) -> Result<Vec<Workload>> {
             .into_iter()
             .collect::<Result<_, _>>()
             .with_context(|| format!("could not list {}", dir.display()))?;
-        entries.retain(|e| e.file_type().is_file() && is_executable(e.path()));
+        // Hidden files and editor backups (`run.sh~`) are not workloads.
+        entries.retain(|e| {
+            let name = e.file_name().to_string_lossy();
+            !name.starts_with('.') && !name.ends_with('~') && e.file_type().is_file() && is_executable(e.path())
+        });
         for entry in entries {
             let name = entry.path().file_stem().unwrap_or_default().to_string_lossy().into_owned();
             if !valid_name(&name) {

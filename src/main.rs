@@ -33,6 +33,8 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     process::install_interrupt_handler();
     match stage::run(cli) {
+        // A stage can finish a build after a SIGTERM (cargo runs on); still exit 130.
+        Ok(_) if process::interrupted() => ExitCode::from(exit::INTERRUPTED),
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("{} {err:#}", console::style("error:").red().bold());

@@ -39,7 +39,7 @@ pub fn interrupted() -> bool {
 /// Fails once the user pressed Ctrl-C, so a pipeline stops between stages.
 pub fn check_interrupted() -> anyhow::Result<()> {
     if interrupted() {
-        anyhow::bail!("interrupted (Ctrl-C); finished stages keep their results");
+        anyhow::bail!("interrupted (Ctrl-C or a termination signal); finished stages keep their results");
     }
     Ok(())
 }
@@ -87,7 +87,7 @@ impl fmt::Display for Outcome {
             Outcome::TimedOut(limit) => {
                 write!(f, "timed out after {}", crate::util::human_duration(limit))
             }
-            Outcome::Interrupted => write!(f, "interrupted (Ctrl-C)"),
+            Outcome::Interrupted => write!(f, "interrupted (Ctrl-C or a termination signal)"),
         }
     }
 }

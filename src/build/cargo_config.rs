@@ -17,7 +17,8 @@ pub fn config_files(project_dir: &Path) -> Vec<PathBuf> {
         }
     }
     dirs.into_iter()
-        .filter_map(|d| ["config.toml", "config"].into_iter().map(|f| d.join(f)).find(|p| p.is_file()))
+        // When both exist, cargo reads `config` (the older name) and warns.
+        .filter_map(|d| ["config", "config.toml"].into_iter().map(|f| d.join(f)).find(|p| p.is_file()))
         .collect()
 }
 

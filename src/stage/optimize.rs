@@ -79,11 +79,12 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
         let examples: Vec<&String> = warnings.unprofiled.iter().take(3).collect();
         bail!(
             "rustc found no profile data for {} functions ({share:.0}% of the {} in the profile; the limit is {}%), \
-             so this build would not be profile-guided at all. The usual cause is that the instrumented and the \
-             optimized build differ in a Cargo profile setting (`strip`, `debug`, `panic`, `lto`, `opt-level`…): \
-             cargo hashes those settings into every symbol name, so no name in the profile matches. Other causes: \
-             the sources changed a lot since training, or the profile came from another project. Run \
-             `pgo-build all` to rebuild everything with one set of settings. Examples: {}",
+             so this build would not be profile-guided at all: the profile does not fit these functions. Likely \
+             causes: the sources changed a lot since training; a flag that changes symbol names (such as \
+             `-Cmetadata`, or rustflags in a cargo config file or CARGO_TARGET_<TRIPLE>_RUSTFLAGS) differs \
+             between the builds, since cargo hashes such settings into every symbol name; or the profile came \
+             from another project. Run `pgo-build all` to rebuild everything from one set of settings. \
+             Examples: {}",
             warnings.unprofiled.len(),
             merge.functions,
             args.max_unprofiled,
