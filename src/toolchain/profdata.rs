@@ -149,7 +149,7 @@ pub fn install_hint(rustc: &RustcInfo) -> String {
     format!(
         "rustc ({}) uses LLVM {}, so pgo-build needs an llvm-profdata from LLVM {major}. Get one with:\n\
          \x20   rustup component add llvm-tools-preview   # matches rustc exactly; recommended\n\
-         \x20   apt-get install llvm-{major:<24}# Debian/Ubuntu: gives llvm-profdata-{major}\n\
+         \x20   apt-get install llvm-{major:<21}# Debian/Ubuntu: gives llvm-profdata-{major}\n\
          or name one with --llvm-profdata PATH or PGO_BUILD_LLVM_PROFDATA=PATH.",
         rustc.version, rustc.llvm_version
     )
