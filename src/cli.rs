@@ -63,6 +63,9 @@ pub struct GlobalArgs {
     /// The llvm-profdata to use [env: PGO_BUILD_LLVM_PROFDATA].
     #[arg(long, global = true, value_name = "PATH")]
     pub llvm_profdata: Option<PathBuf>,
+    /// The llvm-bolt to use, with merge-fdata beside it [env: PGO_BUILD_LLVM_BOLT].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub llvm_bolt: Option<PathBuf>,
     /// Never install the rustup llvm-tools component, even when nothing else fits.
     #[arg(long, global = true)]
     pub no_install: bool,

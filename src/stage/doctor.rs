@@ -17,7 +17,7 @@ use crate::context::{apply_selection, profdata_override, project_dir};
 use crate::printer::Printer;
 use crate::process::Cmd;
 use crate::project::Project;
-use crate::toolchain::{Profdata, RustcInfo, profdata};
+use crate::toolchain::{Profdata, RustcInfo, bolt, profdata};
 
 pub fn run(args: &GlobalArgs, printer: &Printer) -> Result<u8> {
     let dir = project_dir(&args.project)?;
@@ -59,15 +59,7 @@ pub fn run(args: &GlobalArgs, printer: &Printer) -> Result<u8> {
         printer.out(profdata::install_hint(&rustc));
     }
 
-    let bolt = bolt_tools(rustc.llvm_major);
-    match bolt {
-        Some(path) => line("llvm-bolt", &ok, format!("{} (for BOLT, optional)", path.display())),
-        None => line(
-            "llvm-bolt",
-            &style("absent").yellow(),
-            format!("optional, for BOLT: apt-get install bolt-{} (Debian/Ubuntu)", rustc.llvm_major),
-        ),
-    }
+    bolt_lines(args, &rustc, &line);
 
     if dir.join("Cargo.toml").is_file() {
         project_lines(args, &dir, &rustc, printer, &line);
@@ -149,13 +141,41 @@ fn probe(rustc: &RustcInfo, tool: &Profdata, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The first `llvm-bolt` found: versioned name, Debian's folder, then plain.
-fn bolt_tools(llvm_major: u32) -> Option<std::path::PathBuf> {
-    which::which(format!("llvm-bolt-{llvm_major}"))
-        .ok()
-        .or_else(|| {
-            let p = std::path::PathBuf::from(format!("/usr/lib/llvm-{llvm_major}/bin/llvm-bolt"));
-            p.is_file().then_some(p)
-        })
-        .or_else(|| which::which("llvm-bolt").ok())
+/// BOLT is optional: what is found is reported, what is missing is explained, and
+/// neither changes doctor's verdict on PGO.
+fn bolt_lines(args: &GlobalArgs, rustc: &RustcInfo, line: &dyn Fn(&str, &dyn std::fmt::Display, String)) {
+    let requested = args
+        .llvm_bolt
+        .clone()
+        .or_else(|| std::env::var_os("PGO_BUILD_LLVM_BOLT").filter(|v| !v.is_empty()).map(Into::into));
+    match bolt::discover(rustc.llvm_major, requested.as_deref()) {
+        Ok(tools) => {
+            let companions = match &tools.perf2bolt {
+                Some(p) => format!("{} and {} beside it", file_name(&tools.merge_fdata), file_name(p)),
+                None => format!("{} beside it", file_name(&tools.merge_fdata)),
+            };
+            line(
+                "llvm-bolt",
+                &style("ok").green().bold(),
+                format!("{} (LLVM {}), {companions}: {}", tools.llvm_bolt.display(), tools.version, tools.origin),
+            );
+        }
+        Err(why) => line("llvm-bolt", &style("absent").yellow(), format!("optional, for BOLT. {why}")),
+    }
+    match bolt::branch_sampling() {
+        Ok(()) => line(
+            "perf branches",
+            &style("ok").green().bold(),
+            "perf can sample branch stacks: BOLT's sampling mode works here".into(),
+        ),
+        Err(why) => line(
+            "perf branches",
+            &style("no").yellow(),
+            format!("BOLT's sampling mode cannot work here ({why}); its instrumentation mode does not need it"),
+        ),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }

@@ -2,6 +2,7 @@
 //! else) and `llvm-profdata`. Discovery lives here, apart from the stages, so every
 //! stage and `doctor` see the same answer.
 
+pub mod bolt;
 pub mod profdata;
 pub mod rustc;
 

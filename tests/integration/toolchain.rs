@@ -75,3 +75,36 @@ fn override_pointing_nowhere_is_an_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn doctor_finds_bolt_and_tells_about_branch_sampling() {
+    // `.ci/run` installs Debian's bolt-22; this test needs the real tools.
+    let p = TestProject::new();
+    let out = p.run(&["doctor"]);
+    let text = stdout(&out);
+    let bolt = text.lines().find(|l| l.starts_with("llvm-bolt")).unwrap_or_default();
+    assert!(bolt.contains(" ok ") && bolt.contains("llvm-bolt-22") && bolt.contains("merge-fdata-22 "), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("perf branches")), "{text}");
+}
+
+#[test]
+fn bolt_override_is_checked_and_bolt_stays_optional() {
+    let p = TestProject::new();
+    let out = p.run(&["--llvm-bolt", "/nonexistent/llvm-bolt", "doctor"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("/nonexistent/llvm-bolt (given with --llvm-bolt or PGO_BUILD_LLVM_BOLT): no such file"),
+        "{text}"
+    );
+    assert!(text.contains("apt-get install bolt-22"), "{text}");
+    assert!(text.contains("PGO is ready"), "BOLT is optional for PGO: {text}");
+
+    // An llvm-bolt without its merge-fdata is not a usable installation.
+    let lone = p.path().join("lone/llvm-bolt");
+    std::fs::create_dir_all(lone.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("/usr/bin/llvm-bolt-22", &lone).unwrap();
+    let mut cmd = p.cmd(&["doctor"]);
+    cmd.env("PGO_BUILD_LLVM_BOLT", &lone);
+    let out = p.check(cmd, &["doctor"], true);
+    assert!(stdout(&out).contains("merge-fdata is not beside it"), "{}", stdout(&out));
+}
