@@ -33,6 +33,8 @@ pub enum Command {
     Merge,
     /// Rebuild with -Cprofile-use and put the optimized binaries in the output directory.
     Optimize(OptimizeArgs),
+    /// Reorder the PGO binaries' code with LLVM BOLT, trained on the training workloads.
+    Bolt,
     /// Measure the PGO binaries against the plain build on the benchmark workloads.
     Compare(CompareArgs),
     /// Run instrument, train, merge, optimize and compare in order.
@@ -66,6 +68,10 @@ pub struct GlobalArgs {
     /// The llvm-bolt to use, with merge-fdata beside it [env: PGO_BUILD_LLVM_BOLT].
     #[arg(long, global = true, value_name = "PATH")]
     pub llvm_bolt: Option<PathBuf>,
+    /// BOLT mode: build every stage unstripped and linked with relocations, so
+    /// `pgo-build bolt` can follow `optimize` (also `bolt = true` in the config).
+    #[arg(long, global = true)]
+    pub bolt: bool,
     /// Never install the rustup llvm-tools component, even when nothing else fits.
     #[arg(long, global = true)]
     pub no_install: bool,

@@ -28,6 +28,9 @@ struct RawConfig {
     default_features: Option<bool>,
     #[serde(default)]
     cargo_args: Vec<String>,
+    bolt: Option<bool>,
+    #[serde(default)]
+    bolt_args: Vec<String>,
     #[serde(default, rename = "workload")]
     workloads: Vec<RawWorkload>,
 }
@@ -98,6 +101,10 @@ pub struct Config {
     pub features: Vec<String>,
     pub default_features: bool,
     pub cargo_args: Vec<String>,
+    /// Run the pipeline in BOLT mode (`bolt = true`).
+    pub bolt: bool,
+    /// Flags appended to llvm-bolt's optimization flags.
+    pub bolt_args: Vec<String>,
     pub workloads: Vec<Workload>,
 }
 
@@ -186,6 +193,8 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
         features: raw.features,
         default_features: raw.default_features.unwrap_or(true),
         cargo_args: raw.cargo_args,
+        bolt: raw.bolt.unwrap_or(false),
+        bolt_args: raw.bolt_args,
         workloads,
     })
 }

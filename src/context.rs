@@ -25,13 +25,17 @@ pub struct Ctx {
     pub rustc: RustcInfo,
     pub user_flags: UserFlags,
     pub settings: Settings,
+    /// BOLT mode: see `GlobalArgs::bolt`.
+    pub bolt: bool,
+    pub bolt_override: Option<PathBuf>,
     profdata_override: Option<Override>,
     install: bool,
     profdata: OnceCell<Profdata>,
 }
 
 impl Ctx {
-    pub fn new(args: &GlobalArgs, printer: Printer) -> Result<Ctx> {
+    /// `bolt` forces BOLT mode (the `bolt` stage needs it).
+    pub fn new(args: &GlobalArgs, printer: Printer, bolt: bool) -> Result<Ctx> {
         let dir = project_dir(&args.project)?;
         let (config_path, explicit) = match &args.config {
             Some(p) => (p.clone(), true),
@@ -43,6 +47,7 @@ impl Ctx {
         let rustc = RustcInfo::detect(&dir)?;
         let host_cfg = rustc.host_cfg(&dir)?;
         let user_flags = UserFlags::detect(&dir, &rustc.host, &host_cfg)?;
+        let bolt = bolt || args.bolt || config.bolt;
         let settings = Settings {
             package: project.package.clone(),
             bins: project.bins.clone(),
@@ -54,6 +59,7 @@ impl Ctx {
             rustc: rustc.version.clone(),
             cargo_profiles: profile_settings(&project.workspace_root.join("Cargo.toml"), &dir)?,
             env_rustflags: user_flags.env_flags().map(str::to_string),
+            profile_overrides: if bolt { vec![("strip".into(), "false".into())] } else { Vec::new() },
         };
         Ok(Ctx {
             printer,
@@ -64,6 +70,8 @@ impl Ctx {
             rustc,
             user_flags,
             settings,
+            bolt,
+            bolt_override: bolt_override(args),
             profdata_override: profdata_override(args),
             install: !args.no_install,
             profdata: OnceCell::new(),
@@ -108,6 +116,11 @@ pub fn apply_selection(config: &mut Config, args: &GlobalArgs) {
 /// The project directory, made absolute so paths from cargo compare equal.
 pub fn project_dir(arg: &Path) -> Result<PathBuf> {
     arg.canonicalize().with_context(|| format!("project directory {} does not exist", arg.display()))
+}
+
+/// `--llvm-bolt` wins over `PGO_BUILD_LLVM_BOLT`.
+pub fn bolt_override(args: &GlobalArgs) -> Option<PathBuf> {
+    args.llvm_bolt.clone().or_else(|| std::env::var_os("PGO_BUILD_LLVM_BOLT").filter(|v| !v.is_empty()).map(Into::into))
 }
 
 /// `--llvm-profdata` wins over `PGO_BUILD_LLVM_PROFDATA`.

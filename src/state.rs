@@ -29,6 +29,8 @@ pub struct State {
     pub train: Option<TrainRecord>,
     pub merge: Option<MergeRecord>,
     pub optimize: Option<OptimizeRecord>,
+    #[serde(default)]
+    pub bolt: Option<BoltRecord>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -123,6 +125,17 @@ pub struct OptimizeRecord {
     pub out_dir: PathBuf,
     pub unprofiled_functions: usize,
     pub mismatched_functions: usize,
+    /// In BOLT mode: the unstripped binaries, linked with relocations, that
+    /// `pgo-build bolt` rewrites (the delivered ones are stripped as the profile asks).
+    pub bolt_inputs: Vec<BinaryRecord>,
+    pub elapsed_s: f64,
+    pub finished_at: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BoltRecord {
+    pub optimize_profile_sha256: String,
+    pub binaries: Vec<BinaryRecord>,
     pub elapsed_s: f64,
     pub finished_at: u64,
 }
@@ -239,6 +252,14 @@ fn check_settings(recorded: &Settings, current: &Settings, what: &str) -> Result
     let differences = recorded.differences(current);
     if differences.is_empty() {
         return Ok(());
+    }
+    if differences.contains(&"BOLT mode") {
+        bail!(
+            "{what} was made {} BOLT mode, and BOLT mode builds everything unstripped (which changes every \
+             symbol name). Run the whole pipeline in one mode: `pgo-build all --bolt` (or `bolt = true` in the \
+             config), or `pgo-build all` without BOLT",
+            if recorded.profile_overrides.is_empty() { "without" } else { "in" }
+        );
     }
     let why = if differences.iter().any(|d| *d == "cargo profile" || *d == "Cargo profile settings") {
         " Cargo hashes a profile's settings into every symbol name, so a profile from that build would match \

@@ -40,6 +40,10 @@ pub struct Settings {
     /// RUSTFLAGS / CARGO_ENCODED_RUSTFLAGS from the environment, if that is where
     /// the user's flags come from.
     pub env_rustflags: Option<String>,
+    /// `profile.<NAME>.<KEY>=<VALUE>` overrides pgo-build applies to every build of
+    /// the pipeline alike: `strip=false` in BOLT mode, whose input must keep its
+    /// symbols (and must match the instrumented build's symbol names).
+    pub profile_overrides: Vec<(String, String)>,
 }
 
 impl Settings {
@@ -60,6 +64,7 @@ impl Settings {
         check(self.rustc == other.rustc, "rustc version");
         check(self.cargo_profiles == other.cargo_profiles, "Cargo profile settings");
         check(self.env_rustflags == other.env_rustflags, "RUSTFLAGS");
+        check(self.profile_overrides == other.profile_overrides, "BOLT mode");
         d
     }
 }
@@ -105,6 +110,12 @@ pub fn cargo_command(ctx: &Ctx, kind: BuildKind, rustflags: &[String]) -> Cmd {
     }
     if !s.default_features {
         cmd = cmd.arg("--no-default-features");
+    }
+    // The baseline is the user's profile as it is: pgo-build's overrides are for
+    // the builds that must share symbol names with the profile.
+    let overrides: &[(String, String)] = if kind == BuildKind::Baseline { &[] } else { &s.profile_overrides };
+    for (key, value) in overrides {
+        cmd = cmd.arg("--config").arg(format!("profile.{}.{key}={value}", s.profile));
     }
     cmd = cmd.args(&s.cargo_args).dir(&ctx.project.dir);
     ctx.user_flags.apply(cmd, rustflags, &s.host)

@@ -1,4 +1,4 @@
-//! `pgo-build all`: instrument, train, merge, optimize, then compare.
+//! `pgo-build all`: instrument, train, merge, optimize, (in BOLT mode) bolt, then compare.
 
 use anyhow::Result;
 use clap::Args;
@@ -29,6 +29,10 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     check_interrupted()?;
     super::optimize::run(ctx, &args.optimize)?;
     check_interrupted()?;
+    if ctx.bolt {
+        super::bolt::run(ctx)?;
+        check_interrupted()?;
+    }
     if args.no_compare {
         return Ok(());
     }

@@ -50,6 +50,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     state.train = None;
     state.merge = None;
     state.optimize = None;
+    state.bolt = None;
     state.save(&ctx.layout.state_file())?;
     ctx.printer.status("instrument", format!("done in {}; next: `pgo-build train`", human_duration(built.elapsed)));
     Ok(())

@@ -92,6 +92,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         finished_at: now(),
     });
     state.optimize = None;
+    state.bolt = None;
     state.save(&ctx.layout.state_file())?;
     ctx.printer.status("merge", format!("done in {}; next: `pgo-build optimize`", human_duration(elapsed)));
     Ok(())

@@ -1,6 +1,7 @@
 //! One module per stage of the pipeline, in the order they run.
 
 pub mod all;
+pub mod bolt;
 pub mod compare;
 pub mod doctor;
 pub mod instrument;
@@ -21,13 +22,14 @@ pub fn run(cli: Cli) -> Result<u8> {
     if let Command::Doctor = cli.command {
         return doctor::run(g, &printer);
     }
-    let ctx = Ctx::new(g, printer)?;
+    let ctx = Ctx::new(g, printer, matches!(cli.command, Command::Bolt))?;
     match &cli.command {
         Command::Doctor => unreachable!("handled above"),
         Command::Instrument => instrument::run(&ctx),
         Command::Train => train::run(&ctx),
         Command::Merge => merge::run(&ctx),
         Command::Optimize(args) => optimize::run(&ctx, args),
+        Command::Bolt => bolt::run(&ctx),
         Command::Compare(args) => compare::run(&ctx, args),
         Command::All(args) => all::run(&ctx, args),
     }?;

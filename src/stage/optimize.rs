@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 
+use crate::build::cargo_config::resolve_strip;
 use crate::build::{Diagnostic, cargo_build, cargo_command};
 use crate::context::Ctx;
 use crate::project::BuildKind;
@@ -62,7 +63,7 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
     let out_dir = args.out_dir.clone().unwrap_or_else(|| ctx.layout.default_out_dir());
     if ctx.dry_run {
         let profile = state.merge.as_ref().map_or_else(|| PathBuf::from("<merged profile>"), |m| m.profile.clone());
-        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Optimized, &flags(&profile)));
+        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Optimized, &flags(ctx, &profile)));
         return Ok(());
     }
     let merge = state.require_merge(ctx)?.clone();
@@ -70,7 +71,7 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
         "optimize",
         format!("building {} with -Cprofile-use={}", ctx.settings.package, merge.profile.display()),
     );
-    let built = cargo_build(ctx, BuildKind::Optimized, &flags(&merge.profile))?;
+    let built = cargo_build(ctx, BuildKind::Optimized, &flags(ctx, &merge.profile))?;
 
     let warnings = ProfileWarnings::from_diagnostics(&built.diagnostics);
     let profiled = merge.functions.max(1) as f64;
@@ -92,10 +93,22 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
         );
     }
 
+    // In BOLT mode the build is unstripped (BOLT needs the symbols); the delivered
+    // PGO binary is stripped the way the profile asks, as a plain build would be.
+    let strip = if ctx.bolt {
+        Some(resolve_strip(&ctx.project.workspace_root.join("Cargo.toml"), &ctx.project.dir, &ctx.settings.profile)?)
+    } else {
+        None
+    };
     let mut binaries = Vec::new();
+    let mut bolt_inputs = Vec::new();
     for b in &built.binaries {
         let dest = out_dir.join(&b.name);
         copy_atomic(&b.path, &dest)?;
+        if let Some(mode) = strip {
+            crate::toolchain::strip(&ctx.rustc, &dest, mode)?;
+            bolt_inputs.push(BinaryRecord::of(b)?);
+        }
         let record = BinaryRecord::of(&crate::build::Binary { name: b.name.clone(), path: dest })?;
         ctx.printer.note(format!("{} ({})", record.path.display(), human_size(record.size)));
         binaries.push(record);
@@ -123,10 +136,12 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
         out_dir: out_dir.clone(),
         unprofiled_functions: warnings.unprofiled.len(),
         mismatched_functions: warnings.mismatched.len(),
+        bolt_inputs,
         elapsed_s: built.elapsed.as_secs_f64(),
         finished_at: now(),
     };
     state.optimize = Some(record);
+    state.bolt = None;
     state.save(&ctx.layout.state_file())?;
     ctx.printer.status(
         "optimize",
@@ -143,8 +158,14 @@ fn percentage(text: &str) -> Result<f64, String> {
     }
 }
 
-fn flags(profile: &std::path::Path) -> Vec<String> {
-    vec![format!("-Cprofile-use={}", profile.display()), "-Cllvm-args=-pgo-warn-missing-function".to_string()]
+fn flags(ctx: &Ctx, profile: &std::path::Path) -> Vec<String> {
+    let mut flags =
+        vec![format!("-Cprofile-use={}", profile.display()), "-Cllvm-args=-pgo-warn-missing-function".to_string()];
+    if ctx.bolt {
+        // Relocations let BOLT move code; they leave the generated code unchanged.
+        flags.push("-Clink-arg=-Wl,--emit-relocs".to_string());
+    }
+    flags
 }
 
 #[cfg(test)]

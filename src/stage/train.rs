@@ -119,6 +119,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     });
     state.merge = None;
     state.optimize = None;
+    state.bolt = None;
     state.save(&ctx.layout.state_file())?;
     ctx.printer.status("train", format!("done in {}; next: `pgo-build merge`", human_duration(elapsed)));
     Ok(())

@@ -8,3 +8,30 @@ pub mod rustc;
 
 pub use profdata::{Origin, Override, Profdata};
 pub use rustc::RustcInfo;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::build::cargo_config::Strip;
+use crate::process::Cmd;
+
+/// Finishes a binary built for BOLT (unstripped, linked with `--emit-relocs`) the
+/// way the Cargo profile's `strip` asks: the static relocation sections BOLT needed
+/// go in every case (`.rela.dyn` and `.rela.plt`, which the loader needs, stay),
+/// then debug info or all symbols as the profile says. Uses the rustup component's
+/// `llvm-strip` when it is there, else the system's `strip`.
+pub fn strip(rustc: &RustcInfo, path: &Path, mode: Strip) -> Result<()> {
+    let llvm_strip = rustc.llvm_tools_dir().join("llvm-strip");
+    let tool = if llvm_strip.is_file() { llvm_strip.into_os_string() } else { "strip".into() };
+    let cmd = match mode {
+        Strip::Symbols => Cmd::new(tool).arg("--strip-all"),
+        Strip::None | Strip::Debuginfo => {
+            let cmd = Cmd::new(tool).args(["-w", "--remove-section=.rela.*", "--remove-section=!.rela.dyn"]);
+            let cmd = cmd.arg("--remove-section=!.rela.plt");
+            if mode == Strip::Debuginfo { cmd.arg("--strip-debug") } else { cmd }
+        }
+    };
+    cmd.arg(path).read()?;
+    Ok(())
+}

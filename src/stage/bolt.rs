@@ -1,0 +1,264 @@
+//! `pgo-build bolt`: reorder the PGO binaries' code layout with LLVM BOLT.
+//!
+//! The input is the unstripped PGO build of a BOLT-mode pipeline (`--bolt` or
+//! `bolt = true`: every build of the pipeline has `strip = false` and the PGO build
+//! is linked with `--emit-relocs`), so one cargo build serves as both the PGO
+//! result and the BOLT input, and BOLT's own steps rewrite it in seconds:
+//! instrument it (`llvm-bolt -instrument`, one profile file per process), run the
+//! training workloads, `merge-fdata`, then optimize the layout. The output is
+//! stripped the way the Cargo profile asks and delivered only after it has run the
+//! benchmark workloads with the same exit statuses as the PGO binary.
+//!
+//! BOLT by default pads hot text to a 2 MiB huge-page boundary and keeps the old
+//! code beside the new, which multiplies the size of a command-line binary; see
+//! [`DEFAULT_FLAGS`] for the measured choice.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::build::Binary;
+use crate::build::cargo_config::resolve_strip;
+use crate::config::{Use, Workload};
+use crate::context::Ctx;
+use crate::process::{Cmd, Outcome};
+use crate::state::{BinaryRecord, BoltRecord, State, now};
+use crate::toolchain::bolt::{self, BoltTools};
+use crate::util::{copy_atomic, human_duration, human_size};
+use crate::workload;
+
+/// llvm-bolt's optimization flags: the current recommended set (BOLT 22 deprecates
+/// `-icf=1`), plus two for size. Measured on the demo (stripped, against the PGO
+/// binary): BOLT's own defaults pad hot text to a huge page (+600% for a small
+/// binary); `-no-huge-pages` leaves +23%, mostly a second copy of the code;
+/// `-use-old-text` writes the new code into the old text's place: +10%, the rest
+/// being the original `.rodata`/`.eh_frame` BOLT keeps when it splits functions.
+pub const DEFAULT_FLAGS: &[&str] = &[
+    "-reorder-blocks=ext-tsp",
+    "-reorder-functions=cdsort",
+    "-split-functions",
+    "-split-all-cold",
+    "-split-eh",
+    "-icf=all",
+    "-use-gnu-stack",
+    "-dyno-stats",
+    "-no-huge-pages",
+    "-use-old-text",
+];
+
+pub fn run(ctx: &Ctx) -> Result<()> {
+    let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
+    let mut state = State::load(&ctx.layout.state_file())?;
+    let optimized = state.require_optimize(ctx)?.clone();
+    if optimized.bolt_inputs.is_empty() {
+        bail!("the optimized build was not made for BOLT; run `pgo-build all --bolt`");
+    }
+    let train: Vec<&Workload> = ctx.config.workloads_for(Use::Train).collect();
+    let dir = ctx.layout.root.join("bolt");
+    let fdata_dir = dir.join("profiles");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("could not empty {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&fdata_dir)?;
+    let start = Instant::now();
+
+    // 1. Instrument every binary; each process appends its pid to its profile file.
+    let mut instrumented = Vec::new();
+    for input in &optimized.bolt_inputs {
+        let out = dir.join(format!("{}.instrumented", input.name));
+        let cmd = Cmd::new(&tools.llvm_bolt)
+            .arg(&input.path)
+            .arg("-instrument")
+            .arg("-o")
+            .arg(&out)
+            .arg(format!("--instrumentation-file={}", fdata_dir.join(format!("{}.fdata", input.name)).display()))
+            .arg("--instrumentation-file-append-pid");
+        run_bolt(ctx, &cmd, &input.path)?;
+        instrumented.push(Binary { name: input.name.clone(), path: out });
+    }
+    ctx.printer.status("bolt", format!("instrumented {} binary(ies) with llvm-bolt", instrumented.len()));
+
+    // 2. Train.
+    for w in &train {
+        let cmd = workload::command(ctx, w, "bolt", &instrumented, &[])?;
+        let log = workload::log_path(ctx, "bolt", w);
+        let finished = workload::run(ctx, w, &cmd, &log)?;
+        if !finished.outcome.success() {
+            return Err(workload::failed(w, "BOLT training", &finished, &log));
+        }
+        ctx.printer.status("bolt", format!("{}: trained in {}", w.name, human_duration(finished.elapsed)));
+    }
+
+    // 3. Merge and 4. optimize, per binary.
+    let strip = resolve_strip(&ctx.project.workspace_root.join("Cargo.toml"), &ctx.project.dir, &ctx.settings.profile)?;
+    let mut results = Vec::new();
+    for input in &optimized.bolt_inputs {
+        let fdata = merge_profiles(&tools, &fdata_dir, &input.name, &dir)?;
+        let out = dir.join(&input.name);
+        let cmd = Cmd::new(&tools.llvm_bolt)
+            .arg(&input.path)
+            .arg("-o")
+            .arg(&out)
+            .arg(format!("-data={}", fdata.display()))
+            .args(DEFAULT_FLAGS)
+            .args(&ctx.config.bolt_args);
+        let report = run_bolt(ctx, &cmd, &input.path)?;
+        crate::toolchain::strip(&ctx.rustc, &out, strip)?;
+        let pgo = optimized.binaries.iter().find(|b| b.name == input.name).context("PGO binary missing")?;
+        let size = std::fs::metadata(&out)?.len();
+        ctx.printer.status(
+            "bolt",
+            format!(
+                "{}: {} → {} ({:+.1}%); {}",
+                input.name,
+                human_size(pgo.size),
+                human_size(size),
+                (size as f64 / pgo.size.max(1) as f64 - 1.0) * 100.0,
+                dyno_summary(&report)
+            ),
+        );
+        results.push(Binary { name: input.name.clone(), path: out });
+    }
+
+    // 5. Verify before delivering.
+    let pgo: Vec<Binary> = optimized.binaries.iter().map(BinaryRecord::binary).collect();
+    verify(ctx, &pgo, &results)?;
+
+    // 6. Deliver: the BOLT binary takes the binary's name, the PGO one moves to pgo/.
+    let mut record = optimized.clone();
+    let mut delivered = Vec::new();
+    for (b, pgo_rec) in results.iter().zip(record.binaries.iter_mut()) {
+        let pgo_dir = record.out_dir.join("pgo");
+        let kept = pgo_dir.join(&pgo_rec.name);
+        if pgo_rec.path != kept {
+            std::fs::create_dir_all(&pgo_dir)?;
+            std::fs::rename(&pgo_rec.path, &kept)
+                .with_context(|| format!("could not move {}", pgo_rec.path.display()))?;
+            pgo_rec.path = kept;
+        }
+        let dest = record.out_dir.join(&b.name);
+        copy_atomic(&b.path, &dest)?;
+        delivered.push(BinaryRecord::of(&Binary { name: b.name.clone(), path: dest })?);
+    }
+    state.optimize = Some(record.clone());
+    state.bolt = Some(BoltRecord {
+        optimize_profile_sha256: record.profile_sha256.clone(),
+        binaries: delivered,
+        elapsed_s: start.elapsed().as_secs_f64(),
+        finished_at: now(),
+    });
+    state.save(&ctx.layout.state_file())?;
+    ctx.printer.status(
+        "bolt",
+        format!(
+            "done in {}; the BOLT binaries are in {} (the PGO-only ones in {})",
+            human_duration(start.elapsed()),
+            record.out_dir.display(),
+            record.out_dir.join("pgo").display()
+        ),
+    );
+    Ok(())
+}
+
+/// Runs llvm-bolt, turning a failure into BOLT's own message plus a hint.
+fn run_bolt(ctx: &Ctx, cmd: &Cmd, input: &Path) -> Result<String> {
+    ctx.printer.command(cmd);
+    let out = cmd.capture()?;
+    let text = format!("{}{}", out.stdout, out.stderr);
+    if !out.outcome.success() {
+        let errors: Vec<&str> =
+            text.lines().filter(|l| l.contains("BOLT-ERROR") || l.contains("error")).take(8).collect();
+        let shown = if errors.is_empty() { crate::process::last_lines(&text, 12) } else { errors.join("\n") };
+        bail!("llvm-bolt failed on {} ({}):\n{shown}\n{}", input.display(), out.outcome, hint(&text));
+    }
+    Ok(text)
+}
+
+fn hint(text: &str) -> &'static str {
+    if text.contains("relocation") || text.contains("relocs") {
+        "Hint: BOLT needs a binary linked with -Wl,--emit-relocs; run `pgo-build all --bolt` so every build is made for BOLT."
+    } else if text.contains("static") || text.contains("musl") {
+        "Hint: BOLT does not support this kind of binary (static or musl builds); use PGO alone."
+    } else {
+        "Hint: BOLT rejected the binary; PGO alone (`pgo-build all`) still works."
+    }
+}
+
+/// Merges one binary's per-process BOLT profiles with merge-fdata.
+fn merge_profiles(tools: &BoltTools, fdata_dir: &Path, name: &str, dir: &Path) -> Result<PathBuf> {
+    let prefix = format!("{name}.fdata.");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fdata_dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!(
+            "the training workloads wrote no BOLT profile for `{name}`. BOLT's instrumented binary writes its \
+             profile when it exits normally; check that the training workloads run \"$PGO_BUILD_BIN\" (or \
+             $PGO_BUILD_BIN_<NAME>) and that it exits by itself"
+        );
+    }
+    let merged = Cmd::new(&tools.merge_fdata).args(&files).read().context("merge-fdata failed")?;
+    let path = dir.join(format!("{name}.fdata"));
+    std::fs::write(&path, merged)?;
+    Ok(path)
+}
+
+/// The headline of BOLT's dyno-stats: how taken branches and executed
+/// instructions changed.
+fn dyno_summary(report: &str) -> String {
+    let pick = |what: &str| {
+        report
+            .lines()
+            .rev()
+            .find(|l| l.contains(&format!(": {what} (")))
+            .and_then(|l| l.split_once('(').map(|(_, r)| r.trim_end_matches(')').to_string()))
+    };
+    match (pick("taken branches"), pick("executed instructions")) {
+        (Some(t), Some(i)) => format!("taken branches {t}, executed instructions {i}"),
+        _ => "no dyno-stats reported".to_string(),
+    }
+}
+
+/// Runs the benchmark workloads (the training ones when there are none) with the
+/// PGO and the BOLT binaries; any difference in exit status keeps the PGO ones.
+fn verify(ctx: &Ctx, pgo: &[Binary], bolted: &[Binary]) -> Result<()> {
+    let mut checks: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
+    if checks.is_empty() {
+        checks = ctx.config.workloads_for(Use::Train).collect();
+    }
+    for w in checks {
+        let mut outcomes: Vec<Outcome> = Vec::new();
+        for (variant, bins) in [("pgo", pgo), ("bolt", bolted)] {
+            let cmd = workload::command(ctx, w, "bolt-verify", bins, &[])?;
+            let log = ctx.layout.logs("bolt-verify").join(format!("{}.{variant}.log", w.name));
+            outcomes.push(workload::run(ctx, w, &cmd, &log)?.outcome);
+        }
+        if outcomes[0] != outcomes[1] {
+            bail!(
+                "the BOLT binary behaved differently from the PGO binary on workload `{}` ({} with PGO, {} with \
+                 BOLT), so it was not delivered; the PGO binary stays the result. Logs: {}",
+                w.name,
+                outcomes[0],
+                outcomes[1],
+                ctx.layout.logs("bolt-verify").display()
+            );
+        }
+    }
+    ctx.printer.status("bolt", "verified: the BOLT binaries ran every check workload like the PGO ones");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_dyno_stats() {
+        let report = "  3400047 : taken branches (-26.1%)\n  51002059 : executed instructions (-0.0%)\n";
+        assert_eq!(dyno_summary(report), "taken branches -26.1%, executed instructions -0.0%");
+    }
+}

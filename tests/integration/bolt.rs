@@ -1,0 +1,75 @@
+//! BOLT on top of PGO, with the real llvm-bolt (`.ci/run` installs bolt-22).
+
+use crate::utils::{FIXTURE_MANIFEST, TestProject, run_binary, stderr};
+
+/// True when the ELF file at `path` still has a symbol table.
+fn has_symtab(path: &std::path::Path) -> bool {
+    let bytes = std::fs::read(path).expect("binary readable");
+    bytes.windows(8).any(|w| w == b".symtab\0")
+}
+
+#[test]
+fn pgo_then_bolt_delivers_a_verified_binary() {
+    let p = TestProject::new();
+    let out = p.run(&["all", "--bolt", "--no-compare"]);
+    let err = stderr(&out);
+    assert!(err.contains("instrumented 1 binary(ies) with llvm-bolt"), "{err}");
+    assert!(err.contains("taken branches"), "dyno-stats summary expected: {err}");
+    assert!(err.contains("verified: the BOLT binaries ran every check workload"), "{err}");
+    let bolted = p.pgo_dir().join("out/fixture");
+    let pgo = p.pgo_dir().join("out/pgo/fixture");
+    assert_eq!(run_binary(&bolted, &["1000"]), run_binary(&pgo, &["1000"]));
+    let state = p.state();
+    assert_eq!(state["bolt"]["binaries"][0]["path"], bolted.display().to_string());
+    // The BOLT input kept its symbols; the default release profile strips debug
+    // info only, so the delivered binaries keep their symbol table too.
+    assert!(has_symtab(&bolted) && has_symtab(&pgo));
+    // Every build of the pipeline used the same unstripped settings.
+    assert_eq!(state["instrument"]["settings"]["profile_overrides"][0][0], "strip");
+}
+
+#[test]
+fn strip_symbols_profile_goes_through_bolt_and_is_stripped_at_the_end() {
+    let p = TestProject::new();
+    p.file("Cargo.toml", &format!("{FIXTURE_MANIFEST}\n[profile.release]\nstrip = \"symbols\"\npanic = \"abort\"\n"));
+    p.run(&["all", "--bolt", "--no-compare"]);
+    let bolted = p.pgo_dir().join("out/fixture");
+    assert!(!has_symtab(&bolted), "the profile asked for strip = \"symbols\"");
+    assert!(!has_symtab(&p.pgo_dir().join("out/pgo/fixture")));
+    assert!(run_binary(&bolted, &["50"]).parse::<u64>().is_ok());
+}
+
+#[test]
+fn training_that_writes_no_bolt_profile_is_an_error() {
+    let p = TestProject::new();
+    // Runs the binary during PGO training only, so BOLT gets no profile.
+    p.file(
+        "pgo-build.toml",
+        "[[workload]]\nname = \"w\"\nrun = '''if [ \"$PGO_BUILD_STAGE\" = train ]; then \"$PGO_BUILD_BIN\" 1000; fi'''\nuse = [\"train\"]\n",
+    );
+    let out = p.fail(&["all", "--bolt", "--no-compare"]);
+    assert!(stderr(&out).contains("wrote no BOLT profile for `fixture`"), "{}", stderr(&out));
+    assert!(!p.pgo_dir().join("out/pgo").exists(), "nothing delivered");
+}
+
+#[test]
+fn missing_llvm_bolt_is_a_clear_error() {
+    let p = TestProject::new();
+    p.run(&["--bolt", "instrument"]);
+    p.run(&["--bolt", "train"]);
+    p.run(&["--bolt", "merge"]);
+    p.run(&["--bolt", "optimize"]);
+    let out = p.fail(&["--llvm-bolt", "/nonexistent/llvm-bolt", "bolt"]);
+    let err = stderr(&out);
+    assert!(err.contains("/nonexistent/llvm-bolt") && err.contains("no such file"), "{err}");
+    assert!(err.contains("apt-get install bolt-22"), "{err}");
+}
+
+#[test]
+fn bolt_after_a_pipeline_without_bolt_mode_says_what_to_run() {
+    let p = TestProject::new();
+    p.run(&["all", "--no-compare"]);
+    let out = p.fail(&["bolt"]);
+    let err = stderr(&out);
+    assert!(err.contains("without BOLT mode") && err.contains("pgo-build all --bolt"), "{err}");
+}
