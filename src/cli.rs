@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::printer::ColorChoice;
-use crate::stage::{all::AllArgs, compare::CompareArgs, optimize::OptimizeArgs};
+use crate::stage::{all::AllArgs, bolt::BoltCommandArgs, compare::CompareArgs, optimize::OptimizeArgs};
 
 /// Profile-guided optimization for Cargo projects: instrument a build, train it on
 /// your own workloads, merge the profiles, rebuild with PGO, and compare the result
@@ -34,7 +34,7 @@ pub enum Command {
     /// Rebuild with -Cprofile-use and put the optimized binaries in the output directory.
     Optimize(OptimizeArgs),
     /// Reorder the PGO binaries' code with LLVM BOLT, trained on the training workloads.
-    Bolt,
+    Bolt(BoltCommandArgs),
     /// Measure the PGO binaries against the plain build on the benchmark workloads.
     Compare(CompareArgs),
     /// Run instrument, train, merge, optimize and compare in order.

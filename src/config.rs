@@ -30,6 +30,8 @@ struct RawConfig {
     cargo_args: Vec<String>,
     bolt: Option<bool>,
     #[serde(default)]
+    bolt_flags: Vec<String>,
+    #[serde(default)]
     bolt_args: Vec<String>,
     #[serde(default, rename = "workload")]
     workloads: Vec<RawWorkload>,
@@ -103,6 +105,8 @@ pub struct Config {
     pub cargo_args: Vec<String>,
     /// Run the pipeline in BOLT mode (`bolt = true`).
     pub bolt: bool,
+    /// llvm-bolt optimization flags replacing the defaults (empty: the defaults).
+    pub bolt_flags: Vec<String>,
     /// Flags appended to llvm-bolt's optimization flags.
     pub bolt_args: Vec<String>,
     pub workloads: Vec<Workload>,
@@ -194,6 +198,7 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
         default_features: raw.default_features.unwrap_or(true),
         cargo_args: raw.cargo_args,
         bolt: raw.bolt.unwrap_or(false),
+        bolt_flags: raw.bolt_flags,
         bolt_args: raw.bolt_args,
         workloads,
     })

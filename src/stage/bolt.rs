@@ -17,13 +17,15 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use clap::Args;
 
+use super::compare::{CompareArgs, Variant, geomean_ratio, measure};
 use crate::build::Binary;
 use crate::build::cargo_config::resolve_strip;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::process::{Cmd, Outcome};
-use crate::state::{BinaryRecord, BoltRecord, State, now};
+use crate::state::{BinaryRecord, BoltRecord, OptimizeRecord, State, now};
 use crate::toolchain::bolt::{self, BoltTools};
 use crate::util::{copy_atomic, human_duration, human_size};
 use crate::workload;
@@ -47,7 +49,45 @@ pub const DEFAULT_FLAGS: &[&str] = &[
     "-use-old-text",
 ];
 
-pub fn run(ctx: &Ctx) -> Result<()> {
+/// How the BOLT step runs (on `bolt`, `optimize` and `all`).
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "BOLT options")]
+pub struct BoltArgs {
+    /// Keep the BOLT binaries even when they are not faster than the PGO ones.
+    #[arg(long)]
+    pub keep_bolt: bool,
+    /// Replace llvm-bolt's default optimization flags (comma-separated).
+    #[arg(long, value_name = "FLAGS", value_delimiter = ',', allow_hyphen_values = true)]
+    pub bolt_flags: Vec<String>,
+    /// A flag to add after llvm-bolt's optimization flags; repeat for several.
+    #[arg(long = "bolt-arg", value_name = "FLAG", allow_hyphen_values = true)]
+    pub bolt_args: Vec<String>,
+}
+
+/// `pgo-build bolt`'s own arguments.
+#[derive(Debug, Clone, Args)]
+pub struct BoltCommandArgs {
+    #[command(flatten)]
+    pub bolt: BoltArgs,
+    /// How BOLT is measured against PGO before it is kept.
+    #[command(flatten)]
+    pub measure: CompareArgs,
+}
+
+/// The optimization flags: the command line's or the config's replacement set,
+/// else the defaults; then the config's and the command line's additions.
+fn optimization_flags(ctx: &Ctx, args: &BoltArgs) -> Vec<String> {
+    let base: Vec<String> = if !args.bolt_flags.is_empty() {
+        args.bolt_flags.clone()
+    } else if !ctx.config.bolt_flags.is_empty() {
+        ctx.config.bolt_flags.clone()
+    } else {
+        DEFAULT_FLAGS.iter().map(|f| f.to_string()).collect()
+    };
+    base.into_iter().chain(ctx.config.bolt_args.iter().cloned()).chain(args.bolt_args.iter().cloned()).collect()
+}
+
+pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()> {
     let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
     let mut state = State::load(&ctx.layout.state_file())?;
     let optimized = state.require_optimize(ctx)?.clone();
@@ -101,8 +141,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             .arg("-o")
             .arg(&out)
             .arg(format!("-data={}", fdata.display()))
-            .args(DEFAULT_FLAGS)
-            .args(&ctx.config.bolt_args);
+            .args(optimization_flags(ctx, args));
         let report = run_bolt(ctx, &cmd, &input.path)?;
         crate::toolchain::strip(&ctx.rustc, &out, strip)?;
         let pgo = optimized.binaries.iter().find(|b| b.name == input.name).context("PGO binary missing")?;
@@ -124,6 +163,12 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     // 5. Verify before delivering.
     let pgo: Vec<Binary> = optimized.binaries.iter().map(BinaryRecord::binary).collect();
     verify(ctx, &pgo, &results)?;
+    let faster = args.keep_bolt || bolt_is_faster(ctx, &optimized, &results, measure_args)?;
+    if !faster {
+        state.bolt = None;
+        state.save(&ctx.layout.state_file())?;
+        return Ok(());
+    }
 
     // 6. Deliver: the BOLT binary takes the binary's name, the PGO one moves to pgo/.
     let mut record = optimized.clone();
@@ -159,6 +204,50 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         ),
     );
     Ok(())
+}
+
+/// Measures the BOLT binaries against the PGO ones on the benchmark workloads and
+/// says which to keep. BOLT is not always a gain, and a BOLT input that lost its
+/// PGO profile is slower than the PGO binary it would replace.
+fn bolt_is_faster(ctx: &Ctx, optimized: &OptimizeRecord, bolted: &[Binary], args: &CompareArgs) -> Result<bool> {
+    let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
+    if bench.is_empty() {
+        ctx.printer.warn("no benchmark workloads to measure BOLT against PGO; keeping the BOLT binaries unmeasured");
+        return Ok(true);
+    }
+    let variants = [
+        Variant {
+            name: "pgo",
+            binaries: optimized.binaries.iter().map(BinaryRecord::binary).collect(),
+            size: optimized.binaries.iter().map(|b| b.size).sum(),
+        },
+        Variant { name: "bolt", binaries: bolted.to_vec(), size: 0 },
+    ];
+    let results = measure(ctx, &variants, &bench, args, "bolt vs pgo")?;
+    for m in &results {
+        ctx.printer.note(format!("{}: BOLT/PGO time ratio {:.3}", m.workload.name, m.ratio(0, 1)));
+    }
+    let ratio = geomean_ratio(&results, 0, 1);
+    if ratio < 1.0 {
+        ctx.printer.status(
+            "bolt",
+            format!(
+                "BOLT is {:.1}% faster than PGO alone (geometric mean over {} workloads): keeping BOLT",
+                (1.0 - ratio) * 100.0,
+                results.len()
+            ),
+        );
+        Ok(true)
+    } else {
+        ctx.printer.warn(format!(
+            "BOLT was not faster than PGO alone ({:.1}% slower, geometric mean over {} workloads), so the PGO \
+             binaries stay the result; --keep-bolt keeps BOLT anyway. The BOLT binaries are in {}",
+            (ratio - 1.0) * 100.0,
+            results.len(),
+            ctx.layout.root.join("bolt").display()
+        ));
+        Ok(false)
+    }
 }
 
 /// Runs llvm-bolt, turning a failure into BOLT's own message plus a hint.

@@ -30,16 +30,82 @@ pub struct CompareArgs {
     pub warmup: u32,
 }
 
-struct Variant {
-    name: &'static str,
-    binaries: Vec<Binary>,
-    size: u64,
+impl Default for CompareArgs {
+    fn default() -> Self {
+        CompareArgs { rounds: 7, warmup: 1 }
+    }
+}
+
+/// A set of binaries measured under one name.
+pub struct Variant {
+    pub name: &'static str,
+    pub binaries: Vec<Binary>,
+    pub size: u64,
 }
 
 /// One workload's measured times (seconds) per variant, in variant order.
-struct Measured<'a> {
-    workload: &'a Workload,
-    times: Vec<Vec<f64>>,
+pub struct Measured<'a> {
+    pub workload: &'a Workload,
+    pub times: Vec<Vec<f64>>,
+}
+
+impl Measured<'_> {
+    /// The ratio of variant `b`'s median time to variant `a`'s.
+    pub fn ratio(&self, a: usize, b: usize) -> f64 {
+        median(&self.times[b]) / median(&self.times[a])
+    }
+}
+
+/// The geometric mean of the per-workload ratios of `b` to `a`.
+pub fn geomean_ratio(results: &[Measured<'_>], a: usize, b: usize) -> f64 {
+    (results.iter().map(|m| m.ratio(a, b).ln()).sum::<f64>() / results.len().max(1) as f64).exp()
+}
+
+/// Runs every workload against every variant, interleaved round by round (A B,
+/// then B A, …) so drift on a shared machine hits all alike, after unmeasured
+/// warm-up runs. A failed run stops the measurement with the workload's error.
+pub fn measure<'w>(
+    ctx: &Ctx,
+    variants: &[Variant],
+    workloads: &[&'w Workload],
+    args: &CompareArgs,
+    label: &str,
+) -> Result<Vec<Measured<'w>>> {
+    let per_workload = u64::from(args.warmup + args.rounds) * variants.len() as u64;
+    let bar = ctx.printer.bar(per_workload * workloads.len() as u64, "");
+    bar.set_prefix(label.to_string());
+    let mut results = Vec::new();
+    for w in workloads {
+        bar.set_message(w.name.clone());
+        let mut times = vec![Vec::new(); variants.len()];
+        for round in 0..args.warmup + args.rounds {
+            // Alternate the order so neither variant always runs first.
+            let order: Vec<usize> =
+                if round % 2 == 0 { (0..variants.len()).collect() } else { (0..variants.len()).rev().collect() };
+            for v in order {
+                let variant = &variants[v];
+                let cmd = workload::command(ctx, w, "bench", &variant.binaries, &[])?;
+                let log = ctx.layout.logs("bench").join(format!("{}.{}.log", w.name, variant.name));
+                let finished = workload::run(ctx, w, &cmd, &log)?;
+                if !finished.outcome.success() {
+                    bar.finish_and_clear();
+                    return Err(workload::failed(
+                        w,
+                        &format!("benchmarking of the {} binary", variant.name),
+                        &finished,
+                        &log,
+                    ));
+                }
+                if round >= args.warmup {
+                    times[v].push(finished.elapsed.as_secs_f64());
+                }
+                bar.inc(1);
+            }
+        }
+        results.push(Measured { workload: w, times });
+    }
+    bar.finish_and_clear();
+    Ok(results)
 }
 
 pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<()> {
@@ -69,40 +135,8 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<()> {
         },
     ];
 
-    let per_workload = u64::from(args.warmup + args.rounds) * variants.len() as u64;
-    let bar = ctx.printer.bar(per_workload * bench.len() as u64, "");
-    bar.set_prefix("compare");
     let start = Instant::now();
-    let mut results = Vec::new();
-    for w in &bench {
-        bar.set_message(w.name.clone());
-        let mut times = vec![Vec::new(); variants.len()];
-        for round in 0..args.warmup + args.rounds {
-            // Alternate the order so neither variant always runs first.
-            let order: Vec<usize> =
-                if round % 2 == 0 { (0..variants.len()).collect() } else { (0..variants.len()).rev().collect() };
-            for v in order {
-                let variant = &variants[v];
-                let cmd = workload::command(ctx, w, "bench", &variant.binaries, &[])?;
-                let log = ctx.layout.logs("bench").join(format!("{}.{}.log", w.name, variant.name));
-                let finished = workload::run(ctx, w, &cmd, &log)?;
-                if !finished.outcome.success() {
-                    return Err(workload::failed(
-                        w,
-                        &format!("benchmarking of the {} binary", variant.name),
-                        &finished,
-                        &log,
-                    ));
-                }
-                if round >= args.warmup {
-                    times[v].push(finished.elapsed.as_secs_f64());
-                }
-                bar.inc(1);
-            }
-        }
-        results.push(Measured { workload: w, times });
-    }
-    bar.finish_and_clear();
+    let results = measure(ctx, &variants, &bench, args, "compare")?;
 
     let table = render(&variants, &results, args);
     ctx.printer.out(&table);
@@ -147,7 +181,6 @@ fn render(variants: &[Variant], results: &[Measured<'_>], args: &CompareArgs) ->
     let mut out = String::new();
     let _ = writeln!(out, "| workload | baseline (median, min–max) | pgo (median, min–max) | pgo vs baseline |");
     let _ = writeln!(out, "|:--|--:|--:|:--|");
-    let mut log_sum = 0.0;
     for m in results {
         let cells: Vec<String> = m
             .times
@@ -158,12 +191,11 @@ fn render(variants: &[Variant], results: &[Measured<'_>], args: &CompareArgs) ->
                 format!("{} ({}–{})", ms(median(t)), ms(lo), ms(hi))
             })
             .collect();
-        let ratio = median(&m.times[1]) / median(&m.times[0]);
-        log_sum += ratio.ln();
+        let ratio = m.ratio(0, 1);
         let trained = if m.workload.is(Use::Train) { " (also a training workload)" } else { "" };
         let _ = writeln!(out, "| {}{trained} | {} | {} | {} |", m.workload.name, cells[0], cells[1], change(ratio));
     }
-    let geomean = (log_sum / results.len() as f64).exp();
+    let geomean = geomean_ratio(results, 0, 1);
     let _ = writeln!(out, "| **geometric mean** | | | **{}** |", change(geomean));
     let size_ratio = variants[1].size as f64 / variants[0].size.max(1) as f64;
     let _ = writeln!(

@@ -22,14 +22,18 @@ pub fn run(cli: Cli) -> Result<u8> {
     if let Command::Doctor = cli.command {
         return doctor::run(g, &printer);
     }
-    let ctx = Ctx::new(g, printer, matches!(cli.command, Command::Bolt))?;
+    let ctx = Ctx::new(g, printer, matches!(cli.command, Command::Bolt(_)))?;
     match &cli.command {
         Command::Doctor => unreachable!("handled above"),
         Command::Instrument => instrument::run(&ctx),
         Command::Train => train::run(&ctx),
         Command::Merge => merge::run(&ctx),
-        Command::Optimize(args) => optimize::run(&ctx, args),
-        Command::Bolt => bolt::run(&ctx),
+        Command::Optimize(args) => {
+            optimize::run(&ctx, args)?;
+            // `optimize --bolt` (or `bolt = true`) continues into BOLT.
+            if ctx.bolt { bolt::run(&ctx, &args.bolt, &compare::CompareArgs::default()) } else { Ok(()) }
+        }
+        Command::Bolt(args) => bolt::run(&ctx, &args.bolt, &args.measure),
         Command::Compare(args) => compare::run(&ctx, args),
         Command::All(args) => all::run(&ctx, args),
     }?;

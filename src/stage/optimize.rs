@@ -28,6 +28,8 @@ pub struct OptimizeArgs {
     /// Fail when more than this percentage of the profile's functions got no profile data.
     #[arg(long, value_name = "PCT", default_value_t = 50.0, value_parser = percentage)]
     pub max_unprofiled: f64,
+    #[command(flatten)]
+    pub bolt: super::bolt::BoltArgs,
 }
 
 /// Functions rustc reported about while applying the profile.

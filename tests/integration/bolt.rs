@@ -11,9 +11,10 @@ fn has_symtab(path: &std::path::Path) -> bool {
 #[test]
 fn pgo_then_bolt_delivers_a_verified_binary() {
     let p = TestProject::new();
-    let out = p.run(&["all", "--bolt", "--no-compare"]);
+    let out = p.run(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
     let err = stderr(&out);
     assert!(err.contains("instrumented 1 binary(ies) with llvm-bolt"), "{err}");
+    assert!(!err.contains("BOLT/PGO time ratio"), "--keep-bolt skips the measurement: {err}");
     assert!(err.contains("taken branches"), "dyno-stats summary expected: {err}");
     assert!(err.contains("verified: the BOLT binaries ran every check workload"), "{err}");
     let bolted = p.pgo_dir().join("out/fixture");
@@ -32,11 +33,26 @@ fn pgo_then_bolt_delivers_a_verified_binary() {
 fn strip_symbols_profile_goes_through_bolt_and_is_stripped_at_the_end() {
     let p = TestProject::new();
     p.file("Cargo.toml", &format!("{FIXTURE_MANIFEST}\n[profile.release]\nstrip = \"symbols\"\npanic = \"abort\"\n"));
-    p.run(&["all", "--bolt", "--no-compare"]);
+    p.run(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
     let bolted = p.pgo_dir().join("out/fixture");
     assert!(!has_symtab(&bolted), "the profile asked for strip = \"symbols\"");
     assert!(!has_symtab(&p.pgo_dir().join("out/pgo/fixture")));
     assert!(run_binary(&bolted, &["50"]).parse::<u64>().is_ok());
+}
+
+#[test]
+fn bolt_is_measured_against_pgo_and_the_faster_one_is_kept() {
+    let p = TestProject::new();
+    let out = p.run(&["all", "--bolt", "--no-compare", "--rounds", "2", "--warmup", "0"]);
+    let err = stderr(&out);
+    assert!(err.contains("long: BOLT/PGO time ratio"), "{err}");
+    let kept_bolt = err.contains("keeping BOLT");
+    assert!(kept_bolt || err.contains("BOLT was not faster than PGO alone"), "{err}");
+    // What was delivered matches the verdict, whichever it was.
+    let state = p.state();
+    assert_eq!(state["bolt"].is_null(), !kept_bolt, "{state}");
+    assert_eq!(p.pgo_dir().join("out/pgo/fixture").exists(), kept_bolt);
+    assert!(p.pgo_dir().join("out/fixture").is_file());
 }
 
 #[test]
@@ -72,4 +88,25 @@ fn bolt_after_a_pipeline_without_bolt_mode_says_what_to_run() {
     let out = p.fail(&["bolt"]);
     let err = stderr(&out);
     assert!(err.contains("without BOLT mode") && err.contains("pgo-build all --bolt"), "{err}");
+}
+
+#[test]
+fn bolt_flags_can_be_replaced_and_extended() {
+    let p = TestProject::new();
+    let config = std::fs::read_to_string(p.path().join("pgo-build.toml")).unwrap();
+    p.file("pgo-build.toml", &format!("bolt-args = [\"-split-eh\"]\n{config}"));
+    let args = [
+        "-v",
+        "all",
+        "--bolt",
+        "--keep-bolt",
+        "--no-compare",
+        "--bolt-flags=-reorder-blocks=ext-tsp,-dyno-stats",
+        "--bolt-arg=-split-functions",
+    ];
+    let out = p.run(&args);
+    let err = stderr(&out);
+    let line = err.lines().find(|l| l.contains("llvm-bolt") && l.contains("-data=")).expect("llvm-bolt shown with -v");
+    assert!(line.ends_with("-reorder-blocks=ext-tsp -dyno-stats -split-eh -split-functions"), "{line}");
+    assert!(!line.contains("-icf=all"), "the default set was replaced: {line}");
 }
