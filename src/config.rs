@@ -51,6 +51,8 @@ struct RawWorkload {
     timeout: Option<f64>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    #[serde(default)]
+    check_output: bool,
 }
 
 fn one() -> u32 {
@@ -84,6 +86,8 @@ pub struct Workload {
     pub weight: u32,
     pub timeout: Duration,
     pub env: BTreeMap<String, String>,
+    /// A rewritten binary (BOLT) must print the same standard output as its input.
+    pub check_output: bool,
 }
 
 impl Workload {
@@ -187,6 +191,7 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
             weight: w.weight,
             timeout: Duration::from_secs_f64(timeout),
             env: w.env,
+            check_output: w.check_output,
         });
     }
     Ok(Config {
@@ -282,6 +287,7 @@ fn discover(project_dir: &Path) -> Result<Vec<Workload>> {
                     weight: 1,
                     timeout: Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS),
                     env: BTreeMap::new(),
+                    check_output: false,
                 },
             );
         }

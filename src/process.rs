@@ -233,16 +233,20 @@ impl Cmd {
 
     /// Runs the command in a process group of its own, its standard output and error
     /// going to `log`. When `timeout` passes, or on Ctrl-C, the whole group is killed.
-    pub fn run_logged(&self, log: &Path, timeout: Option<Duration>) -> Result<Finished> {
-        let log_file = File::create(log).with_context(|| format!("could not create log file {}", log.display()))?;
+    /// Standard error goes to `stderr_log` when given (so standard output can be
+    /// compared on its own), else to `log` too.
+    pub fn run_logged(&self, log: &Path, stderr_log: Option<&Path>, timeout: Option<Duration>) -> Result<Finished> {
+        let create = |p: &Path| File::create(p).with_context(|| format!("could not create log file {}", p.display()));
+        let log_file = create(log)?;
         let start = Instant::now();
-        let handle = self
-            .expression()
-            .stdin_null()
+        let expr = self.expression().stdin_null();
+        let expr = match stderr_log {
+            Some(err) => expr.stderr_file(create(err)?).stdout_file(log_file),
             // duct applies the outer redirection first: stdout to the log, then
             // stderr to that same stdout.
-            .stderr_to_stdout()
-            .stdout_file(log_file)
+            None => expr.stderr_to_stdout().stdout_file(log_file),
+        };
+        let handle = expr
             .unchecked()
             .before_spawn(|command| {
                 command.process_group(0);
@@ -375,7 +379,8 @@ mod tests {
         let log = dir.path().join("log");
         let marker = dir.path().join("survived");
         let script = format!("(sleep 1; touch {}) & sleep 5", marker.display());
-        let done = Cmd::new("sh").args(["-c", &script]).run_logged(&log, Some(Duration::from_millis(200))).unwrap();
+        let done =
+            Cmd::new("sh").args(["-c", &script]).run_logged(&log, None, Some(Duration::from_millis(200))).unwrap();
         assert!(matches!(done.outcome, Outcome::TimedOut(_)));
         std::thread::sleep(Duration::from_millis(1300));
         assert!(!marker.exists(), "a grandchild outlived the timeout");
@@ -384,7 +389,8 @@ mod tests {
     #[test]
     fn signal_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let done = Cmd::new("sh").args(["-c", "kill -SEGV $$"]).run_logged(&dir.path().join("log"), None).unwrap();
+        let done =
+            Cmd::new("sh").args(["-c", "kill -SEGV $$"]).run_logged(&dir.path().join("log"), None, None).unwrap();
         assert_eq!(done.outcome.to_string(), "killed by signal 11 (SIGSEGV)");
     }
 }

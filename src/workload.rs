@@ -60,6 +60,11 @@ pub fn command(ctx: &Ctx, w: &Workload, stage: &str, binaries: &[Binary], extra:
 
 /// Runs `w` once with a fresh scratch directory; its output goes to `log`.
 pub fn run(ctx: &Ctx, w: &Workload, cmd: &Cmd, log: &Path) -> Result<Finished> {
+    run_split(ctx, w, cmd, log, None)
+}
+
+/// As [`run`], with standard error in `stderr_log` when given.
+pub fn run_split(ctx: &Ctx, w: &Workload, cmd: &Cmd, log: &Path, stderr_log: Option<&Path>) -> Result<Finished> {
     let workdir = ctx.layout.workdir(&w.name);
     if workdir.exists() {
         std::fs::remove_dir_all(&workdir).with_context(|| format!("could not empty {}", workdir.display()))?;
@@ -69,7 +74,7 @@ pub fn run(ctx: &Ctx, w: &Workload, cmd: &Cmd, log: &Path) -> Result<Finished> {
         std::fs::create_dir_all(dir)?;
     }
     ctx.printer.command(cmd);
-    cmd.run_logged(log, Some(w.timeout))
+    cmd.run_logged(log, stderr_log, Some(w.timeout))
 }
 
 /// The error for a workload run that did not succeed.

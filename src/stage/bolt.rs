@@ -321,10 +321,24 @@ fn verify(ctx: &Ctx, pgo: &[Binary], bolted: &[Binary]) -> Result<()> {
     }
     for w in checks {
         let mut outcomes: Vec<Outcome> = Vec::new();
+        let mut stdouts: Vec<Vec<u8>> = Vec::new();
         for (variant, bins) in [("pgo", pgo), ("bolt", bolted)] {
             let cmd = workload::command(ctx, w, "bolt-verify", bins, &[])?;
-            let log = ctx.layout.logs("bolt-verify").join(format!("{}.{variant}.log", w.name));
-            outcomes.push(workload::run(ctx, w, &cmd, &log)?.outcome);
+            let logs = ctx.layout.logs("bolt-verify");
+            let log = logs.join(format!("{}.{variant}.log", w.name));
+            let stderr_log = logs.join(format!("{}.{variant}.stderr.log", w.name));
+            let split = w.check_output.then_some(stderr_log.as_path());
+            outcomes.push(workload::run_split(ctx, w, &cmd, &log, split)?.outcome);
+            stdouts.push(std::fs::read(&log).unwrap_or_default());
+        }
+        if w.check_output && stdouts[0] != stdouts[1] {
+            bail!(
+                "the BOLT binary printed different output from the PGO binary on workload `{}` (check-output is \
+                 set), so it was not delivered; the PGO binary stays the result. Compare {} with {}",
+                w.name,
+                ctx.layout.logs("bolt-verify").join(format!("{}.pgo.log", w.name)).display(),
+                ctx.layout.logs("bolt-verify").join(format!("{}.bolt.log", w.name)).display()
+            );
         }
         if outcomes[0] != outcomes[1] {
             bail!(

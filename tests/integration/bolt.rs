@@ -110,3 +110,25 @@ fn bolt_flags_can_be_replaced_and_extended() {
     assert!(line.ends_with("-reorder-blocks=ext-tsp -dyno-stats -split-eh -split-functions"), "{line}");
     assert!(!line.contains("-icf=all"), "the default set was replaced: {line}");
 }
+
+#[test]
+fn check_output_refuses_a_bolt_binary_that_prints_differently() {
+    let p = TestProject::new();
+    // The output names the binary under test, so PGO and BOLT print differently.
+    let config = |check: bool| {
+        format!(
+            "[[workload]]\nname = \"short\"\nrun = \"$PGO_BUILD_BIN 2000\"\nuse = [\"train\"]\n\n\
+             [[workload]]\nname = \"says-its-name\"\nrun = '''echo \"$PGO_BUILD_BIN\"; \"$PGO_BUILD_BIN\" 1000'''\n\
+             use = [\"bench\"]\ncheck-output = {check}\n"
+        )
+    };
+    p.file("pgo-build.toml", &config(true));
+    let out = p.fail(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
+    let err = stderr(&out);
+    assert!(err.contains("printed different output from the PGO binary on workload `says-its-name`"), "{err}");
+    assert!(!p.pgo_dir().join("out/pgo").exists(), "the PGO binary stays the result");
+
+    p.file("pgo-build.toml", &config(false));
+    p.run(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
+    assert!(p.pgo_dir().join("out/pgo/fixture").is_file());
+}
