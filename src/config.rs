@@ -29,6 +29,7 @@ struct RawConfig {
     #[serde(default)]
     cargo_args: Vec<String>,
     bolt: Option<bool>,
+    bolt_mode: Option<BoltMode>,
     #[serde(default)]
     bolt_flags: Vec<String>,
     #[serde(default)]
@@ -65,6 +66,17 @@ fn one() -> u32 {
 pub enum Use {
     Train,
     Bench,
+}
+
+/// How BOLT collects its profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum BoltMode {
+    /// `llvm-bolt -instrument`: works everywhere, VMs included.
+    #[default]
+    Instrument,
+    /// `perf record` with branch stacks and `perf2bolt`: needs hardware branch sampling.
+    Perf,
 }
 
 /// How a workload is started.
@@ -109,6 +121,8 @@ pub struct Config {
     pub cargo_args: Vec<String>,
     /// Run the pipeline in BOLT mode (`bolt = true`).
     pub bolt: bool,
+    /// How BOLT collects its profile, if the config says.
+    pub bolt_mode: Option<BoltMode>,
     /// llvm-bolt optimization flags replacing the defaults (empty: the defaults).
     pub bolt_flags: Vec<String>,
     /// Flags appended to llvm-bolt's optimization flags.
@@ -203,6 +217,7 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
         default_features: raw.default_features.unwrap_or(true),
         cargo_args: raw.cargo_args,
         bolt: raw.bolt.unwrap_or(false),
+        bolt_mode: raw.bolt_mode,
         bolt_flags: raw.bolt_flags,
         bolt_args: raw.bolt_args,
         workloads,

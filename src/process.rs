@@ -145,6 +145,19 @@ impl Cmd {
         self
     }
 
+    /// This command run under `program args… --` (e.g. `perf record … --`),
+    /// keeping its environment and directory.
+    pub fn wrapped_by<I, S>(self, program: impl AsRef<OsStr>, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut wrapped = Cmd::new(program).args(args).arg("--").arg(&self.program).args(&self.args);
+        wrapped.env = self.env;
+        wrapped.dir = self.dir;
+        wrapped
+    }
+
     pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dir = Some(dir.into());
         self
@@ -357,6 +370,13 @@ mod tests {
     fn display_quotes_words_and_shows_env() {
         let cmd = Cmd::new("cargo").arg("build").arg("--config").arg("build.rustflags=[\"a b\"]").env("X", "1 2");
         assert_eq!(cmd.display(), r#"X='1 2' cargo build --config 'build.rustflags=["a b"]'"#);
+    }
+
+    #[test]
+    fn wrapping_keeps_env_and_directory() {
+        let cmd =
+            Cmd::new("sh").arg("-c").arg("true").env("A", "1").dir("/tmp").wrapped_by("perf", ["record", "-o", "d"]);
+        assert_eq!(cmd.display(), "cd /tmp && A=1 perf record -o d -- sh -c true");
     }
 
     #[test]

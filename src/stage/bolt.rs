@@ -22,7 +22,7 @@ use clap::Args;
 use super::compare::{CompareArgs, Variant, geomean_ratio, measure};
 use crate::build::Binary;
 use crate::build::cargo_config::resolve_strip;
-use crate::config::{Use, Workload};
+use crate::config::{BoltMode, Use, Workload};
 use crate::context::Ctx;
 use crate::process::{Cmd, Outcome};
 use crate::state::{BinaryRecord, BoltRecord, OptimizeRecord, State, now};
@@ -62,6 +62,9 @@ pub struct BoltArgs {
     /// A flag to add after llvm-bolt's optimization flags; repeat for several.
     #[arg(long = "bolt-arg", value_name = "FLAG", allow_hyphen_values = true)]
     pub bolt_args: Vec<String>,
+    /// How BOLT collects its profile [default: from the config, else instrument].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub bolt_mode: Option<BoltMode>,
 }
 
 /// `pgo-build bolt`'s own arguments.
@@ -103,31 +106,10 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()>
     std::fs::create_dir_all(&fdata_dir)?;
     let start = Instant::now();
 
-    // 1. Instrument every binary; each process appends its pid to its profile file.
-    let mut instrumented = Vec::new();
-    for input in &optimized.bolt_inputs {
-        let out = dir.join(format!("{}.instrumented", input.name));
-        let cmd = Cmd::new(&tools.llvm_bolt)
-            .arg(&input.path)
-            .arg("-instrument")
-            .arg("-o")
-            .arg(&out)
-            .arg(format!("--instrumentation-file={}", fdata_dir.join(format!("{}.fdata", input.name)).display()))
-            .arg("--instrumentation-file-append-pid");
-        run_bolt(ctx, &cmd, &input.path)?;
-        instrumented.push(Binary { name: input.name.clone(), path: out });
-    }
-    ctx.printer.status("bolt", format!("instrumented {} binary(ies) with llvm-bolt", instrumented.len()));
-
-    // 2. Train.
-    for w in &train {
-        let cmd = workload::command(ctx, w, "bolt", &instrumented, &[])?;
-        let log = workload::log_path(ctx, "bolt", w);
-        let finished = workload::run(ctx, w, &cmd, &log)?;
-        if !finished.outcome.success() {
-            return Err(workload::failed(w, "BOLT training", &finished, &log));
-        }
-        ctx.printer.status("bolt", format!("{}: trained in {}", w.name, human_duration(finished.elapsed)));
+    // 1. and 2.: per-process profiles, `<binary>.fdata.*` in fdata_dir.
+    match args.bolt_mode.or(ctx.config.bolt_mode).unwrap_or_default() {
+        BoltMode::Instrument => collect_instrumented(ctx, &tools, &optimized.bolt_inputs, &train, &dir, &fdata_dir)?,
+        BoltMode::Perf => collect_sampled(ctx, &tools, &optimized.bolt_inputs, &train, &dir, &fdata_dir)?,
     }
 
     // 3. Merge and 4. optimize, per binary.
@@ -203,6 +185,89 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()>
             record.out_dir.join("pgo").display()
         ),
     );
+    Ok(())
+}
+
+/// Instrumentation mode: `llvm-bolt -instrument` every binary (each process
+/// appends its pid to its profile file), then run the training workloads.
+fn collect_instrumented(
+    ctx: &Ctx,
+    tools: &BoltTools,
+    inputs: &[BinaryRecord],
+    train: &[&Workload],
+    dir: &Path,
+    fdata_dir: &Path,
+) -> Result<()> {
+    let mut instrumented = Vec::new();
+    for input in inputs {
+        let out = dir.join(format!("{}.instrumented", input.name));
+        let cmd = Cmd::new(&tools.llvm_bolt)
+            .arg(&input.path)
+            .arg("-instrument")
+            .arg("-o")
+            .arg(&out)
+            .arg(format!("--instrumentation-file={}", fdata_dir.join(format!("{}.fdata", input.name)).display()))
+            .arg("--instrumentation-file-append-pid");
+        run_bolt(ctx, &cmd, &input.path)?;
+        instrumented.push(Binary { name: input.name.clone(), path: out });
+    }
+    ctx.printer.status("bolt", format!("instrumented {} binary(ies) with llvm-bolt", instrumented.len()));
+    for w in train {
+        let cmd = workload::command(ctx, w, "bolt", &instrumented, &[])?;
+        train_once(ctx, w, &cmd)?;
+    }
+    Ok(())
+}
+
+/// Sampling mode: run the training workloads under `perf record` with branch
+/// stacks against the BOLT inputs themselves, then convert with `perf2bolt`.
+/// Refuses, with the reason, on a machine whose CPU (or VM) cannot sample
+/// branches, instead of producing a profile without branch data.
+fn collect_sampled(
+    ctx: &Ctx,
+    tools: &BoltTools,
+    inputs: &[BinaryRecord],
+    train: &[&Workload],
+    dir: &Path,
+    fdata_dir: &Path,
+) -> Result<()> {
+    bolt::branch_sampling().map_err(|why| {
+        anyhow::anyhow!(
+            "--bolt-mode perf needs `perf` to sample branch stacks, and it cannot on this machine: {why}. \
+             Use BOLT's instrumentation mode instead (the default: drop --bolt-mode perf), which needs no \
+             hardware support"
+        )
+    })?;
+    let perf2bolt = tools.perf2bolt.as_ref().with_context(|| {
+        format!(
+            "--bolt-mode perf needs perf2bolt beside {}; it is part of the same BOLT package",
+            tools.llvm_bolt.display()
+        )
+    })?;
+    let binaries: Vec<Binary> = inputs.iter().map(BinaryRecord::binary).collect();
+    for w in train {
+        let data = dir.join(format!("{}.perf.data", w.name));
+        let record = ["record", "-e", "cycles:u", "-j", "any,u", "-o"];
+        let cmd = workload::command(ctx, w, "bolt", &binaries, &[])?
+            .wrapped_by("perf", record.iter().map(std::ffi::OsStr::new).chain([data.as_os_str()]));
+        train_once(ctx, w, &cmd)?;
+        for input in inputs {
+            let out = fdata_dir.join(format!("{}.fdata.{}.fdata", input.name, w.name));
+            let convert = Cmd::new(perf2bolt).arg("-p").arg(&data).arg("-o").arg(&out).arg(&input.path);
+            run_bolt(ctx, &convert, &input.path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs one BOLT training workload; a failure stops the stage.
+fn train_once(ctx: &Ctx, w: &Workload, cmd: &Cmd) -> Result<()> {
+    let log = workload::log_path(ctx, "bolt", w);
+    let finished = workload::run(ctx, w, cmd, &log)?;
+    if !finished.outcome.success() {
+        return Err(workload::failed(w, "BOLT training", &finished, &log));
+    }
+    ctx.printer.status("bolt", format!("{}: trained in {}", w.name, human_duration(finished.elapsed)));
     Ok(())
 }
 

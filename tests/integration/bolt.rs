@@ -132,3 +132,22 @@ fn check_output_refuses_a_bolt_binary_that_prints_differently() {
     p.run(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
     assert!(p.pgo_dir().join("out/pgo/fixture").is_file());
 }
+
+#[test]
+fn perf_mode_never_degrades_silently() {
+    let p = TestProject::new();
+    let doctor = crate::utils::stdout(&p.run(&["doctor"]));
+    let can_sample = doctor.lines().any(|l| l.starts_with("perf branches") && l.contains(" ok "));
+    let args = ["all", "--bolt", "--bolt-mode", "perf", "--keep-bolt", "--no-compare"];
+    if can_sample {
+        // A machine with branch sampling takes the sampling path for real.
+        let out = p.run(&args);
+        assert!(stderr(&out).contains("verified: the BOLT binaries"), "{}", stderr(&out));
+    } else {
+        let out = p.fail(&args);
+        let err = stderr(&out);
+        assert!(err.contains("--bolt-mode perf needs `perf` to sample branch stacks"), "{err}");
+        assert!(err.contains("instrumentation mode"), "{err}");
+        assert!(!p.pgo_dir().join("out/pgo").exists(), "nothing delivered");
+    }
+}
