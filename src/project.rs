@@ -162,6 +162,8 @@ pub enum BuildKind {
     Instrumented,
     Optimized,
     Baseline,
+    /// `bolt --no-pgo`: the profile as it is (unstripped, with relocations), no PGO.
+    BoltInput,
 }
 
 impl BuildKind {
@@ -170,6 +172,7 @@ impl BuildKind {
             BuildKind::Instrumented => "instrumented",
             BuildKind::Optimized => "optimized",
             BuildKind::Baseline => "baseline",
+            BuildKind::BoltInput => "bolt-input",
         }
     }
 }

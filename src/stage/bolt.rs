@@ -7,7 +7,9 @@
 //! instrument it (`llvm-bolt -instrument`, one profile file per process), run the
 //! training workloads, `merge-fdata`, then optimize the layout. The output is
 //! stripped the way the Cargo profile asks and delivered only after it has run the
-//! benchmark workloads with the same exit statuses as the PGO binary.
+//! benchmark workloads with the same exit statuses as the PGO binary. With
+//! `--no-pgo` the input is a plain build of the profile instead (no instrumented
+//! build, training run or merged profile needed).
 //!
 //! BOLT by default pads hot text to a 2 MiB huge-page boundary and keeps the old
 //! code beside the new, which multiplies the size of a command-line binary; see
@@ -20,11 +22,12 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::compare::{CompareArgs, Variant, geomean_ratio, measure};
-use crate::build::Binary;
 use crate::build::cargo_config::resolve_strip;
+use crate::build::{Binary, cargo_build};
 use crate::config::{BoltMode, Use, Workload};
 use crate::context::Ctx;
 use crate::process::{Cmd, Outcome};
+use crate::project::BuildKind;
 use crate::state::{BinaryRecord, BoltRecord, OptimizeRecord, State, now};
 use crate::toolchain::bolt::{self, BoltTools};
 use crate::util::{copy_atomic, human_duration, human_size};
@@ -62,6 +65,10 @@ pub struct BoltArgs {
     /// A flag to add after llvm-bolt's optimization flags; repeat for several.
     #[arg(long = "bolt-arg", value_name = "FLAG", allow_hyphen_values = true)]
     pub bolt_args: Vec<String>,
+    /// BOLT a plain build (the profile as it is, linked with relocations) instead
+    /// of the PGO one: no instrumented build, training or merged profile needed.
+    #[arg(long)]
+    pub no_pgo: bool,
     /// How BOLT collects its profile [default: from the config, else instrument].
     #[arg(long, value_enum, value_name = "MODE")]
     pub bolt_mode: Option<BoltMode>,
@@ -93,10 +100,7 @@ fn optimization_flags(ctx: &Ctx, args: &BoltArgs) -> Vec<String> {
 pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()> {
     let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
     let mut state = State::load(&ctx.layout.state_file())?;
-    let optimized = state.require_optimize(ctx)?.clone();
-    if optimized.bolt_inputs.is_empty() {
-        bail!("the optimized build was not made for BOLT; run `pgo-build all --bolt`");
-    }
+    let reference = if args.no_pgo { Reference::plain(ctx)? } else { Reference::pgo(state.require_optimize(ctx)?)? };
     let train: Vec<&Workload> = ctx.config.workloads_for(Use::Train).collect();
     let dir = ctx.layout.root.join("bolt");
     let fdata_dir = dir.join("profiles");
@@ -108,14 +112,14 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()>
 
     // 1. and 2.: per-process profiles, `<binary>.fdata.*` in fdata_dir.
     match args.bolt_mode.or(ctx.config.bolt_mode).unwrap_or_default() {
-        BoltMode::Instrument => collect_instrumented(ctx, &tools, &optimized.bolt_inputs, &train, &dir, &fdata_dir)?,
-        BoltMode::Perf => collect_sampled(ctx, &tools, &optimized.bolt_inputs, &train, &dir, &fdata_dir)?,
+        BoltMode::Instrument => collect_instrumented(ctx, &tools, &reference.inputs, &train, &dir, &fdata_dir)?,
+        BoltMode::Perf => collect_sampled(ctx, &tools, &reference.inputs, &train, &dir, &fdata_dir)?,
     }
 
     // 3. Merge and 4. optimize, per binary.
     let strip = resolve_strip(&ctx.project.workspace_root.join("Cargo.toml"), &ctx.project.dir, &ctx.settings.profile)?;
     let mut results = Vec::new();
-    for input in &optimized.bolt_inputs {
+    for input in &reference.inputs {
         let fdata = merge_profiles(&tools, &fdata_dir, &input.name, &dir)?;
         let out = dir.join(&input.name);
         let cmd = Cmd::new(&tools.llvm_bolt)
@@ -126,16 +130,16 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()>
             .args(optimization_flags(ctx, args));
         let report = run_bolt(ctx, &cmd, &input.path)?;
         crate::toolchain::strip(&ctx.rustc, &out, strip)?;
-        let pgo = optimized.binaries.iter().find(|b| b.name == input.name).context("PGO binary missing")?;
+        let before = reference.binaries.iter().find(|b| b.name == input.name).context("reference binary missing")?;
         let size = std::fs::metadata(&out)?.len();
         ctx.printer.status(
             "bolt",
             format!(
                 "{}: {} → {} ({:+.1}%); {}",
                 input.name,
-                human_size(pgo.size),
+                human_size(before.size),
                 human_size(size),
-                (size as f64 / pgo.size.max(1) as f64 - 1.0) * 100.0,
+                (size as f64 / before.size.max(1) as f64 - 1.0) * 100.0,
                 dyno_summary(&report)
             ),
         );
@@ -143,34 +147,41 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()>
     }
 
     // 5. Verify before delivering.
-    let pgo: Vec<Binary> = optimized.binaries.iter().map(BinaryRecord::binary).collect();
-    verify(ctx, &pgo, &results)?;
-    let faster = args.keep_bolt || bolt_is_faster(ctx, &optimized, &results, measure_args)?;
+    let before: Vec<Binary> = reference.binaries.iter().map(BinaryRecord::binary).collect();
+    verify(ctx, reference.label, &before, &results)?;
+    let faster = args.keep_bolt || bolt_is_faster(ctx, &reference, &results, measure_args)?;
     if !faster {
         state.bolt = None;
         state.save(&ctx.layout.state_file())?;
         return Ok(());
     }
 
-    // 6. Deliver: the BOLT binary takes the binary's name, the PGO one moves to pgo/.
-    let mut record = optimized.clone();
+    // 6. Deliver: the BOLT binary takes the binary's name; the one it was made
+    // from is kept in <out>/<label>/ (for PGO, moved there and recorded).
+    let kept_dir = reference.out_dir.join(reference.label);
     let mut delivered = Vec::new();
-    for (b, pgo_rec) in results.iter().zip(record.binaries.iter_mut()) {
-        let pgo_dir = record.out_dir.join("pgo");
-        let kept = pgo_dir.join(&pgo_rec.name);
-        if pgo_rec.path != kept {
-            std::fs::create_dir_all(&pgo_dir)?;
-            std::fs::rename(&pgo_rec.path, &kept)
-                .with_context(|| format!("could not move {}", pgo_rec.path.display()))?;
-            pgo_rec.path = kept;
+    let mut optimize_record = state.optimize.clone();
+    for b in &results {
+        if let Some(rec) = optimize_record.as_mut().filter(|_| !args.no_pgo) {
+            if let Some(pgo) = rec.binaries.iter_mut().find(|p| p.name == b.name) {
+                let kept = kept_dir.join(&pgo.name);
+                if pgo.path != kept {
+                    std::fs::create_dir_all(&kept_dir)?;
+                    std::fs::rename(&pgo.path, &kept)
+                        .with_context(|| format!("could not move {}", pgo.path.display()))?;
+                    pgo.path = kept;
+                }
+            }
         }
-        let dest = record.out_dir.join(&b.name);
+        let dest = reference.out_dir.join(&b.name);
         copy_atomic(&b.path, &dest)?;
         delivered.push(BinaryRecord::of(&Binary { name: b.name.clone(), path: dest })?);
     }
-    state.optimize = Some(record.clone());
+    if !args.no_pgo {
+        state.optimize = optimize_record;
+    }
     state.bolt = Some(BoltRecord {
-        optimize_profile_sha256: record.profile_sha256.clone(),
+        optimize_profile_sha256: reference.profile_sha256.clone(),
         binaries: delivered,
         elapsed_s: start.elapsed().as_secs_f64(),
         finished_at: now(),
@@ -179,13 +190,62 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()>
     ctx.printer.status(
         "bolt",
         format!(
-            "done in {}; the BOLT binaries are in {} (the PGO-only ones in {})",
+            "done in {}; the BOLT binaries are in {} (the {} ones in {})",
             human_duration(start.elapsed()),
-            record.out_dir.display(),
-            record.out_dir.join("pgo").display()
+            reference.out_dir.display(),
+            reference.label,
+            kept_dir.display()
         ),
     );
     Ok(())
+}
+
+/// What BOLT rewrites and must beat: the PGO build, or with `--no-pgo` a plain one.
+struct Reference {
+    /// `pgo` or `plain`: the variant's name in messages and the folder it is kept in.
+    label: &'static str,
+    /// Unstripped, linked with relocations: BOLT's input.
+    inputs: Vec<BinaryRecord>,
+    /// The same binaries as delivered (stripped as the profile asks).
+    binaries: Vec<BinaryRecord>,
+    out_dir: PathBuf,
+    /// The PGO profile they were built with (empty for a plain build).
+    profile_sha256: String,
+}
+
+impl Reference {
+    fn pgo(optimized: &OptimizeRecord) -> Result<Reference> {
+        if optimized.bolt_inputs.is_empty() {
+            bail!("the optimized build was not made for BOLT; run `pgo-build all --bolt`");
+        }
+        Ok(Reference {
+            label: "pgo",
+            inputs: optimized.bolt_inputs.clone(),
+            binaries: optimized.binaries.clone(),
+            out_dir: optimized.out_dir.clone(),
+            profile_sha256: optimized.profile_sha256.clone(),
+        })
+    }
+
+    /// Builds the profile as it is, linked with relocations, and keeps a copy
+    /// stripped as the profile asks in `<out>/plain/`.
+    fn plain(ctx: &Ctx) -> Result<Reference> {
+        ctx.printer.status("bolt", format!("building {} without PGO, linked with relocations", ctx.settings.package));
+        let built = cargo_build(ctx, BuildKind::BoltInput, &["-Clink-arg=-Wl,--emit-relocs".to_string()])?;
+        let strip =
+            resolve_strip(&ctx.project.workspace_root.join("Cargo.toml"), &ctx.project.dir, &ctx.settings.profile)?;
+        let out_dir = ctx.layout.default_out_dir();
+        let mut inputs = Vec::new();
+        let mut binaries = Vec::new();
+        for b in &built.binaries {
+            inputs.push(BinaryRecord::of(b)?);
+            let dest = out_dir.join("plain").join(&b.name);
+            copy_atomic(&b.path, &dest)?;
+            crate::toolchain::strip(&ctx.rustc, &dest, strip)?;
+            binaries.push(BinaryRecord::of(&Binary { name: b.name.clone(), path: dest })?);
+        }
+        Ok(Reference { label: "plain", inputs, binaries, out_dir, profile_sha256: String::new() })
+    }
 }
 
 /// Instrumentation mode: `llvm-bolt -instrument` every binary (each process
@@ -274,7 +334,7 @@ fn train_once(ctx: &Ctx, w: &Workload, cmd: &Cmd) -> Result<()> {
 /// Measures the BOLT binaries against the PGO ones on the benchmark workloads and
 /// says which to keep. BOLT is not always a gain, and a BOLT input that lost its
 /// PGO profile is slower than the PGO binary it would replace.
-fn bolt_is_faster(ctx: &Ctx, optimized: &OptimizeRecord, bolted: &[Binary], args: &CompareArgs) -> Result<bool> {
+fn bolt_is_faster(ctx: &Ctx, reference: &Reference, bolted: &[Binary], args: &CompareArgs) -> Result<bool> {
     let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
     if bench.is_empty() {
         ctx.printer.warn("no benchmark workloads to measure BOLT against PGO; keeping the BOLT binaries unmeasured");
@@ -282,22 +342,23 @@ fn bolt_is_faster(ctx: &Ctx, optimized: &OptimizeRecord, bolted: &[Binary], args
     }
     let variants = [
         Variant {
-            name: "pgo",
-            binaries: optimized.binaries.iter().map(BinaryRecord::binary).collect(),
-            size: optimized.binaries.iter().map(|b| b.size).sum(),
+            name: reference.label,
+            binaries: reference.binaries.iter().map(BinaryRecord::binary).collect(),
+            size: reference.binaries.iter().map(|b| b.size).sum(),
         },
         Variant { name: "bolt", binaries: bolted.to_vec(), size: 0 },
     ];
-    let results = measure(ctx, &variants, &bench, args, "bolt vs pgo")?;
+    let what = shown(reference.label);
+    let results = measure(ctx, &variants, &bench, args, &format!("bolt vs {}", reference.label))?;
     for m in &results {
-        ctx.printer.note(format!("{}: BOLT/PGO time ratio {:.3}", m.workload.name, m.ratio(0, 1)));
+        ctx.printer.note(format!("{}: BOLT/{what} time ratio {:.3}", m.workload.name, m.ratio(0, 1)));
     }
     let ratio = geomean_ratio(&results, 0, 1);
     if ratio < 1.0 {
         ctx.printer.status(
             "bolt",
             format!(
-                "BOLT is {:.1}% faster than PGO alone (geometric mean over {} workloads): keeping BOLT",
+                "BOLT is {:.1}% faster than {what} alone (geometric mean over {} workloads): keeping BOLT",
                 (1.0 - ratio) * 100.0,
                 results.len()
             ),
@@ -305,8 +366,8 @@ fn bolt_is_faster(ctx: &Ctx, optimized: &OptimizeRecord, bolted: &[Binary], args
         Ok(true)
     } else {
         ctx.printer.warn(format!(
-            "BOLT was not faster than PGO alone ({:.1}% slower, geometric mean over {} workloads), so the PGO \
-             binaries stay the result; --keep-bolt keeps BOLT anyway. The BOLT binaries are in {}",
+            "BOLT was not faster than {what} alone ({:.1}% slower, geometric mean over {} workloads), so the \
+             {what} binaries stay the result; --keep-bolt keeps BOLT anyway. The BOLT binaries are in {}",
             (ratio - 1.0) * 100.0,
             results.len(),
             ctx.layout.root.join("bolt").display()
@@ -379,7 +440,7 @@ fn dyno_summary(report: &str) -> String {
 
 /// Runs the benchmark workloads (the training ones when there are none) with the
 /// PGO and the BOLT binaries; any difference in exit status keeps the PGO ones.
-fn verify(ctx: &Ctx, pgo: &[Binary], bolted: &[Binary]) -> Result<()> {
+fn verify(ctx: &Ctx, label: &str, before: &[Binary], bolted: &[Binary]) -> Result<()> {
     let mut checks: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
     if checks.is_empty() {
         checks = ctx.config.workloads_for(Use::Train).collect();
@@ -387,7 +448,7 @@ fn verify(ctx: &Ctx, pgo: &[Binary], bolted: &[Binary]) -> Result<()> {
     for w in checks {
         let mut outcomes: Vec<Outcome> = Vec::new();
         let mut stdouts: Vec<Vec<u8>> = Vec::new();
-        for (variant, bins) in [("pgo", pgo), ("bolt", bolted)] {
+        for (variant, bins) in [(label, before), ("bolt", bolted)] {
             let cmd = workload::command(ctx, w, "bolt-verify", bins, &[])?;
             let logs = ctx.layout.logs("bolt-verify");
             let log = logs.join(format!("{}.{variant}.log", w.name));
@@ -396,19 +457,20 @@ fn verify(ctx: &Ctx, pgo: &[Binary], bolted: &[Binary]) -> Result<()> {
             outcomes.push(workload::run_split(ctx, w, &cmd, &log, split)?.outcome);
             stdouts.push(std::fs::read(&log).unwrap_or_default());
         }
+        let what = shown(label);
         if w.check_output && stdouts[0] != stdouts[1] {
             bail!(
-                "the BOLT binary printed different output from the PGO binary on workload `{}` (check-output is \
-                 set), so it was not delivered; the PGO binary stays the result. Compare {} with {}",
+                "the BOLT binary printed different output from the {what} binary on workload `{}` (check-output \
+                 is set), so it was not delivered; the {what} binary stays the result. Compare {} with {}",
                 w.name,
-                ctx.layout.logs("bolt-verify").join(format!("{}.pgo.log", w.name)).display(),
+                ctx.layout.logs("bolt-verify").join(format!("{}.{label}.log", w.name)).display(),
                 ctx.layout.logs("bolt-verify").join(format!("{}.bolt.log", w.name)).display()
             );
         }
         if outcomes[0] != outcomes[1] {
             bail!(
-                "the BOLT binary behaved differently from the PGO binary on workload `{}` ({} with PGO, {} with \
-                 BOLT), so it was not delivered; the PGO binary stays the result. Logs: {}",
+                "the BOLT binary behaved differently from the {what} binary on workload `{}` ({} with {what}, {} \
+                 with BOLT), so it was not delivered; the {what} binary stays the result. Logs: {}",
                 w.name,
                 outcomes[0],
                 outcomes[1],
@@ -416,8 +478,14 @@ fn verify(ctx: &Ctx, pgo: &[Binary], bolted: &[Binary]) -> Result<()> {
             );
         }
     }
-    ctx.printer.status("bolt", "verified: the BOLT binaries ran every check workload like the PGO ones");
+    ctx.printer
+        .status("bolt", format!("verified: the BOLT binaries ran every check workload like the {} ones", shown(label)));
     Ok(())
+}
+
+/// How a reference variant is named in messages.
+fn shown(label: &str) -> &'static str {
+    if label == "pgo" { "PGO" } else { "plain" }
 }
 
 #[cfg(test)]

@@ -151,3 +151,16 @@ fn perf_mode_never_degrades_silently() {
         assert!(!p.pgo_dir().join("out/pgo").exists(), "nothing delivered");
     }
 }
+
+#[test]
+fn bolt_without_pgo_needs_no_pgo_stages() {
+    let p = TestProject::new();
+    let out = p.run(&["bolt", "--no-pgo", "--keep-bolt"]);
+    let err = stderr(&out);
+    assert!(err.contains("without PGO, linked with relocations"), "{err}");
+    assert!(err.contains("verified: the BOLT binaries ran every check workload like the plain ones"), "{err}");
+    let bolted = p.pgo_dir().join("out/fixture");
+    let plain = p.pgo_dir().join("out/plain/fixture");
+    assert_eq!(run_binary(&bolted, &["1000"]), run_binary(&plain, &["1000"]));
+    assert!(p.state()["instrument"].is_null(), "no PGO stage ran");
+}
