@@ -21,7 +21,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::compare::{CompareArgs, Variant, geomean_ratio, measure};
+use super::compare::{CompareArgs, Variant, geomean_ratio, measure, median};
 use crate::build::cargo_config::resolve_strip;
 use crate::build::{Binary, cargo_build};
 use crate::config::{BoltMode, Use, Workload};
@@ -351,7 +351,14 @@ fn bolt_is_faster(ctx: &Ctx, reference: &Reference, bolted: &[Binary], args: &Co
     let what = shown(reference.label);
     let results = measure(ctx, &variants, &bench, args, &format!("bolt vs {}", reference.label))?;
     for m in &results {
-        ctx.printer.note(format!("{}: BOLT/{what} time ratio {:.3}", m.workload.name, m.ratio(0, 1)));
+        ctx.printer.note(format!(
+            "{}: {what} {:.1} ms, BOLT {:.1} ms (median of {}): BOLT/{what} time ratio {:.3}",
+            m.workload.name,
+            median(&m.times[0]) * 1000.0,
+            median(&m.times[1]) * 1000.0,
+            m.times[0].len(),
+            m.ratio(0, 1)
+        ));
     }
     let ratio = geomean_ratio(&results, 0, 1);
     if ratio < 1.0 {
@@ -391,7 +398,10 @@ fn run_bolt(ctx: &Ctx, cmd: &Cmd, input: &Path) -> Result<String> {
 }
 
 fn hint(text: &str) -> &'static str {
-    if text.contains("relocation") || text.contains("relocs") {
+    if text.contains("Unknown command line argument") {
+        "Hint: this llvm-bolt does not know one of the flags; replace the flag set with `bolt-flags` in the config \
+         or --bolt-flags (see docs/bolt.md for the defaults)."
+    } else if text.contains("relocation") || text.contains("relocs") {
         "Hint: BOLT needs a binary linked with -Wl,--emit-relocs; run `pgo-build all --bolt` so every build is made for BOLT."
     } else if text.contains("static") || text.contains("musl") {
         "Hint: BOLT does not support this kind of binary (static or musl builds); use PGO alone."

@@ -45,7 +45,7 @@ fn bolt_is_measured_against_pgo_and_the_faster_one_is_kept() {
     let p = TestProject::new();
     let out = p.run(&["all", "--bolt", "--no-compare", "--rounds", "2", "--warmup", "0"]);
     let err = stderr(&out);
-    assert!(err.contains("long: BOLT/PGO time ratio"), "{err}");
+    assert!(err.contains("long: PGO ") && err.contains("(median of 2): BOLT/PGO time ratio"), "{err}");
     let kept_bolt = err.contains("keeping BOLT");
     assert!(kept_bolt || err.contains("BOLT was not faster than PGO alone"), "{err}");
     // What was delivered matches the verdict, whichever it was.
@@ -163,4 +163,14 @@ fn bolt_without_pgo_needs_no_pgo_stages() {
     let plain = p.pgo_dir().join("out/plain/fixture");
     assert_eq!(run_binary(&bolted, &["1000"]), run_binary(&plain, &["1000"]));
     assert!(p.state()["instrument"].is_null(), "no PGO stage ran");
+}
+
+#[test]
+fn a_flag_llvm_bolt_does_not_know_gets_its_message_and_a_hint() {
+    let p = TestProject::new();
+    let out = p.fail(&["all", "--bolt", "--no-compare", "--bolt-arg=-no-such-bolt-flag"]);
+    let err = stderr(&out);
+    assert!(err.contains("llvm-bolt failed on") && err.contains("no-such-bolt-flag"), "{err}");
+    assert!(err.contains("replace the flag set with `bolt-flags`"), "{err}");
+    assert!(!p.pgo_dir().join("out/pgo").exists(), "nothing delivered");
 }
