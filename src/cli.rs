@@ -37,7 +37,7 @@ pub enum Command {
     Bolt(BoltCommandArgs),
     /// Measure the PGO binaries against the plain build on the benchmark workloads.
     Compare(CompareArgs),
-    /// Run instrument, train, merge, optimize and compare in order.
+    /// Run instrument, train, merge, optimize, bolt (in BOLT mode) and compare in order.
     All(AllArgs),
 }
 
@@ -68,8 +68,8 @@ pub struct GlobalArgs {
     /// The llvm-bolt to use, with merge-fdata beside it [env: PGO_BUILD_LLVM_BOLT].
     #[arg(long, global = true, value_name = "PATH")]
     pub llvm_bolt: Option<PathBuf>,
-    /// BOLT mode: build every stage unstripped and linked with relocations, so
-    /// `pgo-build bolt` can follow `optimize` (also `bolt = true` in the config).
+    /// BOLT mode: build every stage unstripped (and the PGO build linked with
+    /// relocations), so `pgo-build bolt` can follow `optimize` (also `bolt = true`).
     #[arg(long, global = true)]
     pub bolt: bool,
     /// Never install the rustup llvm-tools component, even when nothing else fits.

@@ -83,7 +83,11 @@ pub fn resolve_strip(workspace_manifest: &Path, project_dir: &Path, profile: &st
     let lookup = |name: &str, key: &str| -> Option<toml::Value> {
         let var = format!("CARGO_PROFILE_{}_{}", name.to_uppercase().replace('-', "_"), key.to_uppercase());
         if let Ok(v) = std::env::var(var) {
-            return Some(v.parse::<bool>().map_or(toml::Value::String(v), toml::Value::Boolean));
+            return Some(match (v.parse::<bool>(), v.parse::<i64>()) {
+                (Ok(b), _) => toml::Value::Boolean(b),
+                (_, Ok(i)) => toml::Value::Integer(i),
+                _ => toml::Value::String(v),
+            });
         }
         tables.iter().find_map(|t| t.get("profile")?.get(name)?.get(key).cloned())
     };

@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     super::optimize::run(ctx, &args.optimize)?;
     check_interrupted()?;
     if ctx.bolt {
-        super::bolt::run(ctx, &args.optimize.bolt, &args.compare)?;
+        super::bolt::run(ctx, &args.optimize.bolt, &args.compare, false)?;
         check_interrupted()?;
     }
     if args.no_compare {

@@ -65,10 +65,6 @@ pub struct BoltArgs {
     /// A flag to add after llvm-bolt's optimization flags; repeat for several.
     #[arg(long = "bolt-arg", value_name = "FLAG", allow_hyphen_values = true)]
     pub bolt_args: Vec<String>,
-    /// BOLT a plain build (the profile as it is, linked with relocations) instead
-    /// of the PGO one: no instrumented build, training or merged profile needed.
-    #[arg(long)]
-    pub no_pgo: bool,
     /// How BOLT collects its profile [default: from the config, else instrument].
     #[arg(long, value_enum, value_name = "MODE")]
     pub bolt_mode: Option<BoltMode>,
@@ -79,6 +75,11 @@ pub struct BoltArgs {
 pub struct BoltCommandArgs {
     #[command(flatten)]
     pub bolt: BoltArgs,
+    /// BOLT a plain build (the profile as it is, linked with relocations) instead
+    /// of the PGO one: no instrumented build, training or merged profile needed.
+    /// Its results go to <out>/no-pgo/, apart from the PGO pipeline's.
+    #[arg(long)]
+    pub no_pgo: bool,
     /// How BOLT is measured against PGO before it is kept.
     #[command(flatten)]
     pub measure: CompareArgs,
@@ -97,10 +98,20 @@ fn optimization_flags(ctx: &Ctx, args: &BoltArgs) -> Vec<String> {
     base.into_iter().chain(ctx.config.bolt_args.iter().cloned()).chain(args.bolt_args.iter().cloned()).collect()
 }
 
-pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs, no_pgo: bool) -> Result<()> {
     let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
+    if ctx.dry_run {
+        let input = PathBuf::from(if no_pgo { "<plain build>" } else { "<PGO build>" });
+        ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt"), "<binary>"));
+        return Ok(());
+    }
     let mut state = State::load(&ctx.layout.state_file())?;
-    let reference = if args.no_pgo { Reference::plain(ctx)? } else { Reference::pgo(state.require_optimize(ctx)?)? };
+    if !no_pgo {
+        // Whatever happens below, the PGO binaries are the result until a new BOLT
+        // binary is delivered: undo an earlier delivery first.
+        restore_pgo(ctx, &mut state)?;
+    }
+    let reference = if no_pgo { Reference::plain(ctx)? } else { Reference::pgo(state.require_optimize(ctx)?)? };
     let train: Vec<&Workload> = ctx.config.workloads_for(Use::Train).collect();
     let dir = ctx.layout.root.join("bolt");
     let fdata_dir = dir.join("profiles");
@@ -112,7 +123,7 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()>
 
     // 1. and 2.: per-process profiles, `<binary>.fdata.*` in fdata_dir.
     match args.bolt_mode.or(ctx.config.bolt_mode).unwrap_or_default() {
-        BoltMode::Instrument => collect_instrumented(ctx, &tools, &reference.inputs, &train, &dir, &fdata_dir)?,
+        BoltMode::Instrument => collect_instrumented(ctx, &tools, &reference.inputs, &train, &dir)?,
         BoltMode::Perf => collect_sampled(ctx, &tools, &reference.inputs, &train, &dir, &fdata_dir)?,
     }
 
@@ -162,7 +173,7 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()>
     let mut delivered = Vec::new();
     let mut optimize_record = state.optimize.clone();
     for b in &results {
-        if let Some(rec) = optimize_record.as_mut().filter(|_| !args.no_pgo) {
+        if let Some(rec) = optimize_record.as_mut().filter(|_| !no_pgo) {
             if let Some(pgo) = rec.binaries.iter_mut().find(|p| p.name == b.name) {
                 let kept = kept_dir.join(&pgo.name);
                 if pgo.path != kept {
@@ -177,7 +188,7 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs) -> Result<()>
         copy_atomic(&b.path, &dest)?;
         delivered.push(BinaryRecord::of(&Binary { name: b.name.clone(), path: dest })?);
     }
-    if !args.no_pgo {
+    if !no_pgo {
         state.optimize = optimize_record;
     }
     state.bolt = Some(BoltRecord {
@@ -234,7 +245,7 @@ impl Reference {
         let built = cargo_build(ctx, BuildKind::BoltInput, &["-Clink-arg=-Wl,--emit-relocs".to_string()])?;
         let strip =
             resolve_strip(&ctx.project.workspace_root.join("Cargo.toml"), &ctx.project.dir, &ctx.settings.profile)?;
-        let out_dir = ctx.layout.default_out_dir();
+        let out_dir = ctx.layout.default_out_dir().join("no-pgo");
         let mut inputs = Vec::new();
         let mut binaries = Vec::new();
         for b in &built.binaries {
@@ -256,25 +267,47 @@ fn collect_instrumented(
     inputs: &[BinaryRecord],
     train: &[&Workload],
     dir: &Path,
-    fdata_dir: &Path,
 ) -> Result<()> {
     let mut instrumented = Vec::new();
     for input in inputs {
-        let out = dir.join(format!("{}.instrumented", input.name));
-        let cmd = Cmd::new(&tools.llvm_bolt)
-            .arg(&input.path)
-            .arg("-instrument")
-            .arg("-o")
-            .arg(&out)
-            .arg(format!("--instrumentation-file={}", fdata_dir.join(format!("{}.fdata", input.name)).display()))
-            .arg("--instrumentation-file-append-pid");
+        let cmd = instrument_command(tools, &input.path, dir, &input.name);
         run_bolt(ctx, &cmd, &input.path)?;
-        instrumented.push(Binary { name: input.name.clone(), path: out });
+        instrumented.push(Binary { name: input.name.clone(), path: dir.join(format!("{}.instrumented", input.name)) });
     }
     ctx.printer.status("bolt", format!("instrumented {} binary(ies) with llvm-bolt", instrumented.len()));
     for w in train {
         let cmd = workload::command(ctx, w, "bolt", &instrumented, &[])?;
         train_once(ctx, w, &cmd)?;
+    }
+    Ok(())
+}
+
+/// `llvm-bolt -instrument` for one binary: each process appends its pid to its
+/// profile file, `<dir>/profiles/<name>.fdata.<pid>.fdata`.
+fn instrument_command(tools: &BoltTools, input: &Path, dir: &Path, name: &str) -> Cmd {
+    Cmd::new(&tools.llvm_bolt)
+        .arg(input)
+        .arg("-instrument")
+        .arg("-o")
+        .arg(dir.join(format!("{name}.instrumented")))
+        .arg(format!("--instrumentation-file={}", dir.join("profiles").join(format!("{name}.fdata")).display()))
+        .arg("--instrumentation-file-append-pid")
+}
+
+/// Undoes an earlier BOLT delivery: the PGO binaries go back to `<out>/<name>`.
+fn restore_pgo(ctx: &Ctx, state: &mut State) -> Result<()> {
+    let Some(rec) = state.optimize.as_mut() else { return Ok(()) };
+    let mut changed = state.bolt.take().is_some();
+    for b in &mut rec.binaries {
+        let home = rec.out_dir.join(&b.name);
+        if b.path != home && b.path.is_file() {
+            std::fs::rename(&b.path, &home).with_context(|| format!("could not move {}", b.path.display()))?;
+            b.path = home;
+            changed = true;
+        }
+    }
+    if changed {
+        state.save(&ctx.layout.state_file())?;
     }
     Ok(())
 }
@@ -293,9 +326,10 @@ fn collect_sampled(
 ) -> Result<()> {
     bolt::branch_sampling().map_err(|why| {
         anyhow::anyhow!(
-            "--bolt-mode perf needs `perf` to sample branch stacks, and it cannot on this machine: {why}. \
-             Use BOLT's instrumentation mode instead (the default: drop --bolt-mode perf), which needs no \
-             hardware support"
+            "--bolt-mode perf needs `perf` to sample branch stacks, and it cannot on this machine: {}. \
+             Use BOLT's instrumentation mode instead (--bolt-mode instrument, or no bolt-mode in the config), \
+             which needs no hardware support",
+            why.trim_end_matches('.')
         )
     })?;
     let perf2bolt = tools.perf2bolt.as_ref().with_context(|| {
@@ -337,7 +371,10 @@ fn train_once(ctx: &Ctx, w: &Workload, cmd: &Cmd) -> Result<()> {
 fn bolt_is_faster(ctx: &Ctx, reference: &Reference, bolted: &[Binary], args: &CompareArgs) -> Result<bool> {
     let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
     if bench.is_empty() {
-        ctx.printer.warn("no benchmark workloads to measure BOLT against PGO; keeping the BOLT binaries unmeasured");
+        ctx.printer.warn(format!(
+            "no benchmark workloads to measure BOLT against {}; keeping the BOLT binaries unmeasured",
+            shown(reference.label)
+        ));
         return Ok(true);
     }
     let variants = [
@@ -392,7 +429,7 @@ fn run_bolt(ctx: &Ctx, cmd: &Cmd, input: &Path) -> Result<String> {
         let errors: Vec<&str> =
             text.lines().filter(|l| l.contains("BOLT-ERROR") || l.contains("error")).take(8).collect();
         let shown = if errors.is_empty() { crate::process::last_lines(&text, 12) } else { errors.join("\n") };
-        bail!("llvm-bolt failed on {} ({}):\n{shown}\n{}", input.display(), out.outcome, hint(&text));
+        bail!("llvm-bolt failed on {} ({}):\n{shown}\n{}", input.display(), out.outcome, hint(&shown));
     }
     Ok(text)
 }
@@ -476,6 +513,9 @@ fn verify(ctx: &Ctx, label: &str, before: &[Binary], bolted: &[Binary]) -> Resul
                 ctx.layout.logs("bolt-verify").join(format!("{}.{label}.log", w.name)).display(),
                 ctx.layout.logs("bolt-verify").join(format!("{}.bolt.log", w.name)).display()
             );
+        }
+        if let Some(o) = outcomes.iter().find(|o| matches!(o, Outcome::Interrupted | Outcome::TimedOut(_))) {
+            bail!("checking workload `{}` did not finish ({o}), so the BOLT binary was not delivered", w.name);
         }
         if outcomes[0] != outcomes[1] {
             bail!(

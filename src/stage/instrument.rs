@@ -23,8 +23,13 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         ctx.printer.would_run(&cargo_command(ctx, BuildKind::Instrumented, &flags));
         return Ok(());
     }
-    // Fail before a long build, not after it, when no llvm-profdata can merge.
+    // Fail before a long build, not after it, when no llvm-profdata can merge (or,
+    // in BOLT mode, there is no llvm-bolt).
     ctx.profdata()?;
+    if ctx.bolt {
+        crate::toolchain::bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref())
+            .map_err(|why| anyhow::anyhow!("BOLT mode is on, but {why}"))?;
+    }
     ctx.printer.status(
         "instrument",
         format!(

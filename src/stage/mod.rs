@@ -31,9 +31,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Optimize(args) => {
             optimize::run(&ctx, args)?;
             // `optimize --bolt` (or `bolt = true`) continues into BOLT.
-            if ctx.bolt { bolt::run(&ctx, &args.bolt, &compare::CompareArgs::default()) } else { Ok(()) }
+            if ctx.bolt { bolt::run(&ctx, &args.bolt, &compare::CompareArgs::default(), false) } else { Ok(()) }
         }
-        Command::Bolt(args) => bolt::run(&ctx, &args.bolt, &args.measure),
+        Command::Bolt(args) => bolt::run(&ctx, &args.bolt, &args.measure, args.no_pgo),
         Command::Compare(args) => compare::run(&ctx, args),
         Command::All(args) => all::run(&ctx, args),
     }?;

@@ -19,11 +19,13 @@ use crate::process::Cmd;
 /// Finishes a binary built for BOLT (unstripped, linked with `--emit-relocs`) the
 /// way the Cargo profile's `strip` asks: the static relocation sections BOLT needed
 /// go in every case (`.rela.dyn` and `.rela.plt`, which the loader needs, stay),
-/// then debug info or all symbols as the profile says. Uses the rustup component's
-/// `llvm-strip` when it is there, else the system's `strip`.
+/// then debug info or all symbols as the profile says. Uses `objcopy` (the rustup
+/// component's `llvm-objcopy` when it is there): unlike `strip`, which strips all
+/// symbols whenever it is given no other stripping option, `objcopy` removes only
+/// what it is told to.
 pub fn strip(rustc: &RustcInfo, path: &Path, mode: Strip) -> Result<()> {
-    let llvm_strip = rustc.llvm_tools_dir().join("llvm-strip");
-    let tool = if llvm_strip.is_file() { llvm_strip.into_os_string() } else { "strip".into() };
+    let llvm_objcopy = rustc.llvm_tools_dir().join("llvm-objcopy");
+    let tool = if llvm_objcopy.is_file() { llvm_objcopy.into_os_string() } else { "objcopy".into() };
     let cmd = match mode {
         Strip::Symbols => Cmd::new(tool).arg("--strip-all"),
         Strip::None | Strip::Debuginfo => {

@@ -159,8 +159,8 @@ fn bolt_without_pgo_needs_no_pgo_stages() {
     let err = stderr(&out);
     assert!(err.contains("without PGO, linked with relocations"), "{err}");
     assert!(err.contains("verified: the BOLT binaries ran every check workload like the plain ones"), "{err}");
-    let bolted = p.pgo_dir().join("out/fixture");
-    let plain = p.pgo_dir().join("out/plain/fixture");
+    let bolted = p.pgo_dir().join("out/no-pgo/fixture");
+    let plain = p.pgo_dir().join("out/no-pgo/plain/fixture");
     assert_eq!(run_binary(&bolted, &["1000"]), run_binary(&plain, &["1000"]));
     assert!(p.state()["instrument"].is_null(), "no PGO stage ran");
 }
@@ -173,4 +173,49 @@ fn a_flag_llvm_bolt_does_not_know_gets_its_message_and_a_hint() {
     assert!(err.contains("llvm-bolt failed on") && err.contains("no-such-bolt-flag"), "{err}");
     assert!(err.contains("replace the flag set with `bolt-flags`"), "{err}");
     assert!(!p.pgo_dir().join("out/pgo").exists(), "nothing delivered");
+}
+
+#[test]
+fn a_profile_with_debug_info_keeps_its_symbols_through_bolt_mode() {
+    let p = TestProject::new();
+    p.file("Cargo.toml", &format!("{FIXTURE_MANIFEST}\n[profile.release]\ndebug = true\n"));
+    p.run(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
+    let pgo = p.pgo_dir().join("out/pgo/fixture");
+    let bytes = std::fs::read(&pgo).unwrap();
+    assert!(has_symtab(&pgo), "strip resolves to none: symbols stay");
+    assert!(bytes.windows(12).any(|w| w == b".debug_info\0"), "and debug info stays");
+    assert!(has_symtab(&p.pgo_dir().join("out/fixture")));
+}
+
+#[test]
+fn dry_run_in_bolt_mode_runs_nothing() {
+    let p = TestProject::new();
+    let out = p.run(&["--dry-run", "all", "--bolt"]);
+    let text = crate::utils::stdout(&out);
+    assert!(text.contains("-instrument") && text.contains("--instrumentation-file-append-pid"), "{text}");
+    assert!(text.contains("profile.release.strip=false"), "{text}");
+    assert!(!p.pgo_dir().join("state.json").exists() && !p.pgo_dir().join("bolt").exists());
+}
+
+#[test]
+fn a_failed_bolt_run_leaves_the_pgo_binary_as_the_result() {
+    let p = TestProject::new();
+    p.run(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
+    assert!(p.pgo_dir().join("out/pgo/fixture").is_file(), "BOLT delivered first");
+    p.fail(&["bolt", "--keep-bolt", "--bolt-arg=-no-such-bolt-flag"]);
+    let state = p.state();
+    assert!(state["bolt"].is_null(), "{state}");
+    let out = p.pgo_dir().join("out/fixture");
+    assert_eq!(state["optimize"]["binaries"][0]["path"], out.display().to_string());
+    assert!(!p.pgo_dir().join("out/pgo/fixture").exists(), "the PGO binary is back in place");
+    // And the pipeline still holds together.
+    p.run(&["--bolt", "compare", "--rounds", "1", "--warmup", "0"]);
+}
+
+#[test]
+fn bolt_mode_checks_for_llvm_bolt_before_building() {
+    let p = TestProject::new();
+    let out = p.fail(&["--bolt", "--llvm-bolt", "/nonexistent/llvm-bolt", "instrument"]);
+    assert!(stderr(&out).contains("BOLT mode is on, but no usable llvm-bolt was found"), "{}", stderr(&out));
+    assert!(!p.pgo_dir().join("build").exists());
 }
