@@ -204,7 +204,7 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs, no_pgo: bool)
             "done in {}; the BOLT binaries are in {} (the {} ones in {})",
             human_duration(start.elapsed()),
             reference.out_dir.display(),
-            reference.label,
+            shown(reference.label),
             kept_dir.display()
         ),
     );
