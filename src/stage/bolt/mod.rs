@@ -15,23 +15,28 @@
 //! code beside the new, which multiplies the size of a command-line binary; see
 //! [`DEFAULT_FLAGS`] for the measured choice.
 
+mod check;
+mod collect;
+
+use check::{bolt_is_faster, shown, verify};
+use collect::{collect_instrumented, collect_sampled, instrument_command, merge_profiles};
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::compare::{CompareArgs, Variant, geomean_ratio, measure, median};
+use super::compare::CompareArgs;
 use crate::build::cargo_config::resolve_strip;
 use crate::build::{Binary, cargo_build};
 use crate::config::{BoltMode, Use, Workload};
 use crate::context::Ctx;
-use crate::process::{Cmd, Outcome};
+use crate::process::Cmd;
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, BoltRecord, OptimizeRecord, State, now};
-use crate::toolchain::bolt::{self, BoltTools};
+use crate::toolchain::bolt;
 use crate::util::{copy_atomic, human_duration, human_size};
-use crate::workload;
 
 /// llvm-bolt's optimization flags: the current recommended set (BOLT 22 deprecates
 /// `-icf=1`), plus two for size. Measured on the demo (stripped, against the PGO
@@ -259,41 +264,6 @@ impl Reference {
     }
 }
 
-/// Instrumentation mode: `llvm-bolt -instrument` every binary (each process
-/// appends its pid to its profile file), then run the training workloads.
-fn collect_instrumented(
-    ctx: &Ctx,
-    tools: &BoltTools,
-    inputs: &[BinaryRecord],
-    train: &[&Workload],
-    dir: &Path,
-) -> Result<()> {
-    let mut instrumented = Vec::new();
-    for input in inputs {
-        let cmd = instrument_command(tools, &input.path, dir, &input.name);
-        run_bolt(ctx, &cmd, &input.path)?;
-        instrumented.push(Binary { name: input.name.clone(), path: dir.join(format!("{}.instrumented", input.name)) });
-    }
-    ctx.printer.status("bolt", format!("instrumented {} binary(ies) with llvm-bolt", instrumented.len()));
-    for w in train {
-        let cmd = workload::command(ctx, w, "bolt", &instrumented, &[])?;
-        train_once(ctx, w, &cmd)?;
-    }
-    Ok(())
-}
-
-/// `llvm-bolt -instrument` for one binary: each process appends its pid to its
-/// profile file, `<dir>/profiles/<name>.fdata.<pid>.fdata`.
-fn instrument_command(tools: &BoltTools, input: &Path, dir: &Path, name: &str) -> Cmd {
-    Cmd::new(&tools.llvm_bolt)
-        .arg(input)
-        .arg("-instrument")
-        .arg("-o")
-        .arg(dir.join(format!("{name}.instrumented")))
-        .arg(format!("--instrumentation-file={}", dir.join("profiles").join(format!("{name}.fdata")).display()))
-        .arg("--instrumentation-file-append-pid")
-}
-
 /// Undoes an earlier BOLT delivery: the PGO binaries go back to `<out>/<name>`.
 fn restore_pgo(ctx: &Ctx, state: &mut State) -> Result<()> {
     let Some(rec) = state.optimize.as_mut() else { return Ok(()) };
@@ -312,116 +282,8 @@ fn restore_pgo(ctx: &Ctx, state: &mut State) -> Result<()> {
     Ok(())
 }
 
-/// Sampling mode: run the training workloads under `perf record` with branch
-/// stacks against the BOLT inputs themselves, then convert with `perf2bolt`.
-/// Refuses, with the reason, on a machine whose CPU (or VM) cannot sample
-/// branches, instead of producing a profile without branch data.
-fn collect_sampled(
-    ctx: &Ctx,
-    tools: &BoltTools,
-    inputs: &[BinaryRecord],
-    train: &[&Workload],
-    dir: &Path,
-    fdata_dir: &Path,
-) -> Result<()> {
-    bolt::branch_sampling().map_err(|why| {
-        anyhow::anyhow!(
-            "--bolt-mode perf needs `perf` to sample branch stacks, and it cannot on this machine: {}. \
-             Use BOLT's instrumentation mode instead (--bolt-mode instrument, or no bolt-mode in the config), \
-             which needs no hardware support",
-            why.trim_end_matches('.')
-        )
-    })?;
-    let perf2bolt = tools.perf2bolt.as_ref().with_context(|| {
-        format!(
-            "--bolt-mode perf needs perf2bolt beside {}; it is part of the same BOLT package",
-            tools.llvm_bolt.display()
-        )
-    })?;
-    let binaries: Vec<Binary> = inputs.iter().map(BinaryRecord::binary).collect();
-    for w in train {
-        let data = dir.join(format!("{}.perf.data", w.name));
-        let record = ["record", "-e", "cycles:u", "-j", "any,u", "-o"];
-        let cmd = workload::command(ctx, w, "bolt", &binaries, &[])?
-            .wrapped_by("perf", record.iter().map(std::ffi::OsStr::new).chain([data.as_os_str()]));
-        train_once(ctx, w, &cmd)?;
-        for input in inputs {
-            let out = fdata_dir.join(format!("{}.fdata.{}.fdata", input.name, w.name));
-            let convert = Cmd::new(perf2bolt).arg("-p").arg(&data).arg("-o").arg(&out).arg(&input.path);
-            run_bolt(ctx, &convert, &input.path)?;
-        }
-    }
-    Ok(())
-}
-
-/// Runs one BOLT training workload; a failure stops the stage.
-fn train_once(ctx: &Ctx, w: &Workload, cmd: &Cmd) -> Result<()> {
-    let log = workload::log_path(ctx, "bolt", w);
-    let finished = workload::run(ctx, w, cmd, &log)?;
-    if !finished.outcome.success() {
-        return Err(workload::failed(w, "BOLT training", &finished, &log));
-    }
-    ctx.printer.status("bolt", format!("{}: trained in {}", w.name, human_duration(finished.elapsed)));
-    Ok(())
-}
-
-/// Measures the BOLT binaries against the PGO ones on the benchmark workloads and
-/// says which to keep. BOLT is not always a gain, and a BOLT input that lost its
-/// PGO profile is slower than the PGO binary it would replace.
-fn bolt_is_faster(ctx: &Ctx, reference: &Reference, bolted: &[Binary], args: &CompareArgs) -> Result<bool> {
-    let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
-    if bench.is_empty() {
-        ctx.printer.warn(format!(
-            "no benchmark workloads to measure BOLT against {}; keeping the BOLT binaries unmeasured",
-            shown(reference.label)
-        ));
-        return Ok(true);
-    }
-    let variants = [
-        Variant {
-            name: reference.label,
-            binaries: reference.binaries.iter().map(BinaryRecord::binary).collect(),
-            size: reference.binaries.iter().map(|b| b.size).sum(),
-        },
-        Variant { name: "bolt", binaries: bolted.to_vec(), size: 0 },
-    ];
-    let what = shown(reference.label);
-    let results = measure(ctx, &variants, &bench, args, &format!("bolt vs {}", reference.label))?;
-    for m in &results {
-        ctx.printer.note(format!(
-            "{}: {what} {:.1} ms, BOLT {:.1} ms (median of {}): BOLT/{what} time ratio {:.3}",
-            m.workload.name,
-            median(&m.times[0]) * 1000.0,
-            median(&m.times[1]) * 1000.0,
-            m.times[0].len(),
-            m.ratio(0, 1)
-        ));
-    }
-    let ratio = geomean_ratio(&results, 0, 1);
-    if ratio < 1.0 {
-        ctx.printer.status(
-            "bolt",
-            format!(
-                "BOLT is {:.1}% faster than {what} alone (geometric mean over {} workloads): keeping BOLT",
-                (1.0 - ratio) * 100.0,
-                results.len()
-            ),
-        );
-        Ok(true)
-    } else {
-        ctx.printer.warn(format!(
-            "BOLT was not faster than {what} alone ({:.1}% slower, geometric mean over {} workloads), so the \
-             {what} binaries stay the result; --keep-bolt keeps BOLT anyway. The BOLT binaries are in {}",
-            (ratio - 1.0) * 100.0,
-            results.len(),
-            ctx.layout.root.join("bolt").display()
-        ));
-        Ok(false)
-    }
-}
-
 /// Runs llvm-bolt, turning a failure into BOLT's own message plus a hint.
-fn run_bolt(ctx: &Ctx, cmd: &Cmd, input: &Path) -> Result<String> {
+pub(super) fn run_bolt(ctx: &Ctx, cmd: &Cmd, input: &Path) -> Result<String> {
     ctx.printer.command(cmd);
     let out = cmd.capture()?;
     let text = format!("{}{}", out.stdout, out.stderr);
@@ -447,28 +309,6 @@ fn hint(text: &str) -> &'static str {
     }
 }
 
-/// Merges one binary's per-process BOLT profiles with merge-fdata.
-fn merge_profiles(tools: &BoltTools, fdata_dir: &Path, name: &str, dir: &Path) -> Result<PathBuf> {
-    let prefix = format!("{name}.fdata.");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(fdata_dir)?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!(
-            "the training workloads wrote no BOLT profile for `{name}`. BOLT's instrumented binary writes its \
-             profile when it exits normally; check that the training workloads run \"$PGO_BUILD_BIN\" (or \
-             $PGO_BUILD_BIN_<NAME>) and that it exits by itself"
-        );
-    }
-    let merged = Cmd::new(&tools.merge_fdata).args(&files).read().context("merge-fdata failed")?;
-    let path = dir.join(format!("{name}.fdata"));
-    std::fs::write(&path, merged)?;
-    Ok(path)
-}
-
 /// The headline of BOLT's dyno-stats: how taken branches and executed
 /// instructions changed.
 fn dyno_summary(report: &str) -> String {
@@ -483,59 +323,6 @@ fn dyno_summary(report: &str) -> String {
         (Some(t), Some(i)) => format!("taken branches {t}, executed instructions {i}"),
         _ => "no dyno-stats reported".to_string(),
     }
-}
-
-/// Runs the benchmark workloads (the training ones when there are none) with the
-/// PGO and the BOLT binaries; any difference in exit status keeps the PGO ones.
-fn verify(ctx: &Ctx, label: &str, before: &[Binary], bolted: &[Binary]) -> Result<()> {
-    let mut checks: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
-    if checks.is_empty() {
-        checks = ctx.config.workloads_for(Use::Train).collect();
-    }
-    for w in checks {
-        let mut outcomes: Vec<Outcome> = Vec::new();
-        let mut stdouts: Vec<Vec<u8>> = Vec::new();
-        for (variant, bins) in [(label, before), ("bolt", bolted)] {
-            let cmd = workload::command(ctx, w, "bolt-verify", bins, &[])?;
-            let logs = ctx.layout.logs("bolt-verify");
-            let log = logs.join(format!("{}.{variant}.log", w.name));
-            let stderr_log = logs.join(format!("{}.{variant}.stderr.log", w.name));
-            let split = w.check_output.then_some(stderr_log.as_path());
-            outcomes.push(workload::run_split(ctx, w, &cmd, &log, split)?.outcome);
-            stdouts.push(std::fs::read(&log).unwrap_or_default());
-        }
-        let what = shown(label);
-        if w.check_output && stdouts[0] != stdouts[1] {
-            bail!(
-                "the BOLT binary printed different output from the {what} binary on workload `{}` (check-output \
-                 is set), so it was not delivered; the {what} binary stays the result. Compare {} with {}",
-                w.name,
-                ctx.layout.logs("bolt-verify").join(format!("{}.{label}.log", w.name)).display(),
-                ctx.layout.logs("bolt-verify").join(format!("{}.bolt.log", w.name)).display()
-            );
-        }
-        if let Some(o) = outcomes.iter().find(|o| matches!(o, Outcome::Interrupted | Outcome::TimedOut(_))) {
-            bail!("checking workload `{}` did not finish ({o}), so the BOLT binary was not delivered", w.name);
-        }
-        if outcomes[0] != outcomes[1] {
-            bail!(
-                "the BOLT binary behaved differently from the {what} binary on workload `{}` ({} with {what}, {} \
-                 with BOLT), so it was not delivered; the {what} binary stays the result. Logs: {}",
-                w.name,
-                outcomes[0],
-                outcomes[1],
-                ctx.layout.logs("bolt-verify").display()
-            );
-        }
-    }
-    ctx.printer
-        .status("bolt", format!("verified: the BOLT binaries ran every check workload like the {} ones", shown(label)));
-    Ok(())
-}
-
-/// How a reference variant is named in messages.
-fn shown(label: &str) -> &'static str {
-    if label == "pgo" { "PGO" } else { "plain" }
 }
 
 #[cfg(test)]
