@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::build::Settings;
-use crate::build::cargo_config::profile_settings;
+use crate::build::cargo_config::{Strip, profile_settings, resolve_strip};
 use crate::build::flags::UserFlags;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
@@ -76,6 +76,12 @@ impl Ctx {
             install: !args.no_install,
             profdata: OnceCell::new(),
         })
+    }
+
+    /// What the pipeline's Cargo profile asks `strip` to do (BOLT mode strips
+    /// its outputs itself).
+    pub fn profile_strip(&self) -> Result<Strip> {
+        resolve_strip(&self.project.workspace_root.join("Cargo.toml"), &self.project.dir, &self.settings.profile)
     }
 
     /// The `llvm-profdata` to use, found (and if need be installed) on first use.

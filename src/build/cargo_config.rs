@@ -28,6 +28,22 @@ pub fn read_config(path: &Path) -> Result<toml::Table> {
     toml::from_str(&text).with_context(|| format!("could not parse cargo config {}", path.display()))
 }
 
+/// The files cargo reads profile settings from, parsed, in cargo's precedence
+/// order: the config files (most specific first), then the workspace manifest.
+fn profile_sources(workspace_manifest: &Path, project_dir: &Path) -> Result<Vec<(PathBuf, toml::Table)>> {
+    let mut sources = Vec::new();
+    for file in config_files(project_dir) {
+        let table = read_config(&file)?;
+        sources.push((file, table));
+    }
+    let text = std::fs::read_to_string(workspace_manifest)
+        .with_context(|| format!("could not read {}", workspace_manifest.display()))?;
+    let manifest =
+        toml::from_str(&text).with_context(|| format!("could not parse {}", workspace_manifest.display()))?;
+    sources.push((workspace_manifest.to_path_buf(), manifest));
+    Ok(sources)
+}
+
 /// Every Cargo profile setting that applies to a build in `project_dir`: the
 /// `[profile.*]` tables of the workspace manifest and of the cargo config files,
 /// and the `CARGO_PROFILE_*` environment variables. Cargo hashes a profile's
@@ -35,16 +51,11 @@ pub fn read_config(path: &Path) -> Result<toml::Table> {
 /// instrumented and the optimized build, the profile matches no function.
 pub fn profile_settings(workspace_manifest: &Path, project_dir: &Path) -> Result<String> {
     let mut parts = Vec::new();
-    let manifest: toml::Table = {
-        let text = std::fs::read_to_string(workspace_manifest)
-            .with_context(|| format!("could not read {}", workspace_manifest.display()))?;
-        toml::from_str(&text).with_context(|| format!("could not parse {}", workspace_manifest.display()))?
-    };
-    if let Some(p) = manifest.get("profile") {
-        parts.push(format!("{}: {p}", workspace_manifest.display()));
-    }
-    for file in config_files(project_dir) {
-        if let Some(p) = read_config(&file)?.get("profile") {
+    // The manifest first, then the config files: the order the record has always had.
+    let mut sources = profile_sources(workspace_manifest, project_dir)?;
+    sources.rotate_right(1);
+    for (file, table) in &sources {
+        if let Some(p) = table.get("profile") {
             parts.push(format!("{}: {p}", file.display()));
         }
     }
@@ -72,14 +83,8 @@ pub enum Strip {
 /// BOLT needs an unstripped input, so a BOLT pipeline builds with `strip = false`
 /// and strips its outputs itself with what this returns.
 pub fn resolve_strip(workspace_manifest: &Path, project_dir: &Path, profile: &str) -> Result<Strip> {
-    let mut tables = Vec::new();
-    for file in config_files(project_dir) {
-        tables.push(read_config(&file)?);
-    }
-    tables.push(toml::from_str(
-        &std::fs::read_to_string(workspace_manifest)
-            .with_context(|| format!("could not read {}", workspace_manifest.display()))?,
-    )?);
+    let tables: Vec<toml::Table> =
+        profile_sources(workspace_manifest, project_dir)?.into_iter().map(|(_, t)| t).collect();
     let lookup = |name: &str, key: &str| -> Option<toml::Value> {
         let var = format!("CARGO_PROFILE_{}_{}", name.to_uppercase().replace('-', "_"), key.to_uppercase());
         if let Ok(v) = std::env::var(var) {

@@ -13,7 +13,6 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use crate::build::cargo_config::resolve_strip;
 use crate::build::{Diagnostic, cargo_build, cargo_command};
 use crate::context::Ctx;
 use crate::project::BuildKind;
@@ -97,11 +96,7 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
 
     // In BOLT mode the build is unstripped (BOLT needs the symbols); the delivered
     // PGO binary is stripped the way the profile asks, as a plain build would be.
-    let strip = if ctx.bolt {
-        Some(resolve_strip(&ctx.project.workspace_root.join("Cargo.toml"), &ctx.project.dir, &ctx.settings.profile)?)
-    } else {
-        None
-    };
+    let strip = if ctx.bolt { Some(ctx.profile_strip()?) } else { None };
     let mut binaries = Vec::new();
     let mut bolt_inputs = Vec::new();
     for b in &built.binaries {

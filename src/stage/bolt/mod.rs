@@ -28,7 +28,6 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::compare::CompareArgs;
-use crate::build::cargo_config::resolve_strip;
 use crate::build::{Binary, cargo_build};
 use crate::config::{BoltMode, Use, Workload};
 use crate::context::Ctx;
@@ -133,7 +132,7 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs, no_pgo: bool)
     }
 
     // 3. Merge and 4. optimize, per binary.
-    let strip = resolve_strip(&ctx.project.workspace_root.join("Cargo.toml"), &ctx.project.dir, &ctx.settings.profile)?;
+    let strip = ctx.profile_strip()?;
     let mut results = Vec::new();
     for input in &reference.inputs {
         let fdata = merge_profiles(&tools, &fdata_dir, &input.name, &dir)?;
@@ -248,8 +247,7 @@ impl Reference {
     fn plain(ctx: &Ctx) -> Result<Reference> {
         ctx.printer.status("bolt", format!("building {} without PGO, linked with relocations", ctx.settings.package));
         let built = cargo_build(ctx, BuildKind::BoltInput, &["-Clink-arg=-Wl,--emit-relocs".to_string()])?;
-        let strip =
-            resolve_strip(&ctx.project.workspace_root.join("Cargo.toml"), &ctx.project.dir, &ctx.settings.profile)?;
+        let strip = ctx.profile_strip()?;
         let out_dir = ctx.layout.default_out_dir().join("no-pgo");
         let mut inputs = Vec::new();
         let mut binaries = Vec::new();
