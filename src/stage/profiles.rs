@@ -1,0 +1,599 @@
+//! `pgo-build profiles`: the Cargo profile presets of `presets.rs`, listed, shown,
+//! or written into the workspace's Cargo.toml as `[profile.NAME]`.
+//!
+//! Writing edits a file the user owns, so it goes through `toml_edit`, which keeps
+//! every comment, blank line and key where it was: the new table is the only change,
+//! placed after the last `[profile.*]` table (or at the end of the file). Two things
+//! toml_edit would otherwise change are put back: CRLF line endings, and the
+//! permissions and symlink of Cargo.toml (it is written through a rename).
+//!
+//! `--force` replaces the profile's settings but keeps its `package` and
+//! `build-override` tables: those are per-crate overrides the preset knows nothing
+//! about. Cargo forbids `inherits` in the built-in profiles (dev, release, test,
+//! bench), so a preset written under one of those names loses that key, and is
+//! refused when it builds on another profile (`develop --as release`).
+//!
+//! The profile goes into the workspace root's manifest because cargo ignores (with a
+//! warning) profiles in a member's Cargo.toml.
+
+use std::fs;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use toml_edit::{DocumentMut, Item, Table, Value};
+
+use crate::cli::GlobalArgs;
+use crate::context::project_dir;
+use crate::presets::{self, Preset};
+use crate::printer::Printer;
+use crate::process::Cmd;
+use crate::util::write_atomic;
+
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    #[command(subcommand)]
+    pub command: ProfilesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// List the presets: name, the profile each builds on, what it is for.
+    List,
+    /// Print a preset as the `[profile.NAME]` table `write` adds to Cargo.toml.
+    Show {
+        /// The preset (`pgo-build profiles list` shows them).
+        #[arg(value_name = "PRESET", value_parser = parse_preset)]
+        preset: &'static Preset,
+    },
+    /// Add a preset to the workspace's Cargo.toml as `[profile.NAME]`, keeping the
+    /// file's comments and layout.
+    Write(WriteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// The preset (`pgo-build profiles list` shows them).
+    #[arg(value_name = "PRESET", value_parser = parse_preset)]
+    pub preset: &'static Preset,
+    /// The profile name to write it as [default: the preset's name]. As `dev`,
+    /// `release`, `test` or `bench` the keys are written without `inherits`.
+    #[arg(long = "as", value_name = "PROFILE", value_parser = parse_profile_name)]
+    pub as_profile: Option<String>,
+    /// Replace the profile's settings when Cargo.toml already has it (its `package`
+    /// and `build-override` tables stay).
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(args: &GlobalArgs, printer: &Printer, cmd: &ProfilesArgs) -> Result<()> {
+    match &cmd.command {
+        ProfilesCommand::List => {
+            for line in list_lines() {
+                printer.out(line);
+            }
+            printer.note(
+                "`pgo-build profiles show NAME` prints one; `pgo-build profiles write NAME` adds it to Cargo.toml",
+            );
+            Ok(())
+        }
+        ProfilesCommand::Show { preset } => {
+            printer.out(preset.toml(preset.name).trim_end());
+            Ok(())
+        }
+        ProfilesCommand::Write(write) => write_profile(args, printer, write),
+    }
+}
+
+/// The preset table, aligned: name, what it inherits, summary.
+fn list_lines() -> Vec<String> {
+    let name_width = presets::ALL.iter().map(|p| p.name.len()).max().unwrap_or(0).max("PRESET".len());
+    let inherits_width = presets::ALL.iter().map(|p| p.inherits.len()).max().unwrap_or(0).max("INHERITS".len());
+    std::iter::once(("PRESET", "INHERITS", "SUMMARY"))
+        .chain(presets::ALL.iter().map(|p| (p.name, p.inherits, p.summary)))
+        .map(|(name, inherits, summary)| format!("{name:<name_width$}  {inherits:<inherits_width$}  {summary}"))
+        .collect()
+}
+
+fn write_profile(args: &GlobalArgs, printer: &Printer, write: &WriteArgs) -> Result<()> {
+    let preset = write.preset;
+    let profile = write.as_profile.as_deref().unwrap_or(preset.name);
+    check_builtin(preset, profile)?;
+    let manifest = workspace_manifest(args, printer)?;
+    // Write through a symlink rather than replacing it with a file.
+    let target = fs::canonicalize(&manifest).with_context(|| format!("could not read {}", manifest.display()))?;
+    let text = fs::read_to_string(&target).with_context(|| format!("could not read {}", manifest.display()))?;
+    let (new_text, change) = add_profile(&text, preset, profile, write.force)
+        .with_context(|| format!("cannot write [profile.{profile}] into {}", manifest.display()))?;
+
+    let what = if profile == preset.name {
+        format!("[profile.{profile}]")
+    } else {
+        format!("[profile.{profile}] (the {} preset)", preset.name)
+    };
+    if args.dry_run {
+        printer.out(new_table(preset, profile)?.trim_end());
+        printer
+            .status("profiles", format!("would write {what} into {} (dry run: nothing written)", manifest.display()));
+        return Ok(());
+    }
+    let permissions = fs::metadata(&target).map(|m| m.permissions()).ok();
+    write_atomic(&target, new_text.as_bytes())?;
+    if let Some(permissions) = permissions {
+        fs::set_permissions(&target, permissions)
+            .with_context(|| format!("could not restore the permissions of {}", manifest.display()))?;
+    }
+    let verb = match change {
+        Change::Added => "added",
+        Change::Replaced => "replaced the settings of",
+    };
+    printer.status(
+        "profiles",
+        format!("{verb} {what} in {}; build with `cargo build --profile {profile}`", manifest.display()),
+    );
+    printer.note(format!("or optimize it with PGO: pgo-build --profile {profile} all"));
+    Ok(())
+}
+
+/// The workspace root's Cargo.toml, as cargo finds it from `--project`.
+fn workspace_manifest(args: &GlobalArgs, printer: &Printer) -> Result<PathBuf> {
+    let dir = project_dir(&args.project)?;
+    let cmd = Cmd::new("cargo").args(["locate-project", "--workspace", "--message-format", "plain"]).dir(&dir);
+    printer.command(&cmd);
+    let out = cmd.read().with_context(|| {
+        format!("could not find the workspace's Cargo.toml from {}; point --project at a Cargo project", dir.display())
+    })?;
+    Ok(PathBuf::from(out.trim()))
+}
+
+/// Cargo's built-in profiles and the profile each builds on.
+const BUILTIN: &[(&str, &str)] = &[("dev", "dev"), ("release", "release"), ("test", "dev"), ("bench", "release")];
+
+/// Keys of a profile that `--force` keeps: per-crate overrides, not settings.
+const KEPT_KEYS: &[&str] = &["package", "build-override"];
+
+fn builtin_base(profile: &str) -> Option<&'static str> {
+    BUILTIN.iter().find(|(name, _)| *name == profile).map(|&(_, base)| base)
+}
+
+/// A built-in profile cannot inherit, so it can only take a preset built on
+/// the same profile it builds on itself.
+fn check_builtin(preset: &Preset, profile: &str) -> Result<()> {
+    match builtin_base(profile) {
+        Some(base) if base != preset.inherits => {
+            let fitting: Vec<String> =
+                BUILTIN.iter().filter(|(_, b)| *b == preset.inherits).map(|(n, _)| format!("--as {n}")).collect();
+            bail!(
+                "the {} preset builds on `{}`, but cargo's built-in `{profile}` profile builds on `{base}` and \
+                 cannot inherit another profile; write it under a name of its own (drop --as, or --as NAME), \
+                 or into a built-in profile that builds on `{}` ({})",
+                preset.name,
+                preset.inherits,
+                preset.inherits,
+                fitting.join(" or ")
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Validates `--as` the way cargo validates profile names (cargo's
+/// `restricted_names::validate_profile_name`, plus `doc`, which cargo reserves).
+fn parse_profile_name(name: &str) -> Result<String, String> {
+    if name.is_empty() {
+        return Err("a profile name cannot be empty".into());
+    }
+    if let Some(ch) = name.chars().find(|c| !c.is_alphanumeric() && *c != '_' && *c != '-') {
+        return Err(format!("`{ch}` is not allowed in a cargo profile name: use letters, digits, `_` and `-`"));
+    }
+    let lower = name.to_lowercase();
+    let reserved = [
+        "doc",
+        "debug",
+        "build-override",
+        "build",
+        "check",
+        "clean",
+        "config",
+        "fetch",
+        "fix",
+        "install",
+        "metadata",
+        "package",
+        "publish",
+        "report",
+        "root",
+        "run",
+        "rust",
+        "rustc",
+        "rustdoc",
+        "target",
+        "tmp",
+        "uninstall",
+    ];
+    if reserved.contains(&lower.as_str()) || lower.starts_with("cargo") {
+        let hint = if lower == "debug" { " (the debug build is `dev`)" } else { "" };
+        return Err(format!("cargo reserves the profile name `{name}`{hint}; choose another"));
+    }
+    Ok(name.to_string())
+}
+
+fn parse_preset(name: &str) -> Result<&'static Preset, String> {
+    presets::find(name).ok_or_else(|| {
+        format!(
+            "there is no preset `{name}`; the presets are {} (`pgo-build profiles list` describes them)",
+            presets::names().join(", ")
+        )
+    })
+}
+
+/// The table `write` adds: exactly `Preset::toml`, without `inherits` for a built-in profile.
+fn new_table(preset: &Preset, profile: &str) -> Result<String> {
+    let mut doc = DocumentMut::new();
+    doc.insert("profile", Item::Table(implicit_table()));
+    doc["profile"][profile] = Item::Table(preset_table(preset, profile)?);
+    Ok(doc.to_string())
+}
+
+fn implicit_table() -> Table {
+    let mut table = Table::new();
+    table.set_implicit(true);
+    table
+}
+
+/// The preset as a toml_edit table, parsed from `Preset::toml` so `show` and `write`
+/// cannot drift apart.
+fn preset_table(preset: &Preset, profile: &str) -> Result<Table> {
+    let doc: DocumentMut = preset.toml(profile).parse().context("a preset is not valid TOML (a pgo-build bug)")?;
+    let mut table = doc
+        .get("profile")
+        .and_then(|p| p.get(profile))
+        .and_then(Item::as_table)
+        .cloned()
+        .context("a preset has no [profile] table (a pgo-build bug)")?;
+    if builtin_base(profile).is_some() {
+        table.remove("inherits");
+    }
+    Ok(table)
+}
+
+/// What `add_profile` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Added,
+    Replaced,
+}
+
+/// Adds `[profile.PROFILE]` with the preset's settings to a manifest's text, or with
+/// `force` replaces the settings of the one there. Returns the new text; everything
+/// else in it is left as it was.
+fn add_profile(text: &str, preset: &Preset, profile: &str, force: bool) -> Result<(String, Change)> {
+    let mut doc: DocumentMut =
+        text.parse().context("it is not valid TOML; fix it first (`cargo metadata` shows the same error)")?;
+    let mut table = preset_table(preset, profile)?;
+    // After the last [profile.*] table, else at the end of the file.
+    let doc_end = last_position(doc.as_item());
+    let position = doc.get("profile").and_then(last_position).or_else(|| doc_end.map(|p| p + 1));
+    // A table that ends the file goes after the comments that end it too: they
+    // belong to what is above them.
+    let trailing = doc.trailing().as_str().unwrap_or_default();
+    let ending_comment = (position >= doc_end && !trailing.trim().is_empty())
+        .then(|| trailing.trim_end_matches(['\r', '\n']).to_string());
+    let mut moved_ending_comment = false;
+
+    let profiles = doc.entry("profile").or_insert_with(|| Item::Table(implicit_table()));
+    if !profiles.is_table_like() {
+        bail!("its `profile` key is not a table; fix it so cargo can read it, then run this again");
+    }
+    let existing = profiles.as_table_like_mut().and_then(|t| t.get_mut(profile));
+    let change = if let Some(existing) = existing {
+        if !force {
+            bail!(
+                "it already has [profile.{profile}]; add --force to replace its settings (its `package` and \
+                 `build-override` tables stay), or pick another name with --as PROFILE"
+            );
+        }
+        replace_settings(existing, &table, profile)?;
+        Change::Replaced
+    } else {
+        if let Some(inline) = profiles.as_inline_table_mut() {
+            let mut value = Value::from(table.into_inline_table());
+            // The space before `}` stays last.
+            if let Some((_, last)) = inline.iter_mut().last()
+                && let Some(suffix) = last.decor().suffix().cloned()
+            {
+                last.decor_mut().set_suffix("");
+                value.decor_mut().set_suffix(suffix);
+            }
+            inline.insert(profile, value);
+        } else if let Some(profiles) = profiles.as_table_mut() {
+            if let Some(position) = position {
+                table.set_position(position);
+            }
+            let prefix = match &ending_comment {
+                Some(comment) => format!("{comment}\n\n"),
+                None => "\n".to_string(),
+            };
+            moved_ending_comment = ending_comment.is_some();
+            table.decor_mut().set_prefix(prefix);
+            profiles.insert(profile, Item::Table(table));
+        }
+        Change::Added
+    };
+    if moved_ending_comment {
+        doc.set_trailing("");
+    }
+    let mut out = doc.to_string();
+    if text.contains("\r\n") {
+        // toml_edit writes `\n` everywhere; keep the file's line endings.
+        out = out.replace("\r\n", "\n").replace('\n', "\r\n");
+    }
+    Ok((out, change))
+}
+
+/// `--force`: the existing profile's settings become the preset's; its `package`
+/// and `build-override` tables stay.
+fn replace_settings(existing: &mut Item, preset: &Table, profile: &str) -> Result<()> {
+    // A profile given only as `[profile.X.package.foo]` has an implicit, headerless
+    // table: give it a header just before its first sub-table.
+    let header_at = existing.as_table().filter(|t| t.is_implicit()).and_then(first_position);
+    let Some(settings) = existing.as_table_like_mut() else {
+        bail!("its `profile.{profile}` is not a table; fix it by hand (`pgo-build profiles show` prints the table)");
+    };
+    let old: Vec<String> =
+        settings.iter().map(|(k, _)| k.to_string()).filter(|k| !KEPT_KEYS.contains(&k.as_str())).collect();
+    for key in old {
+        settings.remove(&key);
+    }
+    for (key, item) in preset.iter() {
+        let mut item = item.clone();
+        if let Some(value) = item.as_value_mut() {
+            // The format of its new place (standard, dotted or inline table) applies.
+            value.decor_mut().clear();
+        }
+        settings.insert(key, item);
+    }
+    if let Some(table) = existing.as_table_mut().filter(|t| t.is_implicit()) {
+        table.set_implicit(false);
+        if let Some(position) = header_at {
+            table.set_position(position);
+        }
+        table.decor_mut().set_prefix("\n");
+    }
+    Ok(())
+}
+
+/// The largest document position of a table in `item` and its sub-tables.
+fn last_position(item: &Item) -> Option<isize> {
+    positions(item).max()
+}
+
+fn first_position(table: &Table) -> Option<isize> {
+    table.iter().flat_map(|(_, item)| positions(item).collect::<Vec<_>>()).min()
+}
+
+fn positions(item: &Item) -> Box<dyn Iterator<Item = isize> + '_> {
+    match item {
+        Item::Table(t) => Box::new(t.position().into_iter().chain(t.iter().flat_map(|(_, child)| positions(child)))),
+        Item::ArrayOfTables(a) => Box::new(
+            a.iter().flat_map(|t| t.position().into_iter().chain(t.iter().flat_map(|(_, child)| positions(child)))),
+        ),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn preset(name: &str) -> &'static Preset {
+        presets::find(name).unwrap()
+    }
+
+    /// `after` is `before` with `inserted` put in at one place, every other byte kept.
+    fn assert_only_inserted(before: &str, after: &str, inserted: &str) {
+        let fits = (0..=before.len())
+            .filter(|&at| before.is_char_boundary(at))
+            .any(|at| after == format!("{}{inserted}{}", &before[..at], &before[at..]));
+        assert!(fits, "not just {inserted:?} inserted into\n{before}\n--- it became ---\n{after}");
+    }
+
+    const COMMENTED: &str = r#"# The fixture's manifest.
+[package]
+name = "fixture"   # keep the name
+version = "0.1.0"
+edition = "2021"
+
+# Release with line tables, for profilers.
+[profile.release]
+debug = "line-tables-only" # enough for perf
+
+# Lints come last.
+[lints.rust]
+unsafe_code = "deny"
+# trailing comment
+"#;
+
+    #[test]
+    fn new_profile_follows_the_last_profile_table_and_nothing_else_changes() {
+        let (after, change) = add_profile(COMMENTED, preset("small"), "small", false).unwrap();
+        assert_eq!(change, Change::Added);
+        assert_only_inserted(COMMENTED, &after, "\n[profile.small]\ninherits = \"release\"\nopt-level = \"s\"\n");
+        assert!(after.contains("enough for perf\n\n[profile.small]\n"), "{after}");
+    }
+
+    #[test]
+    fn without_profiles_the_table_ends_the_document() {
+        let before = "[package]\nname = \"a\" # the name\n\n[dependencies]\n# none yet\n";
+        let (after, _) = add_profile(before, preset("fastest"), "fastest", false).unwrap();
+        let table = "\n[profile.fastest]\ninherits = \"release\"\nlto = \"fat\"\ncodegen-units = 1\n";
+        assert_eq!(after, format!("{before}{table}"));
+    }
+
+    #[test]
+    fn a_comment_ending_the_file_stays_above_the_new_table() {
+        let before = "[profile.release]\ndebug = 1\n# the end";
+        let (after, _) = add_profile(before, preset("small"), "small", false).unwrap();
+        assert_eq!(after, format!("{before}\n\n{}", preset("small").toml("small")));
+        let before = "[package]\nname = \"a\"\n\n\n";
+        let (after, _) = add_profile(before, preset("small"), "small", false).unwrap();
+        assert_only_inserted(before, &after, &format!("\n{}", preset("small").toml("small")));
+    }
+
+    #[test]
+    fn force_keeps_the_comment_ending_the_file() {
+        let before = "[profile.small]\nopt-level = 1\n# the end\n";
+        let (after, _) = add_profile(before, preset("small"), "small", true).unwrap();
+        assert_eq!(after, "[profile.small]\ninherits = \"release\"\nopt-level = \"s\"\n# the end\n");
+    }
+
+    #[test]
+    fn new_profile_beside_dotted_profiles_is_valid_toml() {
+        let before = "profile.release.debug = 1\n\n[package]\nname = \"a\"\n";
+        let (after, _) = add_profile(before, preset("small"), "small", false).unwrap();
+        assert_only_inserted(before, &after, "\n[profile.small]\ninherits = \"release\"\nopt-level = \"s\"\n");
+        let parsed: toml::Table = toml::from_str(&after).unwrap();
+        assert_eq!(parsed["profile"]["release"]["debug"].as_integer(), Some(1));
+        assert_eq!(parsed["profile"]["small"]["opt-level"].as_str(), Some("s"));
+    }
+
+    #[test]
+    fn the_table_follows_nested_profile_tables_too() {
+        let before =
+            "[profile.dev]\nopt-level = 1\n\n[lints]\n\n[profile.dev.package.foo]\nopt-level = 3\n\n[badges]\n";
+        let (after, _) = add_profile(before, preset("develop"), "develop", false).unwrap();
+        assert_only_inserted(before, &after, "\n[profile.develop]\ninherits = \"dev\"\ndebug = false\n");
+        assert!(after.ends_with("opt-level = 3\n\n[profile.develop]\ninherits = \"dev\"\ndebug = false\n\n[badges]\n"));
+    }
+
+    #[test]
+    fn written_table_is_exactly_what_show_prints() {
+        for p in presets::ALL {
+            let (after, _) = add_profile("[package]\nname = \"a\"\n", p, p.name, false).unwrap();
+            assert_eq!(after, format!("[package]\nname = \"a\"\n\n{}", p.toml(p.name)), "{}", p.name);
+            assert_eq!(new_table(p, p.name).unwrap(), p.toml(p.name));
+        }
+    }
+
+    #[test]
+    fn existing_profile_is_refused_without_force() {
+        let err = add_profile(COMMENTED, preset("fastest"), "release", false).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("already has [profile.release]") && text.contains("--force"), "{text}");
+    }
+
+    #[test]
+    fn force_replaces_the_settings_and_keeps_package_tables_and_the_rest() {
+        let before = "[package]\nname = \"a\"\n\n# Ours.\n[profile.small]\ninherits = \"dev\"\nopt-level = 1 # old\n\n\
+                      [profile.small.package.foo]\nopt-level = 0\n\n# End.\n[lints]\n";
+        let (after, change) = add_profile(before, preset("small"), "small", true).unwrap();
+        assert_eq!(change, Change::Replaced);
+        assert_eq!(
+            after,
+            "[package]\nname = \"a\"\n\n# Ours.\n[profile.small]\ninherits = \"release\"\nopt-level = \"s\"\n\n\
+             [profile.small.package.foo]\nopt-level = 0\n\n# End.\n[lints]\n"
+        );
+    }
+
+    #[test]
+    fn builtin_target_is_written_without_inherits() {
+        let (after, _) = add_profile(COMMENTED, preset("fastest"), "release", true).unwrap();
+        assert!(
+            after.contains(
+                "# Release with line tables, for profilers.\n[profile.release]\nlto = \"fat\"\ncodegen-units = 1\n\n"
+            ),
+            "{after}"
+        );
+        let (after, _) = add_profile("[package]\n", preset("develop"), "test", false).unwrap();
+        assert_eq!(after, "[package]\n\n[profile.test]\ndebug = false\n");
+        assert_eq!(new_table(preset("small"), "bench").unwrap(), "[profile.bench]\nopt-level = \"s\"\n");
+    }
+
+    #[test]
+    fn builtin_target_must_build_on_the_presets_base() {
+        let err = check_builtin(preset("develop"), "release").unwrap_err().to_string();
+        assert!(err.contains("builds on `dev`") && err.contains("--as dev or --as test"), "{err}");
+        assert!(check_builtin(preset("production"), "dev").is_err());
+        assert!(check_builtin(preset("develop"), "test").is_ok());
+        assert!(check_builtin(preset("fastest"), "bench").is_ok());
+        assert!(check_builtin(preset("fastest"), "my-profile").is_ok());
+    }
+
+    #[test]
+    fn crlf_line_endings_are_kept() {
+        let before = "# c\r\n[package]\r\nname = \"a\"\r\n\r\n[profile.release]\r\ndebug = 1\r\n";
+        let (after, _) = add_profile(before, preset("small"), "small", false).unwrap();
+        assert_only_inserted(before, &after, "\r\n[profile.small]\r\ninherits = \"release\"\r\nopt-level = \"s\"\r\n");
+    }
+
+    #[test]
+    fn dotted_and_inline_profiles_keep_their_form() {
+        let dotted = "profile.small.opt-level = 1\n\n[package]\nname = \"a\"\n";
+        let (after, _) = add_profile(dotted, preset("small"), "small", true).unwrap();
+        assert_eq!(
+            after,
+            "profile.small.inherits = \"release\"\nprofile.small.opt-level = \"s\"\n\n[package]\nname = \"a\"\n"
+        );
+        let inline = "[package]\nname = \"a\"\n\n[profile]\nrelease = { debug = 1 }\n";
+        let (after, _) = add_profile(inline, preset("production"), "release", true).unwrap();
+        assert_eq!(
+            after,
+            "[package]\nname = \"a\"\n\n[profile]\nrelease = { lto = \"fat\", codegen-units = 1, panic = \"abort\" }\n"
+        );
+        let (after, _) = add_profile("profile = { dev = { debug = 1 } }\n", preset("small"), "small", false).unwrap();
+        assert_eq!(after, "profile = { dev = { debug = 1 }, small = { inherits = \"release\", opt-level = \"s\" } }\n");
+    }
+
+    #[test]
+    fn profile_known_only_by_its_package_tables_gets_a_header() {
+        let before = "[package]\nname = \"a\"\n\n# Per crate.\n[profile.release.package.foo]\nopt-level = 1\n";
+        let err = add_profile(before, preset("fastest"), "release", false).unwrap_err();
+        assert!(format!("{err:#}").contains("--force"));
+        let (after, _) = add_profile(before, preset("fastest"), "release", true).unwrap();
+        assert_only_inserted(before, &after, "\n[profile.release]\nlto = \"fat\"\ncodegen-units = 1\n");
+        let parsed: toml::Table = toml::from_str(&after).unwrap();
+        assert_eq!(parsed["profile"]["release"]["package"]["foo"]["opt-level"].as_integer(), Some(1));
+    }
+
+    #[test]
+    fn broken_manifest_and_non_table_profile_are_errors() {
+        assert!(
+            format!("{:#}", add_profile("[package\n", preset("small"), "small", false).unwrap_err())
+                .contains("not valid TOML")
+        );
+        assert!(
+            format!("{:#}", add_profile("profile = 1\n", preset("small"), "small", false).unwrap_err())
+                .contains("not a table")
+        );
+    }
+
+    #[test]
+    fn profile_names_follow_cargo() {
+        for ok in ["small", "my_profile", "ci-2", "2fast", "Größe"] {
+            assert_eq!(parse_profile_name(ok).as_deref(), Ok(ok));
+        }
+        for bad in ["", "a.b", "a b", "doc", "debug", "Debug", "build-override", "package", "cargo-x", "tmp"] {
+            assert!(parse_profile_name(bad).is_err(), "{bad}");
+        }
+        assert!(parse_profile_name("debug").unwrap_err().contains("`dev`"));
+    }
+
+    #[test]
+    fn unknown_preset_lists_the_presets() {
+        let err = parse_preset("tiny").unwrap_err();
+        assert!(err.contains("develop, fast, fastest, small, smallest, production"), "{err}");
+    }
+
+    #[test]
+    fn list_is_aligned_and_complete() {
+        let lines = list_lines();
+        assert_eq!(lines.len(), presets::ALL.len() + 1);
+        let inherits = lines[0].find("INHERITS").unwrap();
+        let summary = lines[0].find("SUMMARY").unwrap();
+        for (line, p) in lines[1..].iter().zip(presets::ALL) {
+            assert!(line.starts_with(p.name), "{line}");
+            assert!(line[inherits..].starts_with(p.inherits), "{line}");
+            assert_eq!(&line[summary..], p.summary, "{line}");
+        }
+    }
+}
