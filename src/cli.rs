@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::printer::ColorChoice;
-use crate::stage::{all::AllArgs, bolt::BoltCommandArgs, compare::CompareArgs, optimize::OptimizeArgs};
+use crate::stage::{
+    all::AllArgs, bolt::BoltCommandArgs, compare::CompareArgs, optimize::OptimizeArgs, profiles::ProfilesArgs,
+};
 
 /// Profile-guided optimization for Cargo projects: instrument a build, train it on
 /// your own workloads, merge the profiles, rebuild with PGO, and compare the result
@@ -39,6 +41,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run instrument, train, merge, optimize, bolt (in BOLT mode) and compare in order.
     All(AllArgs),
+    /// List, show or write the Cargo profile presets (develop, fast, fastest, small, smallest, production).
+    Profiles(ProfilesArgs),
 }
 
 #[derive(Debug, Args)]

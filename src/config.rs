@@ -34,6 +34,9 @@ struct RawConfig {
     bolt_flags: Vec<String>,
     #[serde(default)]
     bolt_args: Vec<String>,
+    baseline: Option<String>,
+    variants: Option<Vec<String>>,
+    startup_args: Option<Vec<String>>,
     #[serde(default, rename = "workload")]
     workloads: Vec<RawWorkload>,
 }
@@ -127,6 +130,13 @@ pub struct Config {
     pub bolt_flags: Vec<String>,
     /// Flags appended to llvm-bolt's optimization flags.
     pub bolt_args: Vec<String>,
+    /// `compare`'s baseline: a Cargo profile of the project or a preset name
+    /// (none: the `production` preset).
+    pub baseline: Option<String>,
+    /// `compare`'s variants, if the config chooses them.
+    pub variants: Option<Vec<String>>,
+    /// Arguments of `compare`'s startup run (none: `--version`; empty: no startup run).
+    pub startup_args: Option<Vec<String>>,
     pub workloads: Vec<Workload>,
 }
 
@@ -220,6 +230,9 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
         bolt_mode: raw.bolt_mode,
         bolt_flags: raw.bolt_flags,
         bolt_args: raw.bolt_args,
+        baseline: raw.baseline,
+        variants: raw.variants,
+        startup_args: raw.startup_args,
         workloads,
     })
 }

@@ -7,6 +7,7 @@ mod build;
 mod cli;
 mod config;
 mod context;
+mod presets;
 mod printer;
 mod process;
 mod project;

@@ -25,6 +25,9 @@ pub struct Project {
     pub bins: Vec<String>,
     /// Cargo's target directory (`CARGO_TARGET_DIR` and `build.target-dir` honoured).
     pub target_dir: PathBuf,
+    /// The package's root source file (its library's, else its first selected
+    /// binary's): touched to time a warm rebuild.
+    pub root_source: PathBuf,
 }
 
 impl Project {
@@ -67,6 +70,10 @@ impl Project {
             }
             _ => all_bins,
         };
+        let lib = package.targets.iter().find(|t| t.kind.contains(&cargo_metadata::TargetKind::Lib));
+        let first_bin = package.targets.iter().find(|t| t.name == bins[0]);
+        let root_source =
+            lib.or(first_bin).map(|t| t.src_path.clone().into_std_path_buf()).context("package has no targets")?;
         Ok(Project {
             dir: dir.to_path_buf(),
             manifest,
@@ -75,6 +82,7 @@ impl Project {
             package: package.name.to_string(),
             bins,
             target_dir: metadata.target_directory.clone().into_std_path_buf(),
+            root_source,
         })
     }
 }
@@ -161,7 +169,6 @@ impl Layout {
 pub enum BuildKind {
     Instrumented,
     Optimized,
-    Baseline,
     /// `bolt --no-pgo`: the profile as it is (unstripped, with relocations), no PGO.
     BoltInput,
 }
@@ -171,7 +178,6 @@ impl BuildKind {
         match self {
             BuildKind::Instrumented => "instrumented",
             BuildKind::Optimized => "optimized",
-            BuildKind::Baseline => "baseline",
             BuildKind::BoltInput => "bolt-input",
         }
     }

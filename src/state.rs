@@ -135,9 +135,21 @@ pub struct OptimizeRecord {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BoltRecord {
     pub optimize_profile_sha256: String,
+    /// The BOLT binaries: delivered to the output directory, or when they were
+    /// not faster and the PGO ones stayed the result, kept in `<root>/bolt/`.
     pub binaries: Vec<BinaryRecord>,
+    /// Whether they replaced the PGO binaries in the output directory.
+    #[serde(default = "yes")]
+    pub delivered: bool,
+    /// llvm-bolt's optimization flags.
+    #[serde(default)]
+    pub flags: Vec<String>,
     pub elapsed_s: f64,
     pub finished_at: u64,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Seconds since the Unix epoch.

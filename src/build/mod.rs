@@ -91,16 +91,47 @@ pub struct BuildOutput {
     pub elapsed: Duration,
 }
 
+/// What one cargo build is: a Cargo profile, `--config` values, and a target
+/// directory of its own. The pipeline's builds share the profile and the
+/// overrides; `compare`'s variants bring their own.
+#[derive(Debug, Clone)]
+pub struct BuildSpec {
+    /// For messages and log names: `instrumented`, `optimized`, `variant-small`…
+    pub label: String,
+    pub profile: String,
+    /// `--config` values, e.g. `profile.release.strip=false`.
+    pub config: Vec<String>,
+    pub target_dir: PathBuf,
+}
+
+impl BuildSpec {
+    /// A build of the pipeline: its profile with its overrides.
+    pub fn pipeline(ctx: &Ctx, kind: BuildKind) -> BuildSpec {
+        let s = &ctx.settings;
+        BuildSpec {
+            label: kind.dir_name().to_string(),
+            profile: s.profile.clone(),
+            config: s.profile_overrides.iter().map(|(k, v)| format!("profile.{}.{k}={v}", s.profile)).collect(),
+            target_dir: ctx.layout.cargo_target(kind),
+        }
+    }
+}
+
 /// The cargo command for a build of `kind` with pgo-build's `rustflags` added.
 pub fn cargo_command(ctx: &Ctx, kind: BuildKind, rustflags: &[String]) -> Cmd {
+    cargo_command_for(ctx, &BuildSpec::pipeline(ctx, kind), rustflags)
+}
+
+/// The cargo command for `spec` with pgo-build's `rustflags` added.
+pub fn cargo_command_for(ctx: &Ctx, spec: &BuildSpec, rustflags: &[String]) -> Cmd {
     let s = &ctx.settings;
     let mut cmd = Cmd::new("cargo")
         .arg("build")
         .arg("--manifest-path")
         .arg(&ctx.project.manifest)
-        .args(["--message-format=json", "--profile", &s.profile, "--target", &s.host])
+        .args(["--message-format=json", "--profile", &spec.profile, "--target", &s.host])
         .arg("--target-dir")
-        .arg(ctx.layout.cargo_target(kind))
+        .arg(&spec.target_dir)
         .args(["--package", &s.package]);
     for bin in &s.bins {
         cmd = cmd.args(["--bin", bin]);
@@ -111,25 +142,27 @@ pub fn cargo_command(ctx: &Ctx, kind: BuildKind, rustflags: &[String]) -> Cmd {
     if !s.default_features {
         cmd = cmd.arg("--no-default-features");
     }
-    // The baseline is the user's profile as it is: pgo-build's overrides are for
-    // the builds that must share symbol names with the profile.
-    let overrides: &[(String, String)] = if kind == BuildKind::Baseline { &[] } else { &s.profile_overrides };
-    for (key, value) in overrides {
-        cmd = cmd.arg("--config").arg(format!("profile.{}.{key}={value}", s.profile));
+    for value in &spec.config {
+        cmd = cmd.arg("--config").arg(value);
     }
     cmd = cmd.args(&s.cargo_args).dir(&ctx.project.dir);
     ctx.user_flags.apply(cmd, rustflags, &s.host)
 }
 
-/// Runs a build with a spinner, and returns its binaries and diagnostics.
+/// Runs a build of the pipeline with a spinner, and returns its binaries and diagnostics.
 pub fn cargo_build(ctx: &Ctx, kind: BuildKind, rustflags: &[String]) -> Result<BuildOutput> {
-    let cmd = cargo_command(ctx, kind, rustflags);
+    cargo_build_for(ctx, &BuildSpec::pipeline(ctx, kind), rustflags)
+}
+
+/// Runs the build `spec` with a spinner, and returns its binaries and diagnostics.
+pub fn cargo_build_for(ctx: &Ctx, spec: &BuildSpec, rustflags: &[String]) -> Result<BuildOutput> {
+    let cmd = cargo_command_for(ctx, spec, rustflags);
     ctx.printer.command(&cmd);
     let logs = ctx.layout.logs("build");
     std::fs::create_dir_all(&logs)?;
-    let stderr_log = logs.join(format!("{}.stderr.log", kind.dir_name()));
+    let stderr_log = logs.join(format!("{}.stderr.log", spec.label));
 
-    let spinner = ctx.printer.spinner(format!("cargo build ({} {})", kind.dir_name(), ctx.settings.package));
+    let spinner = ctx.printer.spinner(format!("cargo build ({} {})", spec.label, ctx.settings.package));
     spinner.set_prefix("building");
     let start = Instant::now();
     let mut compiled = 0usize;
@@ -166,7 +199,7 @@ pub fn cargo_build(ctx: &Ctx, kind: BuildKind, rustflags: &[String]) -> Result<B
         let detail = if errors.is_empty() { tail_of_file(&stderr_log, TAIL_LINES) } else { errors.join("\n") };
         bail!(
             "the {} build failed: `{}` ended with {outcome}\n{detail}\n(cargo's full output: {})",
-            kind.dir_name(),
+            spec.label,
             cmd.display(),
             stderr_log.display()
         );
@@ -178,7 +211,7 @@ pub fn cargo_build(ctx: &Ctx, kind: BuildKind, rustflags: &[String]) -> Result<B
     if !missing.is_empty() {
         bail!(
             "cargo finished the {} build but reported no executable for {:?}; see {}",
-            kind.dir_name(),
+            spec.label,
             missing,
             stderr_log.display()
         );

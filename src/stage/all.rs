@@ -20,7 +20,8 @@ pub struct AllArgs {
     pub no_compare: bool,
 }
 
-pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<()> {
+/// Runs the pipeline; the exit code is compare's (its CI checks).
+pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
     super::instrument::run(ctx)?;
     check_interrupted()?;
     super::train::run(ctx)?;
@@ -30,15 +31,15 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     super::optimize::run(ctx, &args.optimize)?;
     check_interrupted()?;
     if ctx.bolt {
-        super::bolt::run(ctx, &args.optimize.bolt, &args.compare, false)?;
+        super::bolt::run(ctx, &args.optimize.bolt, &args.compare.measure, false)?;
         check_interrupted()?;
     }
     if args.no_compare {
-        return Ok(());
+        return Ok(0);
     }
     if ctx.config.workloads_for(Use::Bench).next().is_none() {
         ctx.printer.warn("no benchmark workloads, so nothing to compare; add some with `use = [\"bench\"]`");
-        return Ok(());
+        return Ok(0);
     }
     super::compare::run(ctx, &args.compare)
 }

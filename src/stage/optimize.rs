@@ -155,7 +155,9 @@ fn percentage(text: &str) -> Result<f64, String> {
     }
 }
 
-fn flags(ctx: &Ctx, profile: &std::path::Path) -> Vec<String> {
+/// The rustflags of the PGO build: the profile, missing-function warnings, and
+/// in BOLT mode relocations.
+pub fn flags(ctx: &Ctx, profile: &std::path::Path) -> Vec<String> {
     let mut flags =
         vec![format!("-Cprofile-use={}", profile.display()), "-Cllvm-args=-pgo-warn-missing-function".to_string()];
     if ctx.bolt {

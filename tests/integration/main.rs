@@ -2,8 +2,10 @@
 //! real cargo, rustc and llvm-profdata.
 
 mod bolt;
+mod compare;
 mod config;
 mod pipeline;
+mod presets;
 mod profiles;
 mod rustflags;
 mod toolchain;

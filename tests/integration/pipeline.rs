@@ -39,22 +39,6 @@ fn stages_run_one_by_one_and_deliver_a_pgo_binary() {
 }
 
 #[test]
-fn all_runs_the_pipeline_and_ends_with_a_comparison() {
-    let p = TestProject::new();
-    let out = p.run(&["all", "--rounds", "2", "--warmup", "0"]);
-    let table = stdout(&out);
-    assert!(table.contains("| long |"), "{table}");
-    assert!(table.contains("geometric mean"), "{table}");
-    assert!(table.contains("binary size"), "{table}");
-    assert!(table.contains("Medians of 2 interleaved runs"), "{table}");
-    assert_eq!(
-        std::fs::read_to_string(p.pgo_dir().join("compare.md")).unwrap(),
-        table.trim_end_matches('\n').to_string() + "\n"
-    );
-    assert!(p.pgo_dir().join("build/baseline").is_dir());
-}
-
-#[test]
 fn each_stage_names_the_stage_to_run_first() {
     let p = TestProject::new();
     for stage in ["train", "merge", "optimize", "compare"] {

@@ -3,70 +3,95 @@
 //! sets `check-output`), and, unless `--keep-bolt`, be faster on the benchmark
 //! workloads.
 
-use anyhow::Result;
-use anyhow::bail;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
 
 use super::Reference;
 use crate::build::Binary;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::process::Outcome;
-use crate::stage::compare::{CompareArgs, Variant, geomean_ratio, measure, median};
+use crate::stage::compare::report::{ratio_text, time};
+use crate::stage::compare::stats::{Verdict, median};
+use crate::stage::compare::{MeasureArgs, RealExecutor, measure};
 use crate::state::BinaryRecord;
 use crate::workload;
 
-/// Measures the BOLT binaries against the PGO ones on the benchmark workloads and
-/// says which to keep. BOLT is not always a gain, and a BOLT input that lost its
-/// PGO profile is slower than the PGO binary it would replace.
-pub(super) fn bolt_is_faster(ctx: &Ctx, reference: &Reference, bolted: &[Binary], args: &CompareArgs) -> Result<bool> {
+/// Measures the BOLT binaries against the PGO ones on the benchmark workloads, as
+/// `compare` measures (interleaved rounds, paired ratios with confidence
+/// intervals), and says which to keep: BOLT only when it is faster with
+/// confidence. BOLT is not always a gain, it makes the binary bigger, and a BOLT
+/// input that lost its PGO profile is slower than the PGO binary it would replace.
+pub(super) fn bolt_is_faster(ctx: &Ctx, reference: &Reference, bolted: &[Binary], args: &MeasureArgs) -> Result<bool> {
     let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
+    let what = shown(reference.label);
     if bench.is_empty() {
         ctx.printer.warn(format!(
-            "no benchmark workloads to measure BOLT against {}; keeping the BOLT binaries unmeasured",
-            shown(reference.label)
+            "no benchmark workloads to measure BOLT against {what}; keeping the BOLT binaries unmeasured"
         ));
         return Ok(true);
     }
-    let variants = [
-        Variant {
-            name: reference.label,
-            binaries: reference.binaries.iter().map(BinaryRecord::binary).collect(),
-            size: reference.binaries.iter().map(|b| b.size).sum(),
-        },
-        Variant { name: "bolt", binaries: bolted.to_vec(), size: 0 },
-    ];
-    let what = shown(reference.label);
-    let results = measure(ctx, &variants, &bench, args, &format!("bolt vs {}", reference.label))?;
-    for m in &results {
+    let plan = args.plan(2, vec![true; bench.len()], 0);
+    let bar = ctx.printer.bar(u64::from(plan.min_rounds), "");
+    bar.set_prefix(format!("bolt vs {}", reference.label));
+    let mut exec = RealExecutor {
+        ctx,
+        workloads: bench.clone(),
+        variants: vec![
+            (reference.label.to_string(), reference.binaries.iter().map(BinaryRecord::binary).collect()),
+            ("bolt".to_string(), bolted.to_vec()),
+        ],
+        startup: None,
+        started: Instant::now(),
+        bar: bar.clone(),
+    };
+    let samples = measure::run(&plan, &mut exec, |s| {
+        bar.set_length(u64::from(s.rounds.max(plan.min_rounds)) + u64::from(s.rounds >= plan.min_rounds));
+        bar.set_position(u64::from(s.rounds));
+    });
+    bar.finish_and_clear();
+    let samples = samples?;
+    for (w, wl) in bench.iter().enumerate() {
+        let r = samples.ratio(&plan, w, 1);
         ctx.printer.note(format!(
-            "{}: {what} {:.1} ms, BOLT {:.1} ms (median of {}): BOLT/{what} time ratio {:.3}",
-            m.workload.name,
-            median(&m.times[0]) * 1000.0,
-            median(&m.times[1]) * 1000.0,
-            m.times[0].len(),
-            m.ratio(0, 1)
+            "{}: {what} {}, BOLT {} (medians of {}): BOLT/{what} {}, {}",
+            wl.name,
+            time(median(&samples.times[w][0])),
+            time(median(&samples.times[w][1])),
+            samples.rounds,
+            ratio_text(r.value, r.low, r.high),
+            Verdict::of(&r, plan.noise, plan.confidence).text()
         ));
     }
-    let ratio = geomean_ratio(&results, 0, 1);
-    if ratio < 1.0 {
-        ctx.printer.status(
-            "bolt",
-            format!(
-                "BOLT is {:.1}% faster than {what} alone (geometric mean over {} workloads): keeping BOLT",
-                (1.0 - ratio) * 100.0,
-                results.len()
-            ),
-        );
-        Ok(true)
-    } else {
-        ctx.printer.warn(format!(
-            "BOLT was not faster than {what} alone ({:.1}% slower, geometric mean over {} workloads), so the \
-             {what} binaries stay the result; --keep-bolt keeps BOLT anyway. The BOLT binaries are in {}",
-            (ratio - 1.0) * 100.0,
-            results.len(),
-            ctx.layout.root.join("bolt").display()
-        ));
-        Ok(false)
+    let g = samples.geomean(&plan, 1).context("a geometric mean over the benchmark workloads")?;
+    let interval = format!("{:.0}% interval {:.3}–{:.3}", plan.confidence * 100.0, g.low, g.high);
+    match Verdict::of(&g, plan.noise, plan.confidence) {
+        Verdict::Faster => {
+            ctx.printer.status(
+                "bolt",
+                format!(
+                    "BOLT is {:.1}% faster than {what} alone (geometric mean over {} workloads, {interval}): keeping BOLT",
+                    (1.0 - g.value) * 100.0,
+                    bench.len()
+                ),
+            );
+            Ok(true)
+        }
+        verdict => {
+            let how = match verdict {
+                Verdict::Slower => format!("{:.1}% slower", (g.value - 1.0) * 100.0),
+                _ => format!("no clear difference: {:.3}×", g.value),
+            };
+            ctx.printer.warn(format!(
+                "BOLT was not shown to be faster than {what} alone ({how}, geometric mean over {} workloads, \
+                 {interval}), so the {what} binaries stay the result; --keep-bolt keeps BOLT anyway. The BOLT \
+                 binaries are in {}",
+                bench.len(),
+                ctx.layout.root.join("bolt").display()
+            ));
+            Ok(false)
+        }
     }
 }
 

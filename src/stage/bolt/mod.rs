@@ -27,7 +27,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::compare::CompareArgs;
+use super::compare::MeasureArgs;
 use crate::build::{Binary, cargo_build};
 use crate::config::{BoltMode, Use, Workload};
 use crate::context::Ctx;
@@ -86,7 +86,7 @@ pub struct BoltCommandArgs {
     pub no_pgo: bool,
     /// How BOLT is measured against PGO before it is kept.
     #[command(flatten)]
-    pub measure: CompareArgs,
+    pub measure: MeasureArgs,
 }
 
 /// The optimization flags: the command line's or the config's replacement set,
@@ -102,7 +102,7 @@ fn optimization_flags(ctx: &Ctx, args: &BoltArgs) -> Vec<String> {
     base.into_iter().chain(ctx.config.bolt_args.iter().cloned()).chain(args.bolt_args.iter().cloned()).collect()
 }
 
-pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs, no_pgo: bool) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool) -> Result<()> {
     let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
     if ctx.dry_run {
         let input = PathBuf::from(if no_pgo { "<plain build>" } else { "<PGO build>" });
@@ -133,6 +133,7 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs, no_pgo: bool)
 
     // 3. Merge and 4. optimize, per binary.
     let strip = ctx.profile_strip()?;
+    let flags = optimization_flags(ctx, args);
     let mut results = Vec::new();
     for input in &reference.inputs {
         let fdata = merge_profiles(&tools, &fdata_dir, &input.name, &dir)?;
@@ -142,7 +143,7 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs, no_pgo: bool)
             .arg("-o")
             .arg(&out)
             .arg(format!("-data={}", fdata.display()))
-            .args(optimization_flags(ctx, args));
+            .args(&flags);
         let report = run_bolt(ctx, &cmd, &input.path)?;
         crate::toolchain::strip(&ctx.rustc, &out, strip)?;
         let before = reference.binaries.iter().find(|b| b.name == input.name).context("reference binary missing")?;
@@ -166,7 +167,19 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs, no_pgo: bool)
     verify(ctx, reference.label, &before, &results)?;
     let faster = args.keep_bolt || bolt_is_faster(ctx, &reference, &results, measure_args)?;
     if !faster {
-        state.bolt = None;
+        // Not delivered, but kept for `compare`'s pgo+bolt variant.
+        state.bolt = if no_pgo {
+            None
+        } else {
+            Some(BoltRecord {
+                optimize_profile_sha256: reference.profile_sha256.clone(),
+                binaries: results.iter().map(BinaryRecord::of).collect::<Result<_>>()?,
+                delivered: false,
+                flags,
+                elapsed_s: start.elapsed().as_secs_f64(),
+                finished_at: now(),
+            })
+        };
         state.save(&ctx.layout.state_file())?;
         return Ok(());
     }
@@ -198,6 +211,8 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &CompareArgs, no_pgo: bool)
     state.bolt = Some(BoltRecord {
         optimize_profile_sha256: reference.profile_sha256.clone(),
         binaries: delivered,
+        delivered: true,
+        flags,
         elapsed_s: start.elapsed().as_secs_f64(),
         finished_at: now(),
     });

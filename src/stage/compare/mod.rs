@@ -1,0 +1,550 @@
+//! `pgo-build compare`: the evidence a maintainer needs before adopting PGO: how
+//! much faster on workloads it was not trained on, how much bigger, how much
+//! slower to build, against the project's plain LTO build.
+//!
+//! The variants are built (or reused), then measured on the benchmark workloads
+//! and a startup run, interleaved round by round until every ratio's interval is
+//! narrow enough or the time budget runs out (`measure.rs`, `stats.rs`). The
+//! report (`report.rs`, `html.rs`) is rewritten after every variant's build and
+//! every round, so a failure late in a long run keeps what was measured.
+
+pub mod html;
+pub mod measure;
+pub mod report;
+pub mod stats;
+pub mod variants;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::ProgressBar;
+
+use self::measure::{Executor, Plan, Stop};
+use self::report::{Environment, Gate, Method, ProjectInfo, Report, VariantReport, WorkloadInfo};
+use self::stats::Verdict;
+use self::variants::Ready;
+use crate::build::Binary;
+use crate::config::{Use, Workload};
+use crate::context::Ctx;
+use crate::process::Cmd;
+use crate::state::State;
+use crate::util::{human_duration, write_atomic};
+use crate::workload;
+
+/// Exit codes of the CI checks (docs/compare.md).
+pub mod exit {
+    /// `--fail-if-slower`: a workload is slower than the baseline by more than the limit.
+    pub const SLOWER: u8 = 3;
+    /// `--require-speedup`: the geometric mean is not shown to be faster by the amount asked.
+    pub const NO_SPEEDUP: u8 = 4;
+}
+
+/// How the variants are measured (on `compare` and `all`; BOLT's check too).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Measurement options")]
+pub struct MeasureArgs {
+    /// Unmeasured rounds before measuring.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub warmup: u32,
+    /// Measured rounds at least (an interval at 95% needs 6).
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_rounds: u32,
+    /// Measured rounds at most.
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rounds: u32,
+    /// Exactly this many measured rounds (sets --min-rounds and --max-rounds).
+    #[arg(long, value_name = "N", conflicts_with_all = ["min_rounds", "max_rounds"],
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: Option<u32>,
+    /// Stop when every ratio's confidence interval is within ±PCT percent.
+    #[arg(long, value_name = "PCT", default_value_t = 1.0)]
+    pub precision: f64,
+    /// Stop before a round that would end after this much measuring (e.g. 90s, 5m).
+    #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = humantime::parse_duration)]
+    pub budget: Duration,
+    /// The confidence level of the intervals.
+    #[arg(long, value_name = "LEVEL", default_value_t = 0.95, value_parser = confidence)]
+    pub confidence: f64,
+    /// Call a variant faster or slower only when its whole interval is more
+    /// than PCT percent away from the baseline.
+    #[arg(long, value_name = "PCT", default_value_t = 1.0, value_parser = percent)]
+    pub noise_threshold: f64,
+}
+
+impl Default for MeasureArgs {
+    fn default() -> Self {
+        MeasureArgs {
+            warmup: 1,
+            min_rounds: 6,
+            max_rounds: 200,
+            rounds: None,
+            precision: 1.0,
+            budget: Duration::from_secs(180),
+            confidence: 0.95,
+            noise_threshold: 1.0,
+        }
+    }
+}
+
+impl MeasureArgs {
+    pub fn plan(&self, variants: usize, gated: Vec<bool>, baseline: usize) -> Plan {
+        let (min_rounds, max_rounds) = match self.rounds {
+            Some(n) => (n, n),
+            None => (self.min_rounds, self.max_rounds.max(self.min_rounds)),
+        };
+        Plan {
+            variants,
+            workloads: gated.len(),
+            gated,
+            baseline,
+            warmup: self.warmup,
+            min_rounds,
+            max_rounds,
+            target: self.precision / 100.0,
+            budget_s: self.budget.as_secs_f64(),
+            confidence: self.confidence,
+            noise: self.noise_threshold / 100.0,
+        }
+    }
+}
+
+fn confidence(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.5 && v < 1.0 => Ok(v),
+        _ => Err(format!("{text:?} is not a confidence level between 0.5 and 1 (e.g. 0.95)")),
+    }
+}
+
+fn percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..100.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
+    }
+}
+
+fn slowdown(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v >= 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("{text:?} is not a percentage (0 or more)")),
+    }
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct CompareArgs {
+    /// The variants to measure besides the baseline, comma-separated: `pgo`,
+    /// `pgo+bolt`, a Cargo profile of the project, or a preset (develop, fast,
+    /// fastest, small, smallest, production) [default: the config's, else
+    /// PROFILE,pgo and pgo+bolt when there are BOLT binaries].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub variants: Vec<String>,
+    /// The baseline: a Cargo profile of the project or a preset [default: the
+    /// config's `baseline`, else the production preset].
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Also time a cold build and a warm rebuild of every variant (minutes).
+    #[arg(long)]
+    pub build_times: bool,
+    /// Where to write report.md, report.json and report.html [default: <target>/pgo-build/report].
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Arguments of the startup run, shell-quoted; "" for none [default: the
+    /// config's `startup-args`, else --version].
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    pub startup_args: Option<String>,
+    /// Exit with 3 when a workload of the gated variant is slower than the
+    /// baseline by more than PCT percent, with confidence.
+    #[arg(long, value_name = "PCT", value_parser = slowdown)]
+    pub fail_if_slower: Option<f64>,
+    /// Exit with 4 unless the gated variant's geometric mean is faster than the
+    /// baseline by at least PCT percent, with confidence.
+    #[arg(long, value_name = "PCT", value_parser = percent)]
+    pub require_speedup: Option<f64>,
+    /// The variant the CI checks judge [default: pgo+bolt if measured, else pgo,
+    /// else every variant].
+    #[arg(long, value_name = "NAME")]
+    pub gate: Option<String>,
+    #[command(flatten)]
+    pub measure: MeasureArgs,
+}
+
+pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
+    let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
+    if bench.is_empty() {
+        bail!(
+            "there are no benchmark workloads: add `[[workload]]` tables with `use = [\"bench\"]` to the config, \
+             or executable scripts to {} (see docs/workloads.md)",
+            ctx.project.dir.join("workloads/bench").display()
+        );
+    }
+    let state = State::load(&ctx.layout.state_file())?;
+    let profiles = variants::project_profiles(&ctx.project.workspace_root.join("Cargo.toml"))?;
+    let requested =
+        if !args.variants.is_empty() { Some(args.variants.as_slice()) } else { ctx.config.variants.as_deref() };
+    let baseline = args.baseline.as_deref().or(ctx.config.baseline.as_deref());
+    let specs = variants::resolve(requested, baseline, &ctx.settings.profile, &profiles, &state)?;
+    if let Some(gate) = &args.gate {
+        if !specs.iter().any(|s| &s.name == gate) {
+            bail!("--gate names `{gate}`, which is not among the variants measured");
+        }
+    }
+    if !ctx.dry_run {
+        variants::check_available(ctx, &specs, &state)?;
+    }
+    if ctx.dry_run {
+        for s in &specs {
+            if let Some(bs) = s.build_spec(ctx) {
+                ctx.printer.would_run(&crate::build::cargo_command_for(ctx, &bs, &[]));
+            }
+        }
+        return Ok(0);
+    }
+    let report_dir = args.report_dir.clone().unwrap_or_else(|| ctx.layout.root.join("report"));
+    std::fs::create_dir_all(&report_dir)
+        .with_context(|| format!("could not create the report directory {}", report_dir.display()))?;
+    let startup_args = startup_args(ctx, args)?;
+    let mut report = new_report(ctx, args, &bench, startup_args.clone());
+
+    // Build (or reuse) every variant; the report grows with each.
+    let mut ready: Vec<Ready> = Vec::new();
+    for spec in &specs {
+        let r = variants::prepare(ctx, spec, &state)?;
+        let mut v = VariantReport {
+            name: spec.name.clone(),
+            description: spec.description(ctx),
+            build: r.build.clone(),
+            size_bytes: r.sizes.iter().map(|s| s.size_bytes).sum(),
+            binaries: r.sizes.clone(),
+            size_ratio: None,
+            startup: None,
+            workloads: Vec::new(),
+            geomean: None,
+            build_times: None,
+        };
+        if args.build_times {
+            v.build_times = Some(variants::build_times(ctx, &r, &state)?);
+        }
+        report.variants.push(v);
+        report.set_size_ratios();
+        write_reports(&report_dir, &report)?;
+        ready.push(r);
+        crate::process::check_interrupted()?;
+    }
+
+    // The startup run must work before it is measured.
+    let startup = match startup_args {
+        Some(a) => check_startup(ctx, &ready[0].binaries, &a)?.then_some(a),
+        None => None,
+    };
+    if startup.is_none() {
+        report.method.startup_args = None;
+    }
+
+    let mut gated = vec![true; bench.len()];
+    if startup.is_some() {
+        gated.push(false);
+    }
+    let plan = args.measure.plan(ready.len(), gated, 0);
+    let bar = ctx.printer.bar(u64::from(plan.min_rounds), "");
+    bar.set_prefix("measuring");
+    let mut exec = RealExecutor {
+        ctx,
+        workloads: bench.clone(),
+        variants: ready.iter().map(|r| (r.spec.name.clone(), r.binaries.clone())).collect(),
+        startup: startup.clone(),
+        started: Instant::now(),
+        bar: bar.clone(),
+    };
+    let start = Instant::now();
+    let mut write_error = None;
+    let measured = measure::run(&plan, &mut exec, |samples| {
+        report.fill(&plan, samples);
+        bar.set_position(u64::from(samples.rounds));
+        bar.set_length(u64::from(samples.rounds.max(plan.min_rounds)) + u64::from(samples.rounds >= plan.min_rounds));
+        bar.set_message(format!(
+            "round {}, widest interval ±{:.1}%",
+            samples.rounds,
+            samples.worst_precision(&plan) * 100.0
+        ));
+        if let Err(e) = write_reports(&report_dir, &report) {
+            write_error.get_or_insert(e);
+        }
+    });
+    bar.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    let samples = match measured {
+        Ok(s) => s,
+        Err(e) => {
+            report.error = Some(format!("{e:#}"));
+            write_reports(&report_dir, &report)?;
+            return Err(e.context(format!("the report so far is in {}", report_dir.display())));
+        }
+    };
+    report.fill(&plan, &samples);
+    let code = apply_gates(&mut report, args);
+    report.complete = true;
+    write_reports(&report_dir, &report)?;
+
+    ctx.printer.out(report::terminal(&report));
+    ctx.printer.status(
+        "compare",
+        format!(
+            "measured in {}; reports in {} (report.md, report.json, report.html)",
+            human_duration(start.elapsed()),
+            report_dir.display()
+        ),
+    );
+    for g in report.gates.iter().filter(|g| !g.passed) {
+        ctx.printer.warn(format!("--{} {}: {}", g.name, g.threshold_pct, g.detail));
+    }
+    Ok(code)
+}
+
+/// The startup run's arguments: the command line's, the config's, or `--version`;
+/// `None` when set to nothing.
+fn startup_args(ctx: &Ctx, args: &CompareArgs) -> Result<Option<Vec<String>>> {
+    let list = match &args.startup_args {
+        Some(text) => {
+            shlex::split(text).with_context(|| format!("--startup-args {text:?} is not valid shell quoting"))?
+        }
+        None => ctx.config.startup_args.clone().unwrap_or_else(|| vec!["--version".to_string()]),
+    };
+    Ok(if list.is_empty() && (args.startup_args.is_some() || ctx.config.startup_args.is_some()) {
+        None
+    } else {
+        Some(list)
+    })
+}
+
+/// Runs the startup command once with the baseline; a failure drops the startup
+/// column with a warning rather than the whole comparison.
+fn check_startup(ctx: &Ctx, binaries: &[Binary], args: &[String]) -> Result<bool> {
+    let cmd = Cmd::new(&binaries[0].path).args(args).dir(&ctx.project.dir);
+    let logs = ctx.layout.logs("bench");
+    std::fs::create_dir_all(&logs).with_context(|| format!("could not create {}", logs.display()))?;
+    let log = logs.join("startup-check.log");
+    let finished = cmd.run_logged(&log, None, Some(Duration::from_secs(10)))?;
+    if finished.outcome.success() {
+        return Ok(true);
+    }
+    ctx.printer.warn(format!(
+        "startup time not measured: `{}` ended with {}; set `startup-args` in the config (or --startup-args) \
+         to a quick run the binary supports, or to \"\" to silence this",
+        cmd.display(),
+        finished.outcome
+    ));
+    Ok(false)
+}
+
+fn new_report(ctx: &Ctx, args: &CompareArgs, bench: &[&Workload], startup_args: Option<Vec<String>>) -> Report {
+    let plan = args.measure.plan(1, vec![true], 0);
+    Report {
+        schema_version: report::SCHEMA_VERSION,
+        tool: format!("pgo-build {}", env!("CARGO_PKG_VERSION")),
+        generated_unix: crate::state::now(),
+        complete: false,
+        error: None,
+        project: ProjectInfo {
+            package: ctx.settings.package.clone(),
+            binaries: ctx.settings.bins.clone(),
+            profile: ctx.settings.profile.clone(),
+        },
+        environment: environment(ctx),
+        method: Method {
+            confidence: plan.confidence,
+            warmup_rounds: plan.warmup,
+            min_rounds: plan.min_rounds,
+            max_rounds: plan.max_rounds,
+            target_precision: plan.target,
+            budget_s: plan.budget_s,
+            noise_threshold: plan.noise,
+            rounds: 0,
+            stop: Stop::Running,
+            achieved_precision: None,
+            startup_args,
+        },
+        baseline: variants::BASELINE.to_string(),
+        workloads: bench.iter().map(|w| WorkloadInfo { name: w.name.clone(), trained_on: w.is(Use::Train) }).collect(),
+        variants: Vec::new(),
+        gates: Vec::new(),
+    }
+}
+
+/// What the numbers were measured on.
+fn environment(ctx: &Ctx) -> Environment {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let os_release = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=")).map(|v| v.trim_matches('"').to_string()));
+    let kernel = Cmd::new("uname").args(["-sr"]).read().ok().map(|s| s.trim().to_string());
+    let os = [os_release, kernel].into_iter().flatten().collect::<Vec<_>>().join(", ");
+    let mut tools = std::collections::BTreeMap::new();
+    if let Ok(v) = Cmd::new("cargo").arg("--version").read() {
+        tools.insert("cargo".to_string(), v.trim().to_string());
+    }
+    Environment {
+        rustc: ctx.rustc.version.clone(),
+        llvm: format!("LLVM {}", ctx.rustc.llvm_version),
+        host: ctx.rustc.host.clone(),
+        cpu,
+        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        os,
+        tools,
+    }
+}
+
+/// Writes report.json, report.md and report.html, each to a temporary name first.
+pub fn write_reports(dir: &Path, report: &Report) -> Result<()> {
+    let mut r = report.clone();
+    r.generated_unix = crate::state::now();
+    write_atomic(&dir.join("report.json"), serde_json::to_string_pretty(&r)?.as_bytes())?;
+    write_atomic(&dir.join("report.md"), report::markdown(&r).as_bytes())?;
+    write_atomic(&dir.join("report.html"), html::page(&r).as_bytes())?;
+    Ok(())
+}
+
+/// Applies `--fail-if-slower` and `--require-speedup`; returns the exit code.
+fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
+    if args.fail_if_slower.is_none() && args.require_speedup.is_none() {
+        return 0;
+    }
+    let gated: Vec<String> = match &args.gate {
+        Some(g) => vec![g.clone()],
+        None => {
+            let names: Vec<&str> = report.variants.iter().map(|v| v.name.as_str()).collect();
+            if names.contains(&variants::PGO_BOLT) {
+                vec![variants::PGO_BOLT.to_string()]
+            } else if names.contains(&variants::PGO) {
+                vec![variants::PGO.to_string()]
+            } else {
+                names.iter().filter(|n| **n != report.baseline).map(|n| n.to_string()).collect()
+            }
+        }
+    };
+    let mut code = 0;
+    for v in report.variants.iter().filter(|v| gated.contains(&v.name)) {
+        if let Some(pct) = args.fail_if_slower {
+            let limit = 1.0 + pct / 100.0;
+            let slow: Vec<String> = v
+                .workloads
+                .iter()
+                .filter(|t| t.verdict == Verdict::Slower && t.ratio_ci_low > limit)
+                .map(|t| format!("{} ({:.3}×, interval {:.3}–{:.3})", t.name, t.ratio, t.ratio_ci_low, t.ratio_ci_high))
+                .collect();
+            let passed = slow.is_empty();
+            let detail = if passed {
+                format!("no workload is slower than the baseline by more than {pct}% with confidence")
+            } else {
+                format!("slower than the baseline by more than {pct}% with confidence: {}", slow.join(", "))
+            };
+            if !passed && code == 0 {
+                code = exit::SLOWER;
+            }
+            report.gates.push(Gate {
+                name: "fail-if-slower".into(),
+                threshold_pct: pct,
+                variant: v.name.clone(),
+                passed,
+                detail,
+            });
+        }
+        if let Some(pct) = args.require_speedup {
+            let limit = 1.0 - pct / 100.0;
+            let (passed, detail) = match &v.geomean {
+                Some(g) if g.ratio_ci_high <= limit && g.verdict == Verdict::Faster => (
+                    true,
+                    format!(
+                        "geometric mean {:.3}× (interval {:.3}–{:.3}) is at least {pct}% faster",
+                        g.ratio, g.ratio_ci_low, g.ratio_ci_high
+                    ),
+                ),
+                Some(g) => (
+                    false,
+                    format!(
+                        "geometric mean {:.3}× (interval {:.3}–{:.3}) is not shown to be {pct}% faster (the whole \
+                         interval must be at or below {limit:.3})",
+                        g.ratio, g.ratio_ci_low, g.ratio_ci_high
+                    ),
+                ),
+                None => (false, "no geometric mean was measured".to_string()),
+            };
+            if !passed && code == 0 {
+                code = exit::NO_SPEEDUP;
+            }
+            report.gates.push(Gate {
+                name: "require-speedup".into(),
+                threshold_pct: pct,
+                variant: v.name.clone(),
+                passed,
+                detail,
+            });
+        }
+    }
+    code
+}
+
+/// Runs the real workloads (and the startup command) with the variants' binaries.
+pub struct RealExecutor<'a> {
+    pub ctx: &'a Ctx,
+    pub workloads: Vec<&'a Workload>,
+    /// Name and binaries of each variant.
+    pub variants: Vec<(String, Vec<Binary>)>,
+    /// The startup run's arguments; measured as the workload after the last.
+    pub startup: Option<Vec<String>>,
+    pub started: Instant,
+    pub bar: ProgressBar,
+}
+
+/// Runs per startup sample: one process start is too short to time alone.
+const STARTUP_BATCH: u32 = 10;
+
+impl std::fmt::Debug for RealExecutor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealExecutor").field("variants", &self.variants.len()).finish()
+    }
+}
+
+impl Executor for RealExecutor<'_> {
+    fn run(&mut self, w: usize, v: usize) -> Result<f64> {
+        crate::process::check_interrupted()?;
+        let (variant, binaries) = &self.variants[v];
+        let logs = self.ctx.layout.logs("bench");
+        if let Some(wl) = self.workloads.get(w) {
+            self.bar.set_message(format!("{} with {variant}", wl.name));
+            let cmd = workload::command(self.ctx, wl, "bench", binaries, &[])?;
+            let log = logs.join(format!("{}.{}.log", wl.name, variant.replace('+', "-")));
+            let finished = workload::run(self.ctx, wl, &cmd, &log)?;
+            if !finished.outcome.success() {
+                return Err(workload::failed(wl, &format!("benchmarking of the {variant} binary"), &finished, &log));
+            }
+            return Ok(finished.elapsed.as_secs_f64());
+        }
+        let args = self.startup.as_ref().context("no startup run")?;
+        let cmd = Cmd::new(&binaries[0].path).args(args).dir(&self.ctx.project.dir);
+        let log = logs.join(format!("startup.{}.log", variant.replace('+', "-")));
+        let mut total = 0.0;
+        for _ in 0..STARTUP_BATCH {
+            let finished = cmd.run_logged(&log, None, Some(Duration::from_secs(10)))?;
+            if !finished.outcome.success() {
+                bail!("the startup run `{}` of the {variant} binary ended with {}", cmd.display(), finished.outcome);
+            }
+            total += finished.elapsed.as_secs_f64();
+        }
+        Ok(total / f64::from(STARTUP_BATCH))
+    }
+
+    fn elapsed(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+}

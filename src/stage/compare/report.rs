@@ -1,0 +1,616 @@
+//! The report of `compare`, apart from how it was measured: the [`Report`] model
+//! (also `report.json`, schema in docs/report-schema.md), and its Markdown and
+//! terminal renderings. The HTML page is in `html.rs`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::measure::{Plan, Samples, Stop};
+use super::stats::{Estimate, Verdict, median_interval};
+use crate::util::human_size;
+
+/// Bumped when a field changes meaning or goes away (additions keep it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    /// `pgo-build <version>`.
+    pub tool: String,
+    /// Unix seconds when the report was (last) written.
+    pub generated_unix: u64,
+    /// False while measuring and when a run failed part-way (see `error`).
+    pub complete: bool,
+    pub error: Option<String>,
+    pub project: ProjectInfo,
+    pub environment: Environment,
+    pub method: Method,
+    /// The name of the variant the others are compared with.
+    pub baseline: String,
+    pub workloads: Vec<WorkloadInfo>,
+    pub variants: Vec<VariantReport>,
+    pub gates: Vec<Gate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectInfo {
+    pub package: String,
+    pub binaries: Vec<String>,
+    /// The Cargo profile the PGO pipeline optimizes.
+    pub profile: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Environment {
+    pub rustc: String,
+    pub llvm: String,
+    pub host: String,
+    pub cpu: String,
+    pub cores: usize,
+    pub os: String,
+    /// Tool name → the version line it printed.
+    pub tools: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Method {
+    pub confidence: f64,
+    pub warmup_rounds: u32,
+    pub min_rounds: u32,
+    pub max_rounds: u32,
+    /// The target relative half-width of every ratio's interval (0.01 is ±1%).
+    pub target_precision: f64,
+    pub budget_s: f64,
+    /// Ratios closer to 1 than this fraction are "no clear difference".
+    pub noise_threshold: f64,
+    /// Measured rounds done.
+    pub rounds: u32,
+    pub stop: Stop,
+    /// The widest relative half-width among the ratios' intervals.
+    pub achieved_precision: Option<f64>,
+    /// Arguments of the startup run, `None` when startup is not measured.
+    pub startup_args: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadInfo {
+    pub name: String,
+    /// Also a training workload: its figures flatter PGO.
+    pub trained_on: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantReport {
+    pub name: String,
+    pub description: String,
+    pub build: BuildInfo,
+    pub binaries: Vec<BinaryInfo>,
+    /// All binaries together.
+    pub size_bytes: u64,
+    /// `size_bytes` over the baseline's.
+    pub size_ratio: Option<f64>,
+    pub startup: Option<Timing>,
+    pub workloads: Vec<Timing>,
+    /// Over the benchmark workloads, against the baseline.
+    pub geomean: Option<Ratio>,
+    pub build_times: Option<BuildTimes>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildInfo {
+    /// `built` now, or `reused` from an earlier stage.
+    pub origin: String,
+    pub cargo_profile: String,
+    /// `--config` values cargo was given (presets, pgo-build's own overrides).
+    pub cargo_config: Vec<String>,
+    /// Flags pgo-build added to the user's rustflags.
+    pub rustflags: Vec<String>,
+    /// Steps after cargo (BOLT, stripping).
+    pub post: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BinaryInfo {
+    pub name: String,
+    pub size_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildTimes {
+    /// A build into an empty target directory.
+    pub cold_s: f64,
+    /// A rebuild after touching the package's root source file.
+    pub warm_s: f64,
+}
+
+/// One workload's (or the startup run's) times for one variant.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    pub name: String,
+    pub runs: usize,
+    pub median_s: f64,
+    pub ci_low_s: f64,
+    pub ci_high_s: f64,
+    pub ratio: f64,
+    pub ratio_ci_low: f64,
+    pub ratio_ci_high: f64,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ratio {
+    pub ratio: f64,
+    pub ratio_ci_low: f64,
+    pub ratio_ci_high: f64,
+    pub verdict: Verdict,
+}
+
+impl Ratio {
+    pub fn judged(e: Estimate, noise: f64, confidence: f64) -> Ratio {
+        Ratio {
+            ratio: e.value,
+            ratio_ci_low: e.low,
+            ratio_ci_high: e.high,
+            verdict: Verdict::of(&e, noise, confidence),
+        }
+    }
+}
+
+/// A CI check and how it came out.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    /// `fail-if-slower` or `require-speedup`.
+    pub name: String,
+    pub threshold_pct: f64,
+    pub variant: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+impl Report {
+    /// Puts measured samples into the variants. The plan's workloads are the
+    /// report's workloads in order, then the startup run if measured.
+    pub fn fill(&mut self, plan: &Plan, samples: &Samples) {
+        self.method.rounds = samples.rounds;
+        self.method.stop = samples.stop;
+        self.method.achieved_precision = (samples.rounds > 0).then(|| samples.worst_precision(plan));
+        let confidence = plan.confidence;
+        for (v, variant) in self.variants.iter_mut().enumerate() {
+            let timing = |w: usize, name: &str| {
+                let times = &samples.times[w][v];
+                let m = median_interval(times, confidence);
+                let r = samples.ratio(plan, w, v);
+                Timing {
+                    name: name.to_string(),
+                    runs: times.len(),
+                    median_s: m.value,
+                    ci_low_s: m.low,
+                    ci_high_s: m.high,
+                    ratio: r.value,
+                    ratio_ci_low: r.low,
+                    ratio_ci_high: r.high,
+                    verdict: Verdict::of(&r, plan.noise, plan.confidence),
+                }
+            };
+            variant.workloads = self.workloads.iter().enumerate().map(|(w, info)| timing(w, &info.name)).collect();
+            variant.startup = self.method.startup_args.is_some().then(|| timing(self.workloads.len(), "startup"));
+            variant.geomean = samples.geomean(plan, v).map(|g| Ratio::judged(g, plan.noise, plan.confidence));
+        }
+    }
+
+    /// Sizes relative to the baseline's.
+    pub fn set_size_ratios(&mut self) {
+        let base = self.variants.iter().find(|v| v.name == self.baseline).map(|v| v.size_bytes);
+        for v in &mut self.variants {
+            v.size_ratio = base.filter(|b| *b > 0).map(|b| v.size_bytes as f64 / b as f64);
+        }
+    }
+
+    fn measured(&self) -> bool {
+        self.method.rounds > 0
+    }
+}
+
+/// `812.3 ms`, `1.24 s`, `950 µs`.
+pub fn time(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        "—".to_string()
+    } else if seconds >= 10.0 {
+        format!("{seconds:.1} s")
+    } else if seconds >= 1.0 {
+        format!("{seconds:.2} s")
+    } else if seconds >= 0.001 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else {
+        format!("{:.0} µs", seconds * 1e6)
+    }
+}
+
+/// `0.80× [0.78–0.82]`.
+pub fn ratio_text(ratio: f64, low: f64, high: f64) -> String {
+    format!("{ratio:.3}× [{low:.3}–{high:.3}]")
+}
+
+/// `20.0% faster`, `3.1% slower`, `no clear difference`.
+pub fn verdict_text(ratio: f64, verdict: Verdict) -> String {
+    match verdict {
+        Verdict::Faster => format!("{:.1}% faster", (1.0 - ratio) * 100.0),
+        Verdict::Slower => format!("{:.1}% slower", (ratio - 1.0) * 100.0),
+        Verdict::NoClearDifference => "no clear difference".to_string(),
+    }
+}
+
+fn size_cell(v: &VariantReport, is_base: bool) -> String {
+    match v.size_ratio {
+        Some(r) if !is_base => format!("{} ({:+.1}%)", human_size(v.size_bytes), (r - 1.0) * 100.0),
+        _ => human_size(v.size_bytes),
+    }
+}
+
+fn timing_cell(t: Option<&Timing>, is_base: bool) -> String {
+    match t {
+        None => "—".to_string(),
+        Some(t) if t.runs == 0 => "—".to_string(),
+        Some(t) if is_base => time(t.median_s),
+        Some(t) => format!("{} · {}", time(t.median_s), verdict_text(t.ratio, t.verdict)),
+    }
+}
+
+pub(super) fn stop_text(m: &Method) -> String {
+    let precision = m.achieved_precision.map(|p| format!("±{:.1}%", p * 100.0)).unwrap_or_else(|| "—".into());
+    let target = format!("±{:.1}%", m.target_precision * 100.0);
+    match m.stop {
+        Stop::Precise => format!("every ratio's interval reached the target {target} (widest: {precision})"),
+        Stop::Budget => format!(
+            "the time budget ({}) ran out before every ratio's interval reached {target}; the widest is {precision}",
+            time(m.budget_s)
+        ),
+        Stop::MaxRounds => format!(
+            "the round limit ({}) was reached before every ratio's interval reached {target}; the widest is {precision}",
+            m.max_rounds
+        ),
+        Stop::Running => format!("still measuring; the widest interval so far is {precision}"),
+    }
+}
+
+/// `report.md`: the table a maintainer pastes into a pull request, the details
+/// behind it, the environment and each variant's exact build settings.
+pub fn markdown(r: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "## pgo-build report: `{}` ({} profile)\n", r.project.package, r.project.profile);
+    if let Some(err) = &r.error {
+        let _ = writeln!(o, "> **Incomplete:** {err}\n");
+    } else if !r.complete {
+        let _ = writeln!(o, "> **Partial:** still measuring; this file is rewritten after every round.\n");
+    }
+    let with_startup = r.method.startup_args.is_some();
+    let with_builds = r.variants.iter().any(|v| v.build_times.is_some());
+
+    // The summary table: variant rows.
+    let mut head = vec!["variant".to_string(), "size".to_string()];
+    if with_startup {
+        head.push("startup".into());
+    }
+    head.extend(r.workloads.iter().map(|w| if w.trained_on { format!("{} †", w.name) } else { w.name.clone() }));
+    head.push("geometric mean".into());
+    if with_builds {
+        head.extend(["cold build".to_string(), "warm rebuild".to_string()]);
+    }
+    let _ = writeln!(o, "| {} |", head.join(" | "));
+    let _ = writeln!(o, "|:--|{}", "--:|".repeat(head.len() - 1));
+    for v in &r.variants {
+        let is_base = v.name == r.baseline;
+        let name = if is_base && v.name != "baseline" {
+            format!("**{}** (baseline)", v.name)
+        } else {
+            format!("**{}**", v.name)
+        };
+        let mut row = vec![name, size_cell(v, is_base)];
+        if with_startup {
+            row.push(timing_cell(v.startup.as_ref(), is_base));
+        }
+        for (i, _) in r.workloads.iter().enumerate() {
+            row.push(timing_cell(v.workloads.get(i), is_base));
+        }
+        row.push(match (&v.geomean, is_base) {
+            (_, true) => "1.000×".to_string(),
+            (Some(g), false) if r.measured() => {
+                format!(
+                    "**{}** · {}",
+                    verdict_text(g.ratio, g.verdict),
+                    ratio_text(g.ratio, g.ratio_ci_low, g.ratio_ci_high)
+                )
+            }
+            _ => "—".to_string(),
+        });
+        if with_builds {
+            match &v.build_times {
+                Some(b) => row.extend([time(b.cold_s), time(b.warm_s)]),
+                None => row.extend(["—".to_string(), "—".to_string()]),
+            }
+        }
+        let _ = writeln!(o, "| {} |", row.join(" | "));
+    }
+    let pct = r.method.confidence * 100.0;
+    let _ = writeln!(
+        o,
+        "\nTimes are medians of whole workload runs; ratios are to the baseline, paired by round. A variant is \
+         faster or slower only when the {pct:.0}% confidence interval of its ratio lies wholly beyond ±{}% of 1. \
+         {} rounds, variants interleaved; {}.",
+        r.method.noise_threshold * 100.0,
+        r.method.rounds,
+        stop_text(&r.method)
+    );
+    if r.workloads.iter().any(|w| w.trained_on) {
+        let _ = writeln!(o, "† also a training workload: PGO has seen it, so its gain is flattered.");
+    }
+
+    // The details: intervals per variant and workload.
+    if r.measured() {
+        let _ = writeln!(o, "\n### Details\n");
+        let _ = writeln!(
+            o,
+            "| variant | workload | runs | median | {pct:.0}% CI of median | ratio to baseline [{pct:.0}% CI] | verdict |"
+        );
+        let _ = writeln!(o, "|:--|:--|--:|--:|--:|--:|:--|");
+        for v in r.variants.iter().filter(|v| v.name != r.baseline) {
+            for t in v.startup.iter().chain(&v.workloads) {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {}–{} | {} | {} |",
+                    v.name,
+                    t.name,
+                    t.runs,
+                    time(t.median_s),
+                    time(t.ci_low_s),
+                    time(t.ci_high_s),
+                    ratio_text(t.ratio, t.ratio_ci_low, t.ratio_ci_high),
+                    t.verdict.text()
+                );
+            }
+            if let Some(g) = &v.geomean {
+                let _ = writeln!(
+                    o,
+                    "| {} | *geometric mean* | | | | {} | {} |",
+                    v.name,
+                    ratio_text(g.ratio, g.ratio_ci_low, g.ratio_ci_high),
+                    g.verdict.text()
+                );
+            }
+        }
+    }
+
+    if !r.gates.is_empty() {
+        let _ = writeln!(o, "\n### CI checks\n");
+        for g in &r.gates {
+            let mark = if g.passed { "passed" } else { "**failed**" };
+            let _ = writeln!(o, "- `--{} {}` on `{}`: {mark}: {}", g.name, g.threshold_pct, g.variant, g.detail);
+        }
+    }
+
+    let _ = writeln!(o, "\n### Build settings\n");
+    for v in &r.variants {
+        let _ = writeln!(o, "- **{}**: {} ({})", v.name, v.description, v.build.origin);
+        let _ = writeln!(o, "  - cargo profile `{}`", v.build.cargo_profile);
+        if !v.build.cargo_config.is_empty() {
+            let cfg: Vec<String> = v.build.cargo_config.iter().map(|c| format!("`{c}`")).collect();
+            let _ = writeln!(o, "  - `--config` {}", cfg.join(", "));
+        }
+        if !v.build.rustflags.is_empty() {
+            let _ = writeln!(o, "  - rustflags added: `{}`", v.build.rustflags.join(" "));
+        }
+        for step in &v.build.post {
+            let _ = writeln!(o, "  - then: {step}");
+        }
+    }
+
+    let e = &r.environment;
+    let _ = writeln!(o, "\n### Environment\n");
+    let _ = writeln!(o, "- {}; {} ({})", e.rustc, e.llvm, e.host);
+    let _ = writeln!(o, "- CPU: {} ({} cores); {}", e.cpu, e.cores, e.os);
+    for (tool, version) in &e.tools {
+        let _ = writeln!(o, "- {tool}: {version}");
+    }
+    let _ = writeln!(o, "- {}; report schema {}", r.tool, r.schema_version);
+    o
+}
+
+/// The terminal's table: the Markdown summary's rows, aligned.
+pub fn terminal(r: &Report) -> String {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut head = vec!["variant".to_string(), "size".to_string()];
+    let with_startup = r.method.startup_args.is_some();
+    if with_startup {
+        head.push("startup".into());
+    }
+    head.extend(r.workloads.iter().map(|w| w.name.clone()));
+    head.push("geomean".into());
+    rows.push(head);
+    for v in &r.variants {
+        let is_base = v.name == r.baseline;
+        let mut row = vec![if is_base { format!("{} (base)", v.name) } else { v.name.clone() }, size_cell(v, is_base)];
+        if with_startup {
+            row.push(short(v.startup.as_ref(), is_base));
+        }
+        row.extend(v.workloads.iter().map(|t| short(Some(t), is_base)));
+        row.push(match &v.geomean {
+            Some(g) if !is_base => format!("{:.3}× {}", g.ratio, verdict_text(g.ratio, g.verdict)),
+            _ => String::new(),
+        });
+        rows.push(row);
+    }
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> =
+        (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
+    let mut o = String::new();
+    for row in &rows {
+        let cells: Vec<String> = row.iter().enumerate().map(|(c, s)| format!("{s:<w$}", w = widths[c])).collect();
+        let _ = writeln!(o, "{}", cells.join("  ").trim_end());
+    }
+    let _ = write!(o, "{} rounds; {}.", r.method.rounds, stop_text(&r.method));
+    o
+}
+
+fn short(t: Option<&Timing>, is_base: bool) -> String {
+    match t {
+        Some(t) if t.runs > 0 && is_base => time(t.median_s),
+        Some(t) if t.runs > 0 => format!(
+            "{} ({:.3}×{})",
+            time(t.median_s),
+            t.ratio,
+            match t.verdict {
+                Verdict::Faster => "↓",
+                Verdict::Slower => "↑",
+                Verdict::NoClearDifference => "≈",
+            }
+        ),
+        _ => "—".to_string(),
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    //! The report's Markdown and JSON, snapshotted from a deterministic run of the
+    //! mock executor: a PGO variant 20% faster, a `small` one slower, and an A/A
+    //! `release` variant that must come out as no clear difference.
+
+    use super::*;
+    use crate::stage::compare::measure::{self, mock::Mock};
+
+    fn variant(name: &str, size: u64) -> VariantReport {
+        VariantReport {
+            name: name.into(),
+            description: format!("the {name} variant"),
+            build: BuildInfo {
+                origin: "built by `pgo-build compare`".into(),
+                cargo_profile: "release".into(),
+                cargo_config: if name == "small" {
+                    vec!["profile.pgo-build-small.opt-level=\"s\"".into()]
+                } else {
+                    Vec::new()
+                },
+                rustflags: if name == "pgo" { vec!["-Cprofile-use=<merged profile>".into()] } else { Vec::new() },
+                post: Vec::new(),
+            },
+            binaries: vec![BinaryInfo { name: "demo".into(), size_bytes: size }],
+            size_bytes: size,
+            size_ratio: None,
+            startup: None,
+            workloads: Vec::new(),
+            geomean: None,
+            build_times: (name != "pgo").then_some(BuildTimes { cold_s: 6.25, warm_s: 1.5 }),
+        }
+    }
+
+    /// A report filled from 20 rounds of the mock: baseline, release (A/A), pgo, small.
+    pub fn sample() -> Report {
+        let plan = Plan {
+            variants: 4,
+            workloads: 3,
+            gated: vec![true, true, false],
+            baseline: 0,
+            warmup: 1,
+            min_rounds: 20,
+            max_rounds: 20,
+            target: 0.01,
+            budget_s: 300.0,
+            confidence: 0.95,
+            noise: 0.01,
+        };
+        let factors = vec![vec![1.0, 1.0, 1.0], vec![1.0, 1.0, 1.0], vec![0.8, 0.78, 1.0], vec![1.3, 1.25, 0.95]];
+        let mut mock = Mock::new(11, vec![0.8, 0.5, 0.0012], factors, 0.02);
+        let samples = measure::run(&plan, &mut mock, |_| {}).expect("the mock measures");
+        let mut r = Report {
+            schema_version: SCHEMA_VERSION,
+            tool: "pgo-build 0.0.0-test".into(),
+            generated_unix: 0,
+            complete: true,
+            error: None,
+            project: ProjectInfo { package: "demo".into(), binaries: vec!["demo".into()], profile: "release".into() },
+            environment: Environment {
+                rustc: "rustc 1.95.0".into(),
+                llvm: "LLVM 22.1.0".into(),
+                host: "x86_64-unknown-linux-gnu".into(),
+                cpu: "Test CPU".into(),
+                cores: 2,
+                os: "Linux".into(),
+                tools: BTreeMap::from([("cargo".to_string(), "cargo 1.95.0".to_string())]),
+            },
+            method: Method {
+                confidence: 0.95,
+                warmup_rounds: 1,
+                min_rounds: 20,
+                max_rounds: 20,
+                target_precision: 0.01,
+                budget_s: 300.0,
+                noise_threshold: 0.01,
+                rounds: 0,
+                stop: Stop::Running,
+                achieved_precision: None,
+                startup_args: Some(vec!["--version".into()]),
+            },
+            baseline: "baseline".into(),
+            workloads: vec![
+                WorkloadInfo { name: "puzzles".into(), trained_on: false },
+                WorkloadInfo { name: "calc".into(), trained_on: true },
+            ],
+            variants: vec![
+                variant("baseline", 580_000),
+                variant("release", 580_000),
+                variant("pgo", 594_000),
+                variant("small", 530_000),
+            ],
+            gates: vec![Gate {
+                name: "fail-if-slower".into(),
+                threshold_pct: 5.0,
+                variant: "pgo".into(),
+                passed: true,
+                detail: "no workload is slower than the baseline by more than 5% with confidence".into(),
+            }],
+        };
+        r.set_size_ratios();
+        r.fill(&plan, &samples);
+        r
+    }
+
+    #[test]
+    fn the_a_a_variant_shows_no_difference_and_pgo_is_faster() {
+        let r = sample();
+        let release = &r.variants[1];
+        assert!(release.workloads.iter().all(|t| t.verdict == Verdict::NoClearDifference));
+        assert_eq!(release.geomean.as_ref().map(|g| g.verdict), Some(Verdict::NoClearDifference));
+        let pgo = &r.variants[2];
+        assert!(pgo.workloads.iter().all(|t| t.verdict == Verdict::Faster), "{:?}", pgo.workloads);
+        assert_eq!(r.variants[3].geomean.as_ref().map(|g| g.verdict), Some(Verdict::Slower));
+        for t in r.variants.iter().flat_map(|v| &v.workloads) {
+            assert!(t.ci_low_s <= t.median_s && t.median_s <= t.ci_high_s, "{t:?}");
+            assert!(t.ratio_ci_low <= t.ratio && t.ratio <= t.ratio_ci_high, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn markdown_snapshot() {
+        insta::assert_snapshot!(markdown(&sample()));
+    }
+
+    #[test]
+    fn json_snapshot() {
+        let json = serde_json::to_string_pretty(&sample()).expect("serializes");
+        insta::assert_snapshot!(json);
+    }
+
+    #[test]
+    fn json_has_the_documented_fields() {
+        let v: serde_json::Value = serde_json::to_value(sample()).expect("serializes");
+        assert_eq!(v["schema_version"], 1);
+        let w = &v["variants"][2]["workloads"][0];
+        for key in ["name", "median_s", "ci_low_s", "ci_high_s", "ratio", "ratio_ci_low", "ratio_ci_high", "verdict"] {
+            assert!(!w[key].is_null(), "variants[].workloads[].{key} missing: {w}");
+        }
+        assert_eq!(v["variants"][2]["name"], "pgo");
+        assert!(v["variants"][2]["size_bytes"].is_u64());
+        assert_eq!(w["verdict"], "faster");
+    }
+}

@@ -1,0 +1,332 @@
+//! Which builds `compare` measures, and getting each: built now by cargo (a
+//! profile of the project or a preset), or reused from the pipeline's stages
+//! (`pgo`, `pgo+bolt`), never rebuilt.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use super::report::{BinaryInfo, BuildInfo, BuildTimes};
+use crate::build::{Binary, BuildSpec, cargo_build_for};
+use crate::context::Ctx;
+use crate::presets::{self, Preset};
+use crate::state::{BinaryRecord, State};
+
+/// The name of the baseline variant in reports.
+pub const BASELINE: &str = "baseline";
+pub const PGO: &str = "pgo";
+pub const PGO_BOLT: &str = "pgo+bolt";
+
+/// Cargo's built-in profiles.
+const BUILT_IN: &[&str] = &["dev", "release", "test", "bench"];
+
+/// How a variant comes about.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A Cargo profile of the project (or a built-in one), built as it is.
+    Profile(String),
+    /// A preset, defined through `--config` as the profile `pgo-build-<name>`.
+    Preset(&'static Preset),
+    /// The PGO binaries `optimize` delivered.
+    Pgo,
+    /// The BOLT binaries `bolt` made from them.
+    PgoBolt,
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: String,
+    pub source: Source,
+}
+
+impl Spec {
+    pub fn description(&self, ctx: &Ctx) -> String {
+        match &self.source {
+            Source::Profile(p) => format!("the Cargo profile `{p}` as it is"),
+            Source::Preset(p) => format!("the `{}` preset: {}", p.name, p.summary),
+            Source::Pgo => format!("the `{}` profile with PGO", ctx.settings.profile),
+            Source::PgoBolt => format!("the `{}` profile with PGO, then BOLT", ctx.settings.profile),
+        }
+    }
+
+    /// The cargo build for this variant, `None` for the pipeline's own.
+    pub fn build_spec(&self, ctx: &Ctx) -> Option<BuildSpec> {
+        let dir = |profile: &str| ctx.layout.root.join("build").join(format!("variant-{profile}"));
+        match &self.source {
+            Source::Profile(p) => Some(BuildSpec {
+                label: format!("variant-{p}"),
+                profile: p.clone(),
+                config: Vec::new(),
+                target_dir: dir(p),
+            }),
+            Source::Preset(preset) => {
+                let profile = format!("pgo-build-{}", preset.name);
+                Some(BuildSpec {
+                    label: format!("variant-{profile}"),
+                    config: preset.config_overrides(&profile),
+                    target_dir: dir(&profile),
+                    profile,
+                })
+            }
+            Source::Pgo | Source::PgoBolt => None,
+        }
+    }
+}
+
+/// The profiles the project's workspace manifest defines, plus cargo's built-in ones.
+pub fn project_profiles(workspace_manifest: &Path) -> Result<BTreeSet<String>> {
+    let text = std::fs::read_to_string(workspace_manifest)
+        .with_context(|| format!("could not read {}", workspace_manifest.display()))?;
+    let doc: toml::Table =
+        toml::from_str(&text).with_context(|| format!("could not parse {}", workspace_manifest.display()))?;
+    let mut names: BTreeSet<String> = BUILT_IN.iter().map(|s| s.to_string()).collect();
+    if let Some(profiles) = doc.get("profile").and_then(|p| p.as_table()) {
+        names.extend(profiles.keys().cloned());
+    }
+    Ok(names)
+}
+
+/// What a name means as a variant: the project's profile of that name wins over
+/// a preset of the same name (the project's `small` is the one it ships).
+fn source_of(name: &str, profiles: &BTreeSet<String>) -> Option<Source> {
+    match name {
+        PGO => Some(Source::Pgo),
+        PGO_BOLT => Some(Source::PgoBolt),
+        _ if profiles.contains(name) => Some(Source::Profile(name.to_string())),
+        _ => presets::find(name).map(Source::Preset),
+    }
+}
+
+/// The variants to measure, baseline first. `requested` comes from `--variants`
+/// or the config; without it: the baseline, the pipeline's profile as it is,
+/// `pgo`, and `pgo+bolt` when the pipeline has BOLT binaries.
+pub fn resolve(
+    requested: Option<&[String]>,
+    baseline: Option<&str>,
+    profile: &str,
+    profiles: &BTreeSet<String>,
+    state: &State,
+) -> Result<Vec<Spec>> {
+    let unknown = |name: &str| {
+        let mut known: Vec<String> = vec![PGO.into(), PGO_BOLT.into()];
+        known.extend(profiles.iter().cloned());
+        known.extend(presets::names().iter().map(|s| s.to_string()).filter(|n| !profiles.contains(n)));
+        anyhow::anyhow!(
+            "unknown variant `{name}`: a variant is `pgo`, `pgo+bolt`, a Cargo profile of the project or a preset \
+             (known here: {})",
+            known.join(", ")
+        )
+    };
+    let base_source = match baseline {
+        Some(name) => match source_of(name, profiles) {
+            Some(Source::Pgo | Source::PgoBolt) => {
+                bail!("the baseline must be a plain build (a Cargo profile or a preset), not `{name}`")
+            }
+            Some(s) => s,
+            None => return Err(unknown(name).context("in the baseline")),
+        },
+        None => Source::Preset(presets::find("production").context("the production preset")?),
+    };
+    let mut specs = vec![Spec { name: BASELINE.to_string(), source: base_source }];
+    let names: Vec<String> = match requested {
+        Some(list) => list.to_vec(),
+        None => {
+            let mut v = vec![profile.to_string(), PGO.to_string()];
+            if state.bolt.is_some() {
+                v.push(PGO_BOLT.to_string());
+            }
+            v
+        }
+    };
+    let mut seen = BTreeSet::from([BASELINE.to_string()]);
+    for name in names {
+        if name == BASELINE {
+            continue;
+        }
+        if !seen.insert(name.clone()) {
+            bail!("variant `{name}` is listed twice");
+        }
+        let source = source_of(&name, profiles).ok_or_else(|| unknown(&name))?;
+        specs.push(Spec { name, source });
+    }
+    Ok(specs)
+}
+
+/// Fails early, before any build, when a variant the pipeline makes is missing
+/// or stale.
+pub fn check_available(ctx: &Ctx, specs: &[Spec], state: &State) -> Result<()> {
+    for spec in specs {
+        match spec.source {
+            Source::Pgo => {
+                state.require_optimize(ctx)?;
+            }
+            Source::PgoBolt => {
+                bolt_record(ctx, state)?;
+            }
+            Source::Profile(_) | Source::Preset(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn bolt_record<'s>(ctx: &Ctx, state: &'s State) -> Result<&'s crate::state::BoltRecord> {
+    let optimized = state.require_optimize(ctx)?;
+    state.bolt.as_ref().filter(|b| b.optimize_profile_sha256 == optimized.profile_sha256).context(
+        "there are no BOLT binaries for the current PGO build: run `pgo-build bolt` (or `pgo-build all --bolt`) \
+         first, or leave `pgo+bolt` out of the variants",
+    )
+}
+
+/// A variant ready to measure.
+#[derive(Debug, Clone)]
+pub struct Ready {
+    pub spec: Spec,
+    pub binaries: Vec<Binary>,
+    pub sizes: Vec<BinaryInfo>,
+    pub build: BuildInfo,
+}
+
+/// Builds the variant, or takes its binaries from the pipeline's record.
+pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
+    let (binaries, build) = match &spec.source {
+        Source::Pgo => {
+            let rec = state.require_optimize(ctx)?;
+            let build = BuildInfo {
+                origin: "reused from `pgo-build optimize`".into(),
+                cargo_profile: ctx.settings.profile.clone(),
+                cargo_config: BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized).config,
+                rustflags: crate::stage::optimize::flags(ctx, Path::new("<merged profile>")),
+                post: if rec.bolt_inputs.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![format!("stripped as the profile asks ({:?})", ctx.profile_strip()?)]
+                },
+            };
+            (rec.binaries.iter().map(BinaryRecord::binary).collect(), build)
+        }
+        Source::PgoBolt => {
+            let rec = bolt_record(ctx, state)?;
+            let build = BuildInfo {
+                origin: "reused from `pgo-build bolt`".into(),
+                cargo_profile: ctx.settings.profile.clone(),
+                cargo_config: BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized).config,
+                rustflags: crate::stage::optimize::flags(ctx, Path::new("<merged profile>")),
+                post: vec![
+                    format!("llvm-bolt {}", rec.flags.join(" ")),
+                    format!("stripped as the profile asks ({:?})", ctx.profile_strip()?),
+                ],
+            };
+            (rec.binaries.iter().map(BinaryRecord::binary).collect(), build)
+        }
+        Source::Profile(_) | Source::Preset(_) => {
+            let bs = spec.build_spec(ctx).context("a built variant has a build")?;
+            ctx.printer.status("compare", format!("building `{}`: {}", spec.name, spec.description(ctx)));
+            let out = cargo_build_for(ctx, &bs, &[])?;
+            let build = BuildInfo {
+                origin: "built by `pgo-build compare`".into(),
+                cargo_profile: bs.profile.clone(),
+                cargo_config: bs.config.clone(),
+                rustflags: Vec::new(),
+                post: Vec::new(),
+            };
+            (out.binaries, build)
+        }
+    };
+    let sizes = binaries
+        .iter()
+        .map(|b| {
+            let size = std::fs::metadata(&b.path).with_context(|| format!("{} is missing", b.path.display()))?.len();
+            Ok(BinaryInfo { name: b.name.clone(), size_bytes: size })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Ready { spec: spec.clone(), binaries, sizes, build })
+}
+
+/// Times a cold build (into an empty target directory) and a warm rebuild (after
+/// touching the package's root source file) of the variant. `pgo+bolt` adds the
+/// BOLT stage's recorded time to its PGO build's.
+pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes> {
+    let (spec, rustflags, extra) = match &ready.spec.source {
+        Source::Profile(_) | Source::Preset(_) => {
+            (ready.spec.build_spec(ctx).context("a built variant has a build")?, Vec::new(), 0.0)
+        }
+        Source::Pgo | Source::PgoBolt => {
+            let merge = state.require_merge(ctx)?;
+            let extra = match ready.spec.source {
+                Source::PgoBolt => state.bolt.as_ref().map_or(0.0, |b| b.elapsed_s),
+                _ => 0.0,
+            };
+            let spec = BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized);
+            (spec, crate::stage::optimize::flags(ctx, &merge.profile), extra)
+        }
+    };
+    let dir = ctx.layout.root.join("build-times").join(ready.spec.name.replace('+', "-"));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("could not empty {}", dir.display()))?;
+    }
+    let spec = BuildSpec { label: format!("{}-cold", spec.label), target_dir: dir.clone(), ..spec };
+    ctx.printer.status("compare", format!("timing a cold build of `{}`", ready.spec.name));
+    let cold = timed(|| cargo_build_for(ctx, &spec, &rustflags).map(|_| ()))?;
+    touch(&ctx.project.root_source)?;
+    ctx.printer.status("compare", format!("timing a warm rebuild of `{}`", ready.spec.name));
+    let warm_spec = BuildSpec { label: spec.label.replace("-cold", "-warm"), ..spec };
+    let warm = timed(|| cargo_build_for(ctx, &warm_spec, &rustflags).map(|_| ()))?;
+    // The cold build's target directory is as big as any other: do not keep it.
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(BuildTimes { cold_s: cold + extra, warm_s: warm + extra })
+}
+
+fn timed(f: impl FnOnce() -> Result<()>) -> Result<f64> {
+    let start = Instant::now();
+    f()?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Sets a file's modification time to now, as `touch` does.
+fn touch(path: &Path) -> Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .with_context(|| format!("could not open {} to touch it", path.display()))?;
+    file.set_modified(std::time::SystemTime::now()).with_context(|| format!("could not touch {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profiles() -> BTreeSet<String> {
+        ["dev", "release", "test", "bench", "small"].iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn default_variants_follow_the_pipeline() {
+        let specs = resolve(None, None, "release", &profiles(), &State::default()).expect("resolves");
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["baseline", "release", "pgo"]);
+        assert!(matches!(specs[0].source, Source::Preset(p) if p.name == "production"));
+    }
+
+    #[test]
+    fn the_projects_profile_wins_over_a_preset_of_its_name() {
+        let list = ["small".to_string(), "fastest".to_string()];
+        let specs = resolve(Some(&list), Some("release"), "release", &profiles(), &State::default()).expect("ok");
+        assert!(matches!(&specs[0].source, Source::Profile(p) if p == "release"));
+        assert!(matches!(&specs[1].source, Source::Profile(p) if p == "small"));
+        assert!(matches!(specs[2].source, Source::Preset(p) if p.name == "fastest"));
+    }
+
+    #[test]
+    fn unknown_and_repeated_variants_are_refused() {
+        let err =
+            resolve(Some(&["tiny".to_string()]), None, "release", &profiles(), &State::default()).expect_err("unknown");
+        assert!(err.to_string().contains("unknown variant `tiny`"), "{err}");
+        assert!(err.to_string().contains("smallest"), "{err}");
+        let twice = ["pgo".to_string(), "pgo".to_string()];
+        assert!(resolve(Some(&twice), None, "release", &profiles(), &State::default()).is_err());
+        assert!(resolve(None, Some("pgo"), "release", &profiles(), &State::default()).is_err());
+    }
+}
