@@ -144,6 +144,10 @@ pub struct BoltRecord {
     /// llvm-bolt's optimization flags.
     #[serde(default)]
     pub flags: Vec<String>,
+    /// Seconds BOLT took to make them (instrument, train, merge, optimize),
+    /// without the checks and the measurement: what it adds to a build.
+    #[serde(default)]
+    pub rewrite_s: f64,
     pub elapsed_s: f64,
     pub finished_at: u64,
 }

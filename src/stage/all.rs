@@ -22,6 +22,7 @@ pub struct AllArgs {
 
 /// Runs the pipeline; the exit code is compare's (its CI checks).
 pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
+    args.optimize.bolt.require_bolt_mode(ctx.bolt)?;
     super::instrument::run(ctx)?;
     check_interrupted()?;
     super::train::run(ctx)?;

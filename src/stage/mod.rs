@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Train => train::run(&ctx).map(|()| 0),
         Command::Merge => merge::run(&ctx).map(|()| 0),
         Command::Optimize(args) => {
+            args.bolt.require_bolt_mode(ctx.bolt)?;
             optimize::run(&ctx, args)?;
             // `optimize --bolt` (or `bolt = true`) continues into BOLT.
             if ctx.bolt {

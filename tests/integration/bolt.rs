@@ -221,3 +221,29 @@ fn bolt_mode_checks_for_llvm_bolt_before_building() {
     assert!(stderr(&out).contains("BOLT mode is on, but no usable llvm-bolt was found"), "{}", stderr(&out));
     assert!(!p.pgo_dir().join("build").exists());
 }
+
+#[test]
+fn bolt_options_outside_bolt_mode_are_refused() {
+    let p = TestProject::new();
+    let out = p.fail(&["all", "--keep-bolt"]);
+    assert!(stderr(&out).contains("--keep-bolt only applies to BOLT"), "{}", stderr(&out));
+    let out = p.fail(&["optimize", "--bolt-arg=-v=1"]);
+    assert!(stderr(&out).contains("--bolt-arg only applies to BOLT") && stderr(&out).contains("add --bolt"));
+    assert!(!p.pgo_dir().join("build").exists(), "refused before building");
+}
+
+#[test]
+fn compare_measures_pgo_and_pgo_bolt_side_by_side() {
+    let p = TestProject::new();
+    p.run(&["all", "--bolt", "--rounds", "2", "--warmup", "0", "--no-compare"]);
+    // The BOLT binaries are recorded whether or not they were kept.
+    assert!(!p.state()["bolt"]["binaries"][0]["path"].is_null(), "{}", p.state());
+    let out = p.run(&["--bolt", "compare", "--rounds", "2", "--warmup", "0", "--startup-args", ""]);
+    let text = std::fs::read_to_string(p.pgo_dir().join("report/report.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let names: Vec<&str> = r["variants"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["baseline", "release", "pgo", "pgo+bolt"], "{}", stderr(&out));
+    let bolt = &r["variants"][3];
+    assert!(bolt["build"]["post"][0].as_str().unwrap().starts_with("llvm-bolt -reorder-blocks=ext-tsp"), "{bolt}");
+    assert_eq!(bolt["workloads"][0]["runs"], 2);
+}

@@ -12,7 +12,12 @@ fn report(p: &TestProject) -> Value {
 }
 
 fn names(report: &Value) -> Vec<String> {
-    report["variants"].as_array().expect("variants").iter().map(|v| v["name"].as_str().expect("a name").to_string()).collect()
+    report["variants"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .map(|v| v["name"].as_str().expect("a name").to_string())
+        .collect()
 }
 
 #[test]

@@ -74,6 +74,26 @@ pub struct BoltArgs {
     pub bolt_mode: Option<BoltMode>,
 }
 
+impl BoltArgs {
+    /// Refuses BOLT options on a pipeline that is not in BOLT mode, where they
+    /// would silently do nothing.
+    pub fn require_bolt_mode(&self, bolt_mode: bool) -> Result<()> {
+        let given = [
+            (self.keep_bolt, "--keep-bolt"),
+            (!self.bolt_flags.is_empty(), "--bolt-flags"),
+            (!self.bolt_args.is_empty(), "--bolt-arg"),
+            (self.bolt_mode.is_some(), "--bolt-mode"),
+        ];
+        match given.iter().find(|(set, _)| *set) {
+            Some((_, name)) if !bolt_mode => bail!(
+                "{name} only applies to BOLT, and this pipeline is not in BOLT mode: add --bolt (or `bolt = true` \
+                 in the config)"
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// `pgo-build bolt`'s own arguments.
 #[derive(Debug, Clone, Args)]
 pub struct BoltCommandArgs {
@@ -162,6 +182,11 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
         results.push(Binary { name: input.name.clone(), path: out });
     }
 
+    // What BOLT adds to a build: instrument, train, merge, optimize (the checks
+    // below are not part of it).
+    let rewrite_s = start.elapsed().as_secs_f64();
+    ctx.printer.status("bolt", format!("rewritten in {}", human_duration(start.elapsed())));
+
     // 5. Verify before delivering.
     let before: Vec<Binary> = reference.binaries.iter().map(BinaryRecord::binary).collect();
     verify(ctx, reference.label, &before, &results)?;
@@ -176,6 +201,7 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
                 binaries: results.iter().map(BinaryRecord::of).collect::<Result<_>>()?,
                 delivered: false,
                 flags,
+                rewrite_s,
                 elapsed_s: start.elapsed().as_secs_f64(),
                 finished_at: now(),
             })
@@ -213,6 +239,7 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
         binaries: delivered,
         delivered: true,
         flags,
+        rewrite_s,
         elapsed_s: start.elapsed().as_secs_f64(),
         finished_at: now(),
     });

@@ -193,16 +193,18 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
     let (binaries, build) = match &spec.source {
         Source::Pgo => {
             let rec = state.require_optimize(ctx)?;
+            let mut post = if rec.bolt_inputs.is_empty() {
+                Vec::new()
+            } else {
+                vec![format!("stripped as the profile asks ({:?})", ctx.profile_strip()?)]
+            };
+            post.extend(collection_cost(state));
             let build = BuildInfo {
                 origin: "reused from `pgo-build optimize`".into(),
                 cargo_profile: ctx.settings.profile.clone(),
                 cargo_config: BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized).config,
                 rustflags: crate::stage::optimize::flags(ctx, Path::new("<merged profile>")),
-                post: if rec.bolt_inputs.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![format!("stripped as the profile asks ({:?})", ctx.profile_strip()?)]
-                },
+                post,
             };
             (rec.binaries.iter().map(BinaryRecord::binary).collect(), build)
         }
@@ -213,10 +215,17 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
                 cargo_profile: ctx.settings.profile.clone(),
                 cargo_config: BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized).config,
                 rustflags: crate::stage::optimize::flags(ctx, Path::new("<merged profile>")),
-                post: vec![
-                    format!("llvm-bolt {}", rec.flags.join(" ")),
+                post: [
+                    format!(
+                        "llvm-bolt {} (BOLT's instrument, train, merge and optimize took {:.1} s)",
+                        rec.flags.join(" "),
+                        rec.rewrite_s
+                    ),
                     format!("stripped as the profile asks ({:?})", ctx.profile_strip()?),
-                ],
+                ]
+                .into_iter()
+                .chain(collection_cost(state))
+                .collect(),
             };
             (rec.binaries.iter().map(BinaryRecord::binary).collect(), build)
         }
@@ -255,7 +264,7 @@ pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes
         Source::Pgo | Source::PgoBolt => {
             let merge = state.require_merge(ctx)?;
             let extra = match ready.spec.source {
-                Source::PgoBolt => state.bolt.as_ref().map_or(0.0, |b| b.elapsed_s),
+                Source::PgoBolt => state.bolt.as_ref().map_or(0.0, |b| b.rewrite_s),
                 _ => 0.0,
             };
             let spec = BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized);
@@ -276,6 +285,16 @@ pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes
     // The cold build's target directory is as big as any other: do not keep it.
     let _ = std::fs::remove_dir_all(&dir);
     Ok(BuildTimes { cold_s: cold + extra, warm_s: warm + extra })
+}
+
+/// What collecting the PGO profile cost, which a release build from a stored
+/// profile does not pay again (so it is not in the build times).
+fn collection_cost(state: &State) -> Option<String> {
+    let (i, t, m) = (state.instrument.as_ref()?, state.train.as_ref()?, state.merge.as_ref()?);
+    Some(format!(
+        "profile collected by instrument ({:.1} s), train ({:.1} s) and merge ({:.1} s), not in the build times",
+        i.elapsed_s, t.elapsed_s, m.elapsed_s
+    ))
 }
 
 fn timed(f: impl FnOnce() -> Result<()>) -> Result<f64> {
