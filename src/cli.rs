@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::printer::ColorChoice;
 use crate::stage::{
-    all::AllArgs, bolt::BoltCommandArgs, compare::CompareArgs, optimize::OptimizeArgs, profiles::ProfilesArgs,
+    all::AllArgs, bolt::BoltCommandArgs, check::CheckArgs, compare::CompareArgs, merge::MergeArgs,
+    optimize::OptimizeArgs, overlap::OverlapArgs, profiles::ProfilesArgs, show::ShowArgs, train::TrainArgs,
 };
 
 /// Profile-guided optimization for Cargo projects: instrument a build, train it on
@@ -30,9 +31,9 @@ pub enum Command {
     /// Build the binaries with -Cprofile-generate into pgo-build's own target directory.
     Instrument,
     /// Run the training workloads against the instrumented binaries, one raw profile set each.
-    Train,
+    Train(TrainArgs),
     /// Merge the training profiles (weights honoured) into one content-hashed .profdata.
-    Merge,
+    Merge(MergeArgs),
     /// Rebuild with -Cprofile-use and put the optimized binaries in the output directory.
     Optimize(OptimizeArgs),
     /// Reorder the PGO binaries' code with LLVM BOLT, trained on the training workloads.
@@ -41,6 +42,14 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run instrument, train, merge, optimize, bolt (in BOLT mode) and compare in order.
     All(AllArgs),
+    /// Build with a (stored) profile and report, per crate, how much of it has gone stale.
+    Check(CheckArgs),
+    /// Summarize a merged profile: functions, the hottest ones, each training workload's share.
+    Show(ShowArgs),
+    /// Profile the benchmark workloads too and report how well the training profile covers them.
+    Overlap(OverlapArgs),
+    /// Where the pipeline stands: what each stage made, when, and whether it is still current.
+    Status,
     /// List, show or write the Cargo profile presets (develop, fast, fastest, small, smallest, production).
     Profiles(ProfilesArgs),
 }
@@ -56,7 +65,7 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
     /// The Cargo profile to optimize [default: from the config, else `release`].
     #[arg(long, global = true, value_name = "NAME")]
-    pub profile: Option<String>,
+    pub cargo_profile: Option<String>,
     /// The package whose binaries to optimize (in a workspace).
     #[arg(short = 'p', long, global = true, value_name = "NAME")]
     pub package: Option<String>,
@@ -79,6 +88,9 @@ pub struct GlobalArgs {
     /// Never install the rustup llvm-tools component, even when nothing else fits.
     #[arg(long, global = true)]
     pub no_install: bool,
+    /// Run stages even when their inputs are unchanged since their last run.
+    #[arg(long, global = true)]
+    pub force: bool,
     /// Print the commands a stage would run, without running them.
     #[arg(long, global = true)]
     pub dry_run: bool,

@@ -19,6 +19,8 @@ use crate::toolchain::{Origin, Override, Profdata, RustcInfo, profdata};
 pub struct Ctx {
     pub printer: Printer,
     pub dry_run: bool,
+    /// Run stages whose inputs are unchanged (`--force`).
+    pub force: bool,
     pub project: Project,
     pub config: Config,
     pub layout: Layout,
@@ -51,7 +53,7 @@ impl Ctx {
         let settings = Settings {
             package: project.package.clone(),
             bins: project.bins.clone(),
-            profile: args.profile.clone().or_else(|| config.profile.clone()).unwrap_or_else(|| "release".into()),
+            profile: args.cargo_profile.clone().or_else(|| config.profile.clone()).unwrap_or_else(|| "release".into()),
             features: config.features.clone(),
             default_features: config.default_features,
             cargo_args: config.cargo_args.clone(),
@@ -64,6 +66,7 @@ impl Ctx {
         Ok(Ctx {
             printer,
             dry_run: args.dry_run,
+            force: args.force,
             layout: Layout::new(&project),
             project,
             config,

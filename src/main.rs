@@ -4,9 +4,11 @@
 //! once and picks the exit code; the work is in `stage/`.
 
 mod build;
+mod cache;
 mod cli;
 mod config;
 mod context;
+mod lock;
 mod presets;
 mod printer;
 mod process;

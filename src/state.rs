@@ -56,13 +56,16 @@ impl BinaryRecord {
     }
 
     /// True when the file is still there with the recorded content.
-    fn unchanged(&self) -> bool {
+    pub fn unchanged(&self) -> bool {
         sha256_file(&self.path).is_ok_and(|h| h == self.sha256)
     }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InstrumentRecord {
+    /// The fingerprint of the stage's inputs (`cache.rs`).
+    #[serde(default)]
+    pub inputs: String,
     pub settings: Settings,
     pub binaries: Vec<BinaryRecord>,
     pub elapsed_s: f64,
@@ -86,14 +89,38 @@ pub struct WorkloadRecord {
     pub raw_files: usize,
     pub raw_bytes: u64,
     pub elapsed_s: f64,
+    /// The weight the workload's profiles get when merged.
+    #[serde(default = "one")]
+    pub weight: u32,
 }
 
+fn one() -> u32 {
+    1
+}
+
+/// A training run's profile sets; also written beside them as
+/// `profile-set.json`, so a set gathered on another machine can be checked
+/// before `merge --from` joins it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainRecord {
+    /// The fingerprint of the stage's inputs (`cache.rs`).
+    #[serde(default)]
+    pub inputs: String,
     pub instrument_id: String,
     pub workloads: Vec<WorkloadRecord>,
     pub elapsed_s: f64,
     pub finished_at: u64,
+    /// The shard this run trained, if one.
+    #[serde(default)]
+    pub shard: Option<crate::stage::train::Shard>,
+    /// rustc's version and LLVM version that made the instrumented binaries.
+    #[serde(default)]
+    pub toolchain: String,
+    #[serde(default)]
+    pub llvm: String,
+    /// Name and SHA-256 of each instrumented binary the profiles came from.
+    #[serde(default)]
+    pub instrumented: Vec<(String, String)>,
 }
 
 impl TrainRecord {
@@ -106,6 +133,9 @@ impl TrainRecord {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MergeRecord {
+    /// The fingerprint of the stage's inputs (`cache.rs`).
+    #[serde(default)]
+    pub inputs: String,
     pub train_id: String,
     pub profile: PathBuf,
     pub sha256: String,
@@ -119,8 +149,15 @@ pub struct MergeRecord {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OptimizeRecord {
+    /// The fingerprint of the stage's inputs (`cache.rs`).
+    #[serde(default)]
+    pub inputs: String,
     pub settings: Settings,
     pub profile_sha256: String,
+    /// The stored profile it was built from (`optimize --profile FILE`), if not
+    /// the pipeline's merged one.
+    #[serde(default)]
+    pub stored_profile: Option<PathBuf>,
     pub binaries: Vec<BinaryRecord>,
     pub out_dir: PathBuf,
     pub unprofiled_functions: usize,
@@ -134,6 +171,9 @@ pub struct OptimizeRecord {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BoltRecord {
+    /// The fingerprint of the stage's inputs (`cache.rs`).
+    #[serde(default)]
+    pub inputs: String,
     pub optimize_profile_sha256: String,
     /// The BOLT binaries: delivered to the output directory, or when they were
     /// not faster and the PGO ones stayed the result, kept in `<root>/bolt/`.
@@ -250,13 +290,29 @@ impl State {
 
     /// The optimized build, checked against the merged profile and its files.
     pub fn require_optimize(&self, ctx: &Ctx) -> Result<&OptimizeRecord> {
-        let merge = self.require_merge(ctx)?;
+        if let Some(opt) = self.optimize.as_ref().filter(|o| o.stored_profile.is_some()) {
+            // Built from a stored profile: no pipeline behind it to check.
+            check_settings(&opt.settings, &ctx.settings, "the optimized build")?;
+            let stored = opt.stored_profile.as_deref().unwrap_or(Path::new(""));
+            if !sha256_file(stored).is_ok_and(|h| h == opt.profile_sha256) {
+                bail!(
+                    "the stored profile {} changed since the optimized build; run `pgo-build optimize --profile {}` again",
+                    stored.display(),
+                    stored.display()
+                );
+            }
+        } else {
+            let merge = self.require_merge(ctx)?;
+            let Some(opt) = &self.optimize else {
+                bail!("no optimized build was found; run `pgo-build optimize` first");
+            };
+            if opt.profile_sha256 != merge.sha256 {
+                bail!("the optimized binaries were built from an earlier profile; run `pgo-build optimize` again");
+            }
+        }
         let Some(opt) = &self.optimize else {
             bail!("no optimized build was found; run `pgo-build optimize` first");
         };
-        if opt.profile_sha256 != merge.sha256 {
-            bail!("the optimized binaries were built from an earlier profile; run `pgo-build optimize` again");
-        }
         if let Some(b) = opt.binaries.iter().find(|b| !b.unchanged()) {
             bail!("the optimized binary {} is missing or changed; run `pgo-build optimize` again", b.path.display());
         }

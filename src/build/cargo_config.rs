@@ -11,10 +11,9 @@ pub fn config_files(project_dir: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = project_dir.ancestors().map(|d| d.join(".cargo")).collect();
     if let Some(home) =
         std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::home_dir().map(|h| h.join(".cargo")))
+        && !dirs.contains(&home)
     {
-        if !dirs.contains(&home) {
-            dirs.push(home);
-        }
+        dirs.push(home);
     }
     dirs.into_iter()
         // When both exist, cargo reads `config` (the older name) and warns.

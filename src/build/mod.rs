@@ -82,6 +82,9 @@ pub struct Diagnostic {
     pub level: String,
     pub message: String,
     pub rendered: String,
+    /// The cargo target being compiled when rustc said it (`my-lib`, `fixture`):
+    /// with `-` as `_`, the crate name rustc puts in symbol and module names.
+    pub target: String,
 }
 
 #[derive(Debug)]
@@ -183,6 +186,7 @@ pub fn cargo_build_for(ctx: &Ctx, spec: &BuildSpec, rustflags: &[String]) -> Res
             level: format!("{:?}", msg.message.level).to_lowercase(),
             message: msg.message.message.clone(),
             rendered: msg.message.rendered.clone().unwrap_or_default(),
+            target: msg.target.name.clone(),
         }),
         _ => {}
     })?;

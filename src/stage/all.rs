@@ -25,9 +25,9 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
     args.optimize.bolt.require_bolt_mode(ctx.bolt)?;
     super::instrument::run(ctx)?;
     check_interrupted()?;
-    super::train::run(ctx)?;
+    super::train::run(ctx, &super::train::TrainArgs::default())?;
     check_interrupted()?;
-    super::merge::run(ctx)?;
+    super::merge::run(ctx, &super::merge::MergeArgs::default())?;
     check_interrupted()?;
     super::optimize::run(ctx, &args.optimize)?;
     check_interrupted()?;

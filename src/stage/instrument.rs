@@ -23,6 +23,14 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         ctx.printer.would_run(&cargo_command(ctx, BuildKind::Instrumented, &flags));
         return Ok(());
     }
+    let inputs = crate::cache::build_inputs(ctx)?;
+    let mut state = State::load(&ctx.layout.state_file())?;
+    if let Some(rec) = state.instrument.as_ref().filter(|r| !ctx.force && r.inputs == inputs)
+        && state.require_instrument(ctx).is_ok()
+    {
+        crate::cache::skipped(ctx, "instrument", rec.finished_at);
+        return Ok(());
+    }
     // Fail before a long build, not after it, when no llvm-profdata can merge (or,
     // in BOLT mode, there is no llvm-bolt).
     ctx.profdata()?;
@@ -45,8 +53,10 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     for b in &binaries {
         ctx.printer.note(format!("{} ({})", b.path.display(), human_size(b.size)));
     }
-    let mut state = State::load(&ctx.layout.state_file())?;
+    // Again after the build: cargo may have written Cargo.lock.
+    let inputs = crate::cache::build_inputs(ctx).unwrap_or(inputs);
     state.instrument = Some(InstrumentRecord {
+        inputs,
         settings: ctx.settings.clone(),
         binaries,
         elapsed_s: built.elapsed.as_secs_f64(),

@@ -2,12 +2,16 @@
 
 pub mod all;
 pub mod bolt;
+pub mod check;
 pub mod compare;
 pub mod doctor;
 pub mod instrument;
 pub mod merge;
 pub mod optimize;
+pub mod overlap;
 pub mod profiles;
+pub mod show;
+pub mod status;
 pub mod train;
 
 use anyhow::Result;
@@ -26,11 +30,16 @@ pub fn run(cli: Cli) -> Result<u8> {
         _ => {}
     }
     let ctx = Ctx::new(g, printer, matches!(cli.command, Command::Bolt(_)))?;
+    if let Command::Status = cli.command {
+        return status::run(&ctx);
+    }
+    // Every stage below reads or writes the pipeline's files; one run at a time.
+    let _lock = if ctx.dry_run { None } else { Some(crate::lock::acquire(&ctx.layout.root, &ctx.printer)?) };
     match &cli.command {
-        Command::Doctor | Command::Profiles(_) => unreachable!("handled above"),
+        Command::Doctor | Command::Profiles(_) | Command::Status => unreachable!("handled above"),
         Command::Instrument => instrument::run(&ctx).map(|()| 0),
-        Command::Train => train::run(&ctx).map(|()| 0),
-        Command::Merge => merge::run(&ctx).map(|()| 0),
+        Command::Train(args) => train::run(&ctx, args).map(|()| 0),
+        Command::Merge(args) => merge::run(&ctx, args).map(|()| 0),
         Command::Optimize(args) => {
             args.bolt.require_bolt_mode(ctx.bolt)?;
             optimize::run(&ctx, args)?;
@@ -43,5 +52,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Bolt(args) => bolt::run(&ctx, &args.bolt, &args.measure, args.no_pgo).map(|()| 0),
         Command::Compare(args) => compare::run(&ctx, args),
         Command::All(args) => all::run(&ctx, args),
+        Command::Check(args) => check::run(&ctx, args),
+        Command::Show(args) => show::run(&ctx, args),
+        Command::Overlap(args) => overlap::run(&ctx, args),
     }
 }

@@ -10,14 +10,14 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use crate::build::{Diagnostic, cargo_build, cargo_command};
 use crate::context::Ctx;
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, OptimizeRecord, State, now};
-use crate::util::{copy_atomic, human_duration, human_size};
+use crate::util::{copy_atomic, human_duration, human_size, sha256_file};
 
 #[derive(Debug, Clone, Args)]
 pub struct OptimizeArgs {
@@ -27,6 +27,11 @@ pub struct OptimizeArgs {
     /// Fail when more than this percentage of the profile's functions got no profile data.
     #[arg(long, value_name = "PCT", default_value_t = 50.0, value_parser = percentage)]
     pub max_unprofiled: f64,
+    /// Build from this stored profile (e.g. one kept in the repository and
+    /// written by `pgo-build merge --output`) instead of the pipeline's: no
+    /// instrumented build or training needed.
+    #[arg(long = "profile", value_name = "FILE")]
+    pub profile_file: Option<PathBuf>,
     #[command(flatten)]
     pub bolt: super::bolt::BoltArgs,
 }
@@ -67,15 +72,35 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
         ctx.printer.would_run(&cargo_command(ctx, BuildKind::Optimized, &flags(ctx, &profile)));
         return Ok(());
     }
-    let merge = state.require_merge(ctx)?.clone();
-    ctx.printer.status(
-        "optimize",
-        format!("building {} with -Cprofile-use={}", ctx.settings.package, merge.profile.display()),
-    );
-    let built = cargo_build(ctx, BuildKind::Optimized, &flags(ctx, &merge.profile))?;
+    let source = match &args.profile_file {
+        Some(file) => ProfileSource::stored(ctx, file)?,
+        None => {
+            let merge = state.require_merge(ctx)?;
+            ProfileSource {
+                path: merge.profile.clone(),
+                sha256: merge.sha256.clone(),
+                functions: merge.functions,
+                stored: false,
+            }
+        }
+    };
+    let inputs = crate::cache::fingerprint(&[
+        ("profile", &source.sha256),
+        ("build", &crate::cache::build_inputs(ctx)?),
+        ("out", &out_dir.display().to_string()),
+    ]);
+    if let Some(rec) = state.optimize.as_ref().filter(|r| !ctx.force && r.inputs == inputs)
+        && state.require_optimize(ctx).is_ok()
+    {
+        crate::cache::skipped(ctx, "optimize", rec.finished_at);
+        return Ok(());
+    }
+    ctx.printer
+        .status("optimize", format!("building {} with -Cprofile-use={}", ctx.settings.package, source.path.display()));
+    let built = cargo_build(ctx, BuildKind::Optimized, &flags(ctx, &source.path))?;
 
     let warnings = ProfileWarnings::from_diagnostics(&built.diagnostics);
-    let profiled = merge.functions.max(1) as f64;
+    let profiled = source.functions.max(1) as f64;
     let share = (100.0 * warnings.unprofiled.len() as f64 / profiled).min(100.0);
     if share > args.max_unprofiled {
         let examples: Vec<&String> = warnings.unprofiled.iter().take(3).collect();
@@ -88,7 +113,7 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
              from another project. Run `pgo-build all` to rebuild everything from one set of settings. \
              Examples: {}",
             warnings.unprofiled.len(),
-            merge.functions,
+            source.functions,
             args.max_unprofiled,
             examples.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
         );
@@ -115,7 +140,7 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
         format!(
             "{} of {} profiled functions without profile data, {} with a hash mismatch",
             warnings.unprofiled.len(),
-            merge.functions,
+            source.functions,
             warnings.mismatched.len()
         ),
     );
@@ -126,9 +151,21 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
             warnings.mismatched.len()
         ));
     }
+    // Again after the build: cargo may have written Cargo.lock.
+    let inputs = crate::cache::build_inputs(ctx)
+        .map(|b| {
+            crate::cache::fingerprint(&[
+                ("profile", &source.sha256),
+                ("build", &b),
+                ("out", &out_dir.display().to_string()),
+            ])
+        })
+        .unwrap_or(inputs);
     let record = OptimizeRecord {
+        inputs,
         settings: ctx.settings.clone(),
-        profile_sha256: merge.sha256.clone(),
+        profile_sha256: source.sha256.clone(),
+        stored_profile: source.stored.then(|| source.path.clone()),
         binaries,
         out_dir: out_dir.clone(),
         unprofiled_functions: warnings.unprofiled.len(),
@@ -147,8 +184,46 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
     Ok(())
 }
 
+/// The profile a build uses: the pipeline's merged one, or a stored file.
+struct ProfileSource {
+    path: PathBuf,
+    sha256: String,
+    functions: u64,
+    stored: bool,
+}
+
+impl ProfileSource {
+    /// A stored profile, checked before the build: rustc silently ignores a
+    /// profile its LLVM cannot read (one written by a newer LLVM, say), which
+    /// would make the "optimized" build a plain one.
+    fn stored(ctx: &Ctx, file: &std::path::Path) -> Result<ProfileSource> {
+        let path = std::path::absolute(file).with_context(|| format!("bad path {}", file.display()))?;
+        if !path.is_file() {
+            bail!(
+                "the stored profile {} does not exist; write one with `pgo-build merge --output FILE`",
+                path.display()
+            );
+        }
+        let profdata = ctx.profdata()?;
+        let summary = crate::stage::merge::summarize(ctx, profdata, &path).map_err(|e| {
+            anyhow::anyhow!(
+                "the stored profile {} cannot be read by {} (LLVM {}, the LLVM of rustc {}): {e:#}\nA profile \
+                 written by another LLVM version (or a file that is not an indexed .profdata) is ignored by rustc \
+                 without a word, so pgo-build stops here. Make the profile again with this toolchain: \
+                 `pgo-build all` then `pgo-build merge --output {}`",
+                path.display(),
+                profdata.path.display(),
+                profdata.llvm_version,
+                ctx.rustc.version,
+                file.display()
+            )
+        })?;
+        Ok(ProfileSource { sha256: sha256_file(&path)?, functions: summary.functions, path, stored: true })
+    }
+}
+
 /// A percentage from 0 to 100, for clap.
-fn percentage(text: &str) -> Result<f64, String> {
+pub fn percentage(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
         _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
@@ -172,7 +247,7 @@ mod tests {
     use super::*;
 
     fn warning(message: &str) -> Diagnostic {
-        Diagnostic { level: "warning".into(), message: message.into(), rendered: String::new() }
+        Diagnostic { level: "warning".into(), message: message.into(), rendered: String::new(), target: "exp".into() }
     }
 
     #[test]

@@ -131,7 +131,7 @@ fn write_profile(args: &GlobalArgs, printer: &Printer, write: &WriteArgs) -> Res
         "profiles",
         format!("{verb} {what} in {}; build with `cargo build --profile {profile}`", manifest.display()),
     );
-    printer.note(format!("or optimize it with PGO: pgo-build --profile {profile} all"));
+    printer.note(format!("or optimize it with PGO: pgo-build --cargo-profile {profile} all"));
     Ok(())
 }
 

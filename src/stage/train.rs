@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::{Deserialize, Serialize};
 
 use crate::build::Binary;
 use crate::config::{Use, Workload};
@@ -22,9 +24,51 @@ use crate::state::{State, TrainRecord, WorkloadRecord, now, workload_definition}
 use crate::util::{human_duration, human_size};
 use crate::workload;
 
-pub fn run(ctx: &Ctx) -> Result<()> {
-    let workloads: Vec<&Workload> = ctx.config.workloads_for(Use::Train).collect();
-    if workloads.is_empty() {
+/// `pgo-build train`'s own arguments.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TrainArgs {
+    /// Run only shard K of N (1-based): every Nth training workload in name order,
+    /// for training on several machines; `pgo-build merge --from` joins the sets.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+}
+
+/// One Nth of the training workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 1-based.
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// The workloads of this shard: the `index`-th of every `count`, by name.
+    pub fn select<'w>(&self, workloads: &[&'w Workload]) -> Vec<&'w Workload> {
+        let mut sorted = workloads.to_vec();
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        sorted.into_iter().enumerate().filter(|(i, _)| i % self.count == self.index - 1).map(|(_, w)| w).collect()
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let bad = || format!("{text:?} is not a shard K/N with 1 <= K <= N (e.g. 2/4)");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (index, count) = (k.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+    if index == 0 || count == 0 || index > count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+pub fn run(ctx: &Ctx, args: &TrainArgs) -> Result<()> {
+    let all: Vec<&Workload> = ctx.config.workloads_for(Use::Train).collect();
+    if all.is_empty() {
         bail!(
             "there are no training workloads: add `[[workload]]` tables with `use = [\"train\"]` to {}, \
              or executable scripts to {} (see docs/workloads.md)",
@@ -32,46 +76,135 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             ctx.project.dir.join("workloads/train").display()
         );
     }
+    let workloads = match args.shard {
+        Some(shard) => {
+            let chosen = shard.select(&all);
+            if chosen.is_empty() {
+                bail!("shard {shard} has no training workloads: there are only {} of them", all.len());
+            }
+            ctx.printer.status(
+                "train",
+                format!(
+                    "shard {shard}: {} of {} training workloads ({})",
+                    chosen.len(),
+                    all.len(),
+                    chosen.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            );
+            chosen
+        }
+        None => all,
+    };
     let state = State::load(&ctx.layout.state_file())?;
     if ctx.dry_run {
         let binaries = match &state.instrument {
             Some(rec) => rec.binaries.iter().map(|b| b.binary()).collect(),
             None => placeholder_binaries(ctx),
         };
+        let root = ctx.layout.raw_root();
         for w in &workloads {
-            let staging = staging_dir(ctx, w);
-            let cmd = workload::command(ctx, w, "train", &binaries, &profile_env(&staging))?;
+            let cmd = workload::command(ctx, w, "train", &binaries, &profile_env(&staging_dir(&root, w)))?;
             ctx.printer.would_run(&cmd);
         }
         return Ok(());
     }
-    let instrument = state.require_instrument(ctx)?;
+    let instrument = state.require_instrument(ctx)?.clone();
     let instrument_id = instrument.id();
+    let mut parts: Vec<(String, String)> = vec![
+        ("instrumented".into(), instrument_id.clone()),
+        ("shard".into(), args.shard.map(|s| s.to_string()).unwrap_or_default()),
+    ];
+    parts.extend(workloads.iter().map(|w| (w.name.clone(), crate::cache::workload(ctx, w))));
+    let inputs = crate::cache::fingerprint(&parts.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect::<Vec<_>>());
+    if let Some(rec) = state.train.as_ref().filter(|r| !ctx.force && r.inputs == inputs)
+        && (state.require_train(ctx).is_ok() || args.shard.is_some())
+    {
+        crate::cache::skipped(ctx, "train", rec.finished_at);
+        return Ok(());
+    }
     let binaries: Vec<Binary> = instrument.binaries.iter().map(|b| b.binary()).collect();
 
     ctx.printer
         .status("train", format!("running {} training workload(s) against the instrumented build", workloads.len()));
-    let bar = ctx.printer.bar(workloads.len() as u64, "");
-    bar.set_prefix("train");
     let start = Instant::now();
+    let root = ctx.layout.raw_root();
+    // Sets of an earlier run (or another shard) would be merged with the new ones.
+    clear_other_sets(&root, &workloads)?;
+    let records = collect(ctx, &workloads, &binaries, "train", &root)
+        .map_err(|e| e.context("training stopped; the previous profiles (if any) are kept"))?;
+    let elapsed = start.elapsed();
+    let mut state = state;
+    let record = TrainRecord {
+        inputs,
+        instrument_id,
+        workloads: records,
+        elapsed_s: elapsed.as_secs_f64(),
+        finished_at: now(),
+        shard: args.shard,
+        toolchain: ctx.rustc.version.clone(),
+        llvm: ctx.rustc.llvm_version.clone(),
+        instrumented: instrument.binaries.iter().map(|b| (b.name.clone(), b.sha256.clone())).collect(),
+    };
+    // The set travels with its description, so `merge --from` can check it.
+    crate::util::write_atomic(&root.join(SET_FILE), serde_json::to_string_pretty(&record)?.as_bytes())?;
+    state.train = Some(record);
+    state.merge = None;
+    state.optimize = None;
+    state.bolt = None;
+    state.save(&ctx.layout.state_file())?;
+    ctx.printer.status("train", format!("done in {}; next: `pgo-build merge`", human_duration(elapsed)));
+    Ok(())
+}
+
+/// The description of a profile set, beside its workloads' folders.
+pub const SET_FILE: &str = "profile-set.json";
+
+/// Removes workload folders under `root` that are not among `workloads`.
+fn clear_other_sets(root: &Path, workloads: &[&Workload]) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(root) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && !name.starts_with('.') && !workloads.iter().any(|w| w.name == name) {
+            std::fs::remove_dir_all(entry.path())
+                .with_context(|| format!("could not remove {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `workloads` against instrumented `binaries`, each writing its raw
+/// profiles into `<root>/<workload>/`. The new sets are collected beside the old
+/// ones and swapped in only when every workload has succeeded: a failed or
+/// interrupted run leaves the previous sets as they were. `stage` is what the
+/// workloads see as `PGO_BUILD_STAGE` and how logs are filed.
+pub fn collect(
+    ctx: &Ctx,
+    workloads: &[&Workload],
+    binaries: &[Binary],
+    stage: &str,
+    root: &Path,
+) -> Result<Vec<WorkloadRecord>> {
+    let bar = ctx.printer.bar(workloads.len() as u64, "");
+    bar.set_prefix(stage.to_string());
     let mut done: Vec<(WorkloadRecord, PathBuf)> = Vec::new();
     let result = (|| -> Result<()> {
-        for w in &workloads {
+        for w in workloads {
             bar.set_message(w.name.clone());
-            let staging = staging_dir(ctx, w);
+            let staging = staging_dir(root, w);
             reset_dir(&staging)?;
-            let cmd = workload::command(ctx, w, "train", &binaries, &profile_env(&staging))?;
-            let log = workload::log_path(ctx, "train", w);
+            let cmd = workload::command(ctx, w, stage, binaries, &profile_env(&staging))?;
+            let log = workload::log_path(ctx, stage, w);
             let finished = workload::run(ctx, w, &cmd, &log)?;
             if !finished.outcome.success() {
-                return Err(workload::failed(w, "training", &finished, &log));
+                let doing = if stage == "train" { "training" } else { stage };
+                return Err(workload::failed(w, doing, &finished, &log));
             }
             let (files, bytes) = raw_profiles(&staging)?;
             if files == 0 {
                 bail!(no_profile_message(w, &log));
             }
             ctx.printer.status(
-                "train",
+                stage,
                 format!(
                     "{}: {files} raw profile(s), {} in {}",
                     w.name,
@@ -82,10 +215,11 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             let record = WorkloadRecord {
                 name: w.name.clone(),
                 definition: workload_definition(w),
-                raw_dir: final_dir(ctx, w),
+                raw_dir: root.join(&w.name),
                 raw_files: files,
                 raw_bytes: bytes,
                 elapsed_s: finished.elapsed.as_secs_f64(),
+                weight: w.weight,
             };
             done.push((record, staging));
             bar.inc(1);
@@ -94,12 +228,11 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     })();
     bar.finish_and_clear();
     if let Err(e) = result {
-        for w in &workloads {
-            let _ = std::fs::remove_dir_all(staging_dir(ctx, w));
+        for w in workloads {
+            let _ = std::fs::remove_dir_all(staging_dir(root, w));
         }
-        return Err(e.context("training stopped; the previous profiles (if any) are kept"));
+        return Err(e);
     }
-
     // Every workload succeeded: swap the new profile sets in.
     for (record, staging) in &done {
         if record.raw_dir.exists() {
@@ -109,32 +242,15 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         std::fs::rename(staging, &record.raw_dir)
             .with_context(|| format!("could not move {} to {}", staging.display(), record.raw_dir.display()))?;
     }
-    let elapsed = start.elapsed();
-    let mut state = state;
-    state.train = Some(TrainRecord {
-        instrument_id,
-        workloads: done.into_iter().map(|(r, _)| r).collect(),
-        elapsed_s: elapsed.as_secs_f64(),
-        finished_at: now(),
-    });
-    state.merge = None;
-    state.optimize = None;
-    state.bolt = None;
-    state.save(&ctx.layout.state_file())?;
-    ctx.printer.status("train", format!("done in {}; next: `pgo-build merge`", human_duration(elapsed)));
-    Ok(())
+    Ok(done.into_iter().map(|(r, _)| r).collect())
 }
 
 fn profile_env(dir: &Path) -> Vec<(String, String)> {
     vec![("LLVM_PROFILE_FILE".to_string(), dir.join("%m_%p.profraw").display().to_string())]
 }
 
-fn staging_dir(ctx: &Ctx, w: &Workload) -> PathBuf {
-    ctx.layout.raw_root().join(format!(".{}.partial", w.name))
-}
-
-fn final_dir(ctx: &Ctx, w: &Workload) -> PathBuf {
-    ctx.layout.raw_root().join(&w.name)
+fn staging_dir(root: &Path, w: &Workload) -> PathBuf {
+    root.join(format!(".{}.partial", w.name))
 }
 
 fn reset_dir(dir: &Path) -> Result<()> {

@@ -2,8 +2,11 @@
 //! real cargo, rustc and llvm-profdata.
 
 mod bolt;
+mod check;
 mod compare;
 mod config;
+mod insight;
+mod lifecycle;
 mod pipeline;
 mod presets;
 mod profiles;

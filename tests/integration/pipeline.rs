@@ -56,7 +56,7 @@ fn each_stage_names_the_stage_to_run_first() {
     assert!(stderr(&out).contains("run `pgo-build optimize` first"), "{}", stderr(&out));
 
     // A new instrumented build makes the training profiles stale.
-    p.run(&["instrument"]);
+    p.run(&["--force", "instrument"]);
     let out = p.fail(&["merge"]);
     assert!(stderr(&out).contains("run `pgo-build train`"), "{}", stderr(&out));
 }

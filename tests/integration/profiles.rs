@@ -9,7 +9,7 @@ const CUSTOM: &str = "\n[profile.dist]\ninherits = \"release\"\nopt-level = 2\np
 fn custom_profile_from_the_command_line() {
     let p = TestProject::new();
     p.file("Cargo.toml", &format!("{}{CUSTOM}", crate::utils::FIXTURE_MANIFEST));
-    p.run(&["--profile", "dist", "all", "--no-compare"]);
+    p.run(&["--cargo-profile", "dist", "all", "--no-compare"]);
     let instrumented = p.recorded_binary("instrument");
     assert!(instrumented.to_string_lossy().contains("/dist/"), "{}", instrumented.display());
     assert!(p.pgo_dir().join("out/fixture").is_file());
@@ -24,7 +24,7 @@ fn custom_profile_from_the_config_and_stages_agree() {
     p.run(&["instrument"]);
     assert_eq!(p.state()["instrument"]["settings"]["profile"], "dist");
     // Asking for another profile in a later stage is refused: the profile would not fit.
-    let out = p.fail(&["--profile", "release", "train"]);
+    let out = p.fail(&["--cargo-profile", "release", "train"]);
     assert!(stderr(&out).contains("cargo profile changed since"), "{}", stderr(&out));
     p.run(&["train"]);
 }

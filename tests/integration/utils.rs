@@ -147,6 +147,19 @@ impl TestProject {
         cmd
     }
 
+    /// The same command as a std one, for runs a test spawns and signals.
+    pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("pgo-build"));
+        cmd.arg("--project").arg(&self.root).args(args).current_dir(&self.root);
+        for var in
+            ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_TARGET_DIR", "PGO_BUILD_LLVM_PROFDATA", "LLVM_PROFILE_FILE"]
+        {
+            cmd.env_remove(var);
+        }
+        cmd.env("NO_COLOR", "1");
+        cmd
+    }
+
     /// Runs pgo-build and requires success.
     pub fn run(&self, args: &[&str]) -> Output {
         self.check(self.cmd(args), args, true)
@@ -187,10 +200,10 @@ impl TestProject {
 
 impl Drop for TestProject {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            if let Some(dir) = self.dir.take() {
-                eprintln!("keeping the test project for inspection: {}", dir.keep().display());
-            }
+        if std::thread::panicking()
+            && let Some(dir) = self.dir.take()
+        {
+            eprintln!("keeping the test project for inspection: {}", dir.keep().display());
         }
     }
 }

@@ -130,6 +130,14 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
         return Ok(());
     }
     let mut state = State::load(&ctx.layout.state_file())?;
+    let inputs = if no_pgo { String::new() } else { bolt_inputs(ctx, args, measure_args, &state)? };
+    if let Some(rec) = state.bolt.as_ref().filter(|r| !no_pgo && !ctx.force && r.inputs == inputs)
+        && rec.binaries.iter().all(BinaryRecord::unchanged)
+        && state.require_optimize(ctx).is_ok()
+    {
+        crate::cache::skipped(ctx, "bolt", rec.finished_at);
+        return Ok(());
+    }
     if !no_pgo {
         // Whatever happens below, the PGO binaries are the result until a new BOLT
         // binary is delivered: undo an earlier delivery first.
@@ -197,6 +205,7 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
             None
         } else {
             Some(BoltRecord {
+                inputs,
                 optimize_profile_sha256: reference.profile_sha256.clone(),
                 binaries: results.iter().map(BinaryRecord::of).collect::<Result<_>>()?,
                 delivered: false,
@@ -216,15 +225,14 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
     let mut delivered = Vec::new();
     let mut optimize_record = state.optimize.clone();
     for b in &results {
-        if let Some(rec) = optimize_record.as_mut().filter(|_| !no_pgo) {
-            if let Some(pgo) = rec.binaries.iter_mut().find(|p| p.name == b.name) {
-                let kept = kept_dir.join(&pgo.name);
-                if pgo.path != kept {
-                    std::fs::create_dir_all(&kept_dir)?;
-                    std::fs::rename(&pgo.path, &kept)
-                        .with_context(|| format!("could not move {}", pgo.path.display()))?;
-                    pgo.path = kept;
-                }
+        if let Some(rec) = optimize_record.as_mut().filter(|_| !no_pgo)
+            && let Some(pgo) = rec.binaries.iter_mut().find(|p| p.name == b.name)
+        {
+            let kept = kept_dir.join(&pgo.name);
+            if pgo.path != kept {
+                std::fs::create_dir_all(&kept_dir)?;
+                std::fs::rename(&pgo.path, &kept).with_context(|| format!("could not move {}", pgo.path.display()))?;
+                pgo.path = kept;
             }
         }
         let dest = reference.out_dir.join(&b.name);
@@ -235,6 +243,7 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
         state.optimize = optimize_record;
     }
     state.bolt = Some(BoltRecord {
+        inputs,
         optimize_profile_sha256: reference.profile_sha256.clone(),
         binaries: delivered,
         delivered: true,
@@ -255,6 +264,21 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
         ),
     );
     Ok(())
+}
+
+/// What the BOLT stage reads: the PGO build it rewrites, the training workloads,
+/// the flags and how the result is judged.
+fn bolt_inputs(ctx: &Ctx, args: &BoltArgs, measure: &MeasureArgs, state: &State) -> Result<String> {
+    let Some(opt) = &state.optimize else { return Ok(String::new()) };
+    let mut parts: Vec<(String, String)> = vec![
+        ("optimized".into(), opt.bolt_inputs.iter().map(|b| b.sha256.as_str()).collect::<Vec<_>>().join(",")),
+        ("flags".into(), optimization_flags(ctx, args).join(" ")),
+        ("mode".into(), format!("{:?}", args.bolt_mode.or(ctx.config.bolt_mode).unwrap_or_default())),
+        ("keep".into(), format!("{} {measure:?}", args.keep_bolt)),
+    ];
+    parts.extend(ctx.config.workloads_for(Use::Train).map(|w| (w.name.clone(), crate::cache::workload(ctx, w))));
+    parts.extend(ctx.config.workloads_for(Use::Bench).map(|w| (w.name.clone(), crate::cache::workload(ctx, w))));
+    Ok(crate::cache::fingerprint(&parts.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect::<Vec<_>>()))
 }
 
 /// What BOLT rewrites and must beat: the PGO build, or with `--no-pgo` a plain one.

@@ -184,10 +184,10 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
         if !args.variants.is_empty() { Some(args.variants.as_slice()) } else { ctx.config.variants.as_deref() };
     let baseline = args.baseline.as_deref().or(ctx.config.baseline.as_deref());
     let specs = variants::resolve(requested, baseline, &ctx.settings.profile, &profiles, &state)?;
-    if let Some(gate) = &args.gate {
-        if !specs.iter().any(|s| &s.name == gate) {
-            bail!("--gate names `{gate}`, which is not among the variants measured");
-        }
+    if let Some(gate) = &args.gate
+        && !specs.iter().any(|s| &s.name == gate)
+    {
+        bail!("--gate names `{gate}`, which is not among the variants measured");
     }
     if !ctx.dry_run {
         variants::check_available(ctx, &specs, &state)?;

@@ -1,0 +1,647 @@
+//! `pgo-build check`: has the profile gone stale?
+//!
+//! A profile fits the code it was collected from. After edits, rustc finds no
+//! data for new or renamed functions, and drops the data of functions whose
+//! control flow changed (a hash mismatch); LLVM says so in one warning per
+//! function and the build goes on. `check` makes that build with the profile and
+//! turns the warnings into counts per crate of the workspace, so a CI job can say
+//! when a profile kept in the repository needs refreshing.
+//!
+//! Decisions that may surprise:
+//! - The profile is read with `llvm-profdata show` before the build. rustc only
+//!   warns about a profile its LLVM cannot read (one from a newer LLVM) and builds
+//!   without it, which would show up here as "every function unprofiled".
+//! - The workspace packages are cleaned in check's own target directory before each
+//!   build. Cargo replays the warnings of an up-to-date crate from its cache, but it
+//!   tracks the profile by path: a stored profile replaced under the same name would
+//!   get the old verdict. Dependencies stay cached; cargo hides their warnings anyway.
+//! - Functions are put in crates by name. The profile names a function with internal
+//!   linkage `<crate>.<hash>-cgu.<n>;<symbol>`, others by their symbol, whose
+//!   demangled path starts with the crate; the warnings come with the target compiled.
+//!   Profiled functions of other crates (dependencies, symbols that name no crate)
+//!   are counted in the total only.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
+use serde::Serialize;
+
+use crate::build::{BuildSpec, Diagnostic, cargo_build_for, cargo_command_for};
+use crate::context::Ctx;
+use crate::process::Cmd;
+use crate::project::BuildKind;
+use crate::state::{State, now};
+use crate::toolchain::Profdata;
+use crate::util::{human_duration, sha256_file, write_atomic};
+
+/// Exit codes of `check` (docs/check.md).
+pub mod exit {
+    /// `--max-stale`: more of the profiled functions are stale than allowed.
+    pub const STALE: u8 = 5;
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The profile to check, e.g. one kept in the repository [default: the
+    /// pipeline's merged profile].
+    #[arg(long = "profile", value_name = "FILE")]
+    pub profile_file: Option<PathBuf>,
+    /// Exit with code 5 when more than this percentage of the profiled functions is stale.
+    #[arg(long, value_name = "PCT", value_parser = super::optimize::percentage)]
+    pub max_stale: Option<f64>,
+}
+
+/// Stale functions named in the terminal; check.json has them all.
+const EXAMPLES: usize = 5;
+/// The magic number that starts a raw profile (`.profraw`), which rustc cannot use.
+const RAW_MAGIC: [u8; 8] = [0x81, b'r', b'f', b'o', b'r', b'p', b'l', 0xff];
+/// The magic number that starts an indexed profile (`.profdata`).
+const INDEXED_MAGIC: [u8; 8] = [0xff, b'l', b'p', b'r', b'o', b'f', b'i', 0x81];
+
+pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
+    let spec = BuildSpec {
+        label: "check".into(),
+        profile: ctx.settings.profile.clone(),
+        config: BuildSpec::pipeline(ctx, BuildKind::Optimized).config,
+        target_dir: ctx.layout.root.join("build/check"),
+    };
+    if ctx.dry_run {
+        let profile = profile_path(ctx, args).unwrap_or_else(|_| PathBuf::from("<profile>"));
+        ctx.printer.would_run(&clean_command(ctx, &spec, &workspace(ctx)?.packages));
+        ctx.printer.would_run(&cargo_command_for(ctx, &spec, &flags(ctx, &profile)));
+        return Ok(0);
+    }
+    let profile = profile_path(ctx, args)?;
+    let profdata = ctx.profdata()?;
+    let listing = read_profile(ctx, profdata, &profile)?;
+    ctx.printer.status("check", format!("{}: {} profiled functions", profile.display(), listing.functions));
+
+    let workspace = workspace(ctx)?;
+    if spec.target_dir.exists() {
+        let clean = clean_command(ctx, &spec, &workspace.packages);
+        ctx.printer.command(&clean);
+        clean.read().context("could not clean the workspace packages before the check build")?;
+    }
+    ctx.printer.status("check", format!("building {} with -Cprofile-use={}", ctx.settings.package, profile.display()));
+    let built = cargo_build_for(ctx, &spec, &flags(ctx, &profile))?;
+
+    let report = Report::new(&listing, &workspace.crates, &warnings_by_crate(&built.diagnostics), args.max_stale);
+    let file = CheckFile {
+        profile: &profile,
+        profile_sha256: sha256_file(&profile)?,
+        rustc: &ctx.rustc.version,
+        llvm_version: &ctx.rustc.llvm_version,
+        report: &report,
+        finished_at: now(),
+    };
+    let json_path = ctx.layout.root.join("check.json");
+    write_atomic(&json_path, serde_json::to_string_pretty(&file)?.as_bytes())?;
+    ctx.printer.out(render(&report));
+    ctx.printer.status(
+        "check",
+        format!("done in {}; the full list is in {}", human_duration(built.elapsed), json_path.display()),
+    );
+
+    let t = &report.total;
+    if t.unprofiled_percent > 50.0 {
+        ctx.printer.warn(
+            "most functions found no profile data at all, which is more than edits usually do: the profile was \
+             probably made with other build settings (Cargo profile, features, BOLT mode, rustflags, rustc \
+             version), since cargo hashes those into symbol names, or for another project",
+        );
+    }
+    if report.passed {
+        return Ok(0);
+    }
+    let store = match &args.profile_file {
+        Some(file) => format!("`pgo-build merge --output {}`", file.display()),
+        None => "`pgo-build merge --output FILE` to keep it".to_string(),
+    };
+    ctx.printer.warn(format!(
+        "{} of the {} profiled functions ({:.1}%) are stale, more than --max-stale {}% allows: the code changed \
+         since {} was collected, and rustc optimizes those functions without profile data. Refresh the profile: \
+         run `pgo-build all` (or `pgo-build instrument`, `train` and `merge`) on the current code, then {store}",
+        t.stale_functions,
+        t.profiled_functions,
+        t.stale_percent,
+        args.max_stale.unwrap_or_default(),
+        profile.display(),
+    ));
+    Ok(exit::STALE)
+}
+
+/// The pipeline's rustflags for `profile`, plus mismatch warnings for comdat and
+/// weak functions too (LLVM leaves them out by default).
+fn flags(ctx: &Ctx, profile: &Path) -> Vec<String> {
+    let mut flags = super::optimize::flags(ctx, profile);
+    flags.push("-Cllvm-args=-no-pgo-warn-mismatch-comdat-weak=false".into());
+    flags
+}
+
+/// `--profile FILE` made absolute, else the pipeline's merged profile.
+fn profile_path(ctx: &Ctx, args: &CheckArgs) -> Result<PathBuf> {
+    if let Some(file) = &args.profile_file {
+        let path = std::path::absolute(file).with_context(|| format!("bad path {}", file.display()))?;
+        if !path.is_file() {
+            bail!(
+                "the profile {} does not exist; store one with `pgo-build merge --output {}` (after `pgo-build all`)",
+                path.display(),
+                file.display()
+            );
+        }
+        return Ok(path);
+    }
+    let state = State::load(&ctx.layout.state_file())?;
+    let Some(merge) = &state.merge else {
+        bail!(
+            "no merged profile was found in {}; run `pgo-build all` (or instrument, train and merge) first, or \
+             check a stored profile with `pgo-build check --profile FILE`",
+            ctx.layout.root.display()
+        );
+    };
+    if !merge.profile.is_file() {
+        bail!("the merged profile {} is gone; run `pgo-build merge` again", merge.profile.display());
+    }
+    Ok(merge.profile.clone())
+}
+
+/// What `llvm-profdata show --all-functions` says about a profile.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Listing {
+    /// As in the profile: `<crate>.<hash>-cgu.<n>;<symbol>` or `<symbol>`.
+    names: Vec<String>,
+    functions: u64,
+    total_count: u64,
+}
+
+/// Reads the profile with the toolchain's llvm-profdata, which is what rustc's
+/// LLVM will make of it.
+fn read_profile(ctx: &Ctx, profdata: &Profdata, path: &Path) -> Result<Listing> {
+    let mut head = Vec::with_capacity(16);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(16).read_to_end(&mut head))
+        .with_context(|| format!("could not read the profile {}", path.display()))?;
+    if head.starts_with(&RAW_MAGIC) {
+        bail!(
+            "{} is a raw profile (.profraw), which rustc cannot use; merge it into an indexed one first: \
+             `pgo-build merge --output FILE`, or `{} merge -o FILE.profdata {}`",
+            path.display(),
+            profdata.path.display(),
+            path.display()
+        );
+    }
+    let cmd = profdata.cmd().args(["show", "--all-functions"]).arg(path);
+    ctx.printer.command(&cmd);
+    let text = cmd.read().map_err(|e| {
+        let detail = format!("{e:#}");
+        let why = if detail.contains("unsupported instrumentation profile format version") {
+            let version = format_version(&head).map(|v| format!(" (format version {v})")).unwrap_or_default();
+            format!("it was written by another LLVM version{version}, most likely a newer Rust toolchain")
+        } else {
+            "it is not an indexed LLVM profile, or it is damaged".to_string()
+        };
+        anyhow!(
+            "the profile {} cannot be read by this toolchain's llvm-profdata ({}, LLVM {}; rustc uses LLVM {}): \
+             {why}. rustc would not stop on it: it would warn once and build without the profile. Make the \
+             profile again with this toolchain: `pgo-build all`, then `pgo-build merge --output {}`.\n{detail}",
+            path.display(),
+            profdata.path.display(),
+            profdata.llvm_version,
+            ctx.rustc.llvm_version,
+            path.display()
+        )
+    })?;
+    Ok(parse_listing(&text))
+}
+
+/// The format version in an indexed profile's header, without the variant flags.
+fn format_version(head: &[u8]) -> Option<u64> {
+    if !head.starts_with(&INDEXED_MAGIC) {
+        return None;
+    }
+    let bytes: [u8; 8] = head.get(8..16)?.try_into().ok()?;
+    Some(u64::from_le_bytes(bytes) & 0x00ff_ffff_ffff_ffff)
+}
+
+/// Function names are the lines indented by exactly two spaces, ending in `:`.
+fn parse_listing(text: &str) -> Listing {
+    let names = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("  ").filter(|r| !r.starts_with(' '))?.strip_suffix(':'))
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    let field =
+        |name: &str| text.lines().find_map(|l| l.trim().strip_prefix(name)).and_then(|v| v.trim().parse::<u64>().ok());
+    Listing {
+        functions: field("Total functions:").unwrap_or(names.len() as u64),
+        total_count: field("Total count:").unwrap_or(0),
+        names,
+    }
+}
+
+/// The crate a profile entry belongs to, if its name says.
+fn crate_of_entry(name: &str) -> Option<String> {
+    match name.split_once(';') {
+        Some((module, _)) => module.split('.').next().filter(|c| !c.is_empty()).map(str::to_string),
+        None => crate_of_symbol(name),
+    }
+}
+
+/// The first path segment of a demangled Rust symbol: `fixture` for
+/// `fixture::classify`, `mylib` for `<mylib::Foo as core::fmt::Display>::fmt`.
+fn crate_of_symbol(symbol: &str) -> Option<String> {
+    let path = format!("{:#}", rustc_demangle::try_demangle(symbol).ok()?);
+    let mut rest = path.as_str();
+    if let Some(inner) = rest.strip_prefix('<') {
+        rest = inner;
+        while let Some(r) = ["&", "mut ", "*const ", "*mut ", "dyn ", "["].iter().find_map(|p| rest.strip_prefix(p)) {
+            rest = r;
+        }
+    }
+    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    (end > 0 && rest[end..].starts_with("::")).then(|| rest[..end].to_string())
+}
+
+/// A symbol as people read it: demangled, without the hash.
+fn demangled(symbol: &str) -> String {
+    format!("{:#}", rustc_demangle::demangle(symbol))
+}
+
+/// The stale functions LLVM warned about while one crate was compiled.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct CrateWarnings {
+    /// "no profile data available for function …": new, renamed or never profiled.
+    unprofiled: BTreeSet<String>,
+    /// "… (hash mismatch) …" or "(counter mismatch)": changed; with the counts discarded.
+    mismatched: BTreeMap<String, u64>,
+}
+
+fn warnings_by_crate(diagnostics: &[Diagnostic]) -> BTreeMap<String, CrateWarnings> {
+    const UNPROFILED: &str = "no profile data available for function ";
+    const MISMATCHED: [&str; 2] = ["(hash mismatch) ", "(counter mismatch) "];
+    let mut by_crate: BTreeMap<String, CrateWarnings> = BTreeMap::new();
+    for d in diagnostics {
+        let m = &d.message;
+        let found = match m.find(UNPROFILED) {
+            Some(i) => Some((true, &m[i + UNPROFILED.len()..])),
+            None => MISMATCHED.iter().find_map(|k| m.find(k).map(|i| (false, &m[i + k.len()..]))),
+        };
+        let Some((unprofiled, rest)) = found else { continue };
+        let Some(symbol) = rest.split_whitespace().next() else { continue };
+        let krate = if d.target.is_empty() { m.split('.').next().unwrap_or_default() } else { d.target.as_str() };
+        let entry = by_crate.entry(krate.replace('-', "_")).or_default();
+        if unprofiled {
+            entry.unprofiled.insert(symbol.to_string());
+        } else {
+            let discarded = rest
+                .split_once(" up to ")
+                .and_then(|(_, n)| n.split_whitespace().next()?.parse::<u64>().ok())
+                .unwrap_or(0);
+            entry.mismatched.insert(symbol.to_string(), discarded);
+        }
+    }
+    by_crate
+}
+
+/// The workspace's package names (to clean) and crate names (to report on).
+struct Workspace {
+    packages: Vec<String>,
+    crates: BTreeSet<String>,
+}
+
+fn workspace(ctx: &Ctx) -> Result<Workspace> {
+    let cmd = Cmd::new("cargo")
+        .args(["metadata", "--format-version", "1", "--no-deps", "--manifest-path"])
+        .arg(&ctx.project.manifest)
+        .dir(&ctx.project.dir);
+    ctx.printer.command(&cmd);
+    let json = cmd.read().context("could not list the workspace's packages")?;
+    let metadata: cargo_metadata::Metadata =
+        serde_json::from_str(&json).context("could not parse the output of `cargo metadata`")?;
+    let members = metadata.workspace_packages();
+    Ok(Workspace {
+        packages: members.iter().map(|p| p.name.to_string()).collect(),
+        crates: members.iter().flat_map(|p| &p.targets).map(|t| t.name.replace('-', "_")).collect(),
+    })
+}
+
+fn clean_command(ctx: &Ctx, spec: &BuildSpec, packages: &[String]) -> Cmd {
+    let mut cmd = Cmd::new("cargo")
+        .arg("clean")
+        .arg("--manifest-path")
+        .arg(&ctx.project.manifest)
+        .args(["--profile", &spec.profile, "--target", &ctx.settings.host])
+        .arg("--target-dir")
+        .arg(&spec.target_dir);
+    for p in packages {
+        cmd = cmd.args(["-p", p]);
+    }
+    let offline = ["--offline", "--frozen", "--locked"];
+    cmd.args(ctx.settings.cargo_args.iter().filter(|a| offline.contains(&a.as_str()))).dir(&ctx.project.dir)
+}
+
+/// `<target>/pgo-build/check.json` (fields in docs/check.md).
+#[derive(Debug, Serialize)]
+struct CheckFile<'a> {
+    profile: &'a Path,
+    profile_sha256: String,
+    rustc: &'a str,
+    llvm_version: &'a str,
+    #[serde(flatten)]
+    report: &'a Report,
+    finished_at: u64,
+}
+
+/// The result: check.json's main part and the terminal table.
+#[derive(Debug, Serialize)]
+struct Report {
+    max_stale_percent: Option<f64>,
+    passed: bool,
+    /// All functions of the profile, and every stale one.
+    total: CrateReport,
+    /// The workspace crates with profiled or stale functions.
+    crates: Vec<CrateReport>,
+    /// Profiled functions of no workspace crate: counted in the total only.
+    other_profiled_functions: u64,
+    /// The sum of the profile's counters.
+    profile_total_count: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct CrateReport {
+    name: String,
+    profiled_functions: u64,
+    unprofiled_functions: u64,
+    mismatched_functions: u64,
+    stale_functions: u64,
+    unprofiled_percent: f64,
+    mismatched_percent: f64,
+    stale_percent: f64,
+    /// Counts of the mismatched functions that the build discarded (LLVM's "up to").
+    discarded_count: u64,
+    /// Demangled, without hashes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unprofiled: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    mismatched: Vec<String>,
+}
+
+impl CrateReport {
+    fn new(name: &str, profiled: u64, w: &CrateWarnings) -> CrateReport {
+        let (unprofiled, mismatched) = (w.unprofiled.len() as u64, w.mismatched.len() as u64);
+        CrateReport {
+            name: name.to_string(),
+            profiled_functions: profiled,
+            unprofiled_functions: unprofiled,
+            mismatched_functions: mismatched,
+            stale_functions: unprofiled + mismatched,
+            unprofiled_percent: percent(unprofiled, profiled),
+            mismatched_percent: percent(mismatched, profiled),
+            stale_percent: percent(unprofiled + mismatched, profiled),
+            discarded_count: w.mismatched.values().sum(),
+            unprofiled: w.unprofiled.iter().map(|s| demangled(s)).collect(),
+            mismatched: w.mismatched.keys().map(|s| demangled(s)).collect(),
+        }
+    }
+}
+
+/// `part` as a share of `whole`, at most 100 (new functions are not in the profile).
+fn percent(part: u64, whole: u64) -> f64 {
+    match (part, whole) {
+        (0, _) => 0.0,
+        (_, 0) => 100.0,
+        _ => (100.0 * part as f64 / whole as f64).min(100.0),
+    }
+}
+
+impl Report {
+    fn new(
+        listing: &Listing,
+        workspace: &BTreeSet<String>,
+        warnings: &BTreeMap<String, CrateWarnings>,
+        max_stale: Option<f64>,
+    ) -> Report {
+        let mut profiled: BTreeMap<String, u64> = BTreeMap::new();
+        for name in &listing.names {
+            // Crates outside the workspace have a row only when cargo showed their warnings.
+            if let Some(c) = crate_of_entry(name).filter(|c| workspace.contains(c) || warnings.contains_key(c)) {
+                *profiled.entry(c).or_default() += 1;
+            }
+        }
+        let names: BTreeSet<&String> = profiled.keys().chain(warnings.keys()).collect();
+        let none = CrateWarnings::default();
+        let crates: Vec<CrateReport> = names
+            .into_iter()
+            .map(|n| CrateReport::new(n, profiled.get(n).copied().unwrap_or(0), warnings.get(n).unwrap_or(&none)))
+            .collect();
+        let sum = |f: fn(&CrateReport) -> u64| crates.iter().map(f).sum::<u64>();
+        let (unprofiled, mismatched) = (sum(|c| c.unprofiled_functions), sum(|c| c.mismatched_functions));
+        let total = CrateReport {
+            name: "total".into(),
+            profiled_functions: listing.functions,
+            unprofiled_functions: unprofiled,
+            mismatched_functions: mismatched,
+            stale_functions: unprofiled + mismatched,
+            unprofiled_percent: percent(unprofiled, listing.functions),
+            mismatched_percent: percent(mismatched, listing.functions),
+            stale_percent: percent(unprofiled + mismatched, listing.functions),
+            discarded_count: sum(|c| c.discarded_count),
+            unprofiled: Vec::new(),
+            mismatched: Vec::new(),
+        };
+        Report {
+            other_profiled_functions: listing.functions.saturating_sub(profiled.values().sum()),
+            profile_total_count: listing.total_count,
+            passed: max_stale.is_none_or(|max| total.stale_percent <= max),
+            max_stale_percent: max_stale,
+            total,
+            crates,
+        }
+    }
+}
+
+/// The terminal table, then a few stale functions by name.
+fn render(r: &Report) -> String {
+    let cell = |n: u64, pct: f64| format!("{n} ({pct:.1}%)");
+    let row = |c: &CrateReport| {
+        vec![
+            c.name.clone(),
+            c.profiled_functions.to_string(),
+            cell(c.unprofiled_functions, c.unprofiled_percent),
+            cell(c.mismatched_functions, c.mismatched_percent),
+            cell(c.stale_functions, c.stale_percent),
+        ]
+    };
+    let mut rows = vec![["crate", "profiled", "no profile data", "hash mismatch", "stale"].map(String::from).to_vec()];
+    rows.extend(r.crates.iter().map(row));
+    if r.other_profiled_functions > 0 {
+        rows.push(vec![
+            "(other crates)".into(),
+            r.other_profiled_functions.to_string(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+        ]);
+    }
+    rows.push(row(&r.total));
+    let widths: Vec<usize> = (0..5).map(|i| rows.iter().map(|row| row[i].chars().count()).max().unwrap_or(0)).collect();
+    let mut text = String::new();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| if i == 0 { format!("{c:<w$}") } else { format!("{c:>w$}") })
+            .collect();
+        text.push_str(cells.join("  ").trim_end());
+        text.push('\n');
+    }
+    let t = &r.total;
+    if t.mismatched_functions > 0 && r.profile_total_count > 0 {
+        text.push_str(&format!(
+            "\nThe hash mismatches discarded up to {:.1}% of the profile's counts.\n",
+            percent(t.discarded_count, r.profile_total_count)
+        ));
+    }
+    if t.stale_functions > 0 {
+        let mismatched = r.crates.iter().flat_map(|c| c.mismatched.iter().map(move |f| (&c.name, f, "hash mismatch")));
+        let unprofiled =
+            r.crates.iter().flat_map(|c| c.unprofiled.iter().map(move |f| (&c.name, f, "no profile data")));
+        let stale = mismatched.chain(unprofiled);
+        let shown = (t.stale_functions as usize).min(EXAMPLES);
+        text.push_str(&format!("\nStale functions ({shown} of {}):\n", t.stale_functions));
+        for (krate, f, why) in stale.take(EXAMPLES) {
+            text.push_str(&format!("  {krate}: {f} ({why})\n"));
+        }
+    }
+    text.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diagnostic(target: &str, message: &str) -> Diagnostic {
+        Diagnostic { level: "warning".into(), message: message.into(), rendered: String::new(), target: target.into() }
+    }
+
+    const SHOW: &str = "Counters:
+  fixture.50de3fbff3e9d843-cgu.0;_ZN4core3ptr35drop_in_place$LT$std..env..Args$GT$17ha4fc2e968a94c987E:
+    Hash: 0x0b15abf2775ee593
+    Counters: 4
+  _ZN7fixture4main17hac8b0e8fa081523fE:
+    Hash: 0x0ecd02b315a766f6
+    Counters: 50
+  _ZN7fixture8classify17he47bd9076478a9b8E:
+    Hash: 0x0ecd02b315a766f7
+    Counters: 5
+  main:
+    Hash: 0x0a4d0ad3efffffff
+    Counters: 1
+Instrumentation level: IR  entry_first = 0  instrument_loop_entries = 0
+Functions shown: 4
+Total functions: 4
+Maximum function count: 28572
+Total count: 228604
+";
+
+    #[test]
+    fn reads_function_names_and_totals_from_show() {
+        let l = parse_listing(SHOW);
+        assert_eq!(l.functions, 4);
+        assert_eq!(l.total_count, 228_604);
+        assert_eq!(l.names[1], "_ZN7fixture4main17hac8b0e8fa081523fE");
+        assert_eq!(l.names[3], "main");
+    }
+
+    #[test]
+    fn puts_functions_in_crates() {
+        let local = "fixture.50de3fbff3e9d843-cgu.0;_ZN4core3ptr35drop_in_place$LT$std..env..Args$GT$17hE";
+        assert_eq!(crate_of_entry(local).as_deref(), Some("fixture"));
+        assert_eq!(crate_of_entry("_ZN7fixture4main17hac8b0e8fa081523fE").as_deref(), Some("fixture"));
+        assert_eq!(crate_of_entry("_RNvCs1234_6my_lib3foo").as_deref(), Some("my_lib"));
+        assert_eq!(
+            crate_of_symbol("_ZN50_$LT$my_lib..Foo$u20$as$u20$core..fmt..Display$GT$3fmt17h0123456789abcdefE")
+                .as_deref(),
+            Some("my_lib")
+        );
+        assert_eq!(crate_of_entry("main"), None);
+        assert_eq!(demangled("_ZN7fixture8classify17he47bd9076478a9b8E"), "fixture::classify");
+    }
+
+    #[test]
+    fn reads_llvm_warnings_per_crate() {
+        let d = [
+            diagnostic(
+                "fixture",
+                "fixture.50de3fbff3e9d843-cgu.0: function control flow change detected (hash mismatch) \
+                 _ZN7fixture8classify17he47bd9076478a9b8E Hash = 287486628115765155 up to 228572 count discarded",
+            ),
+            diagnostic(
+                "my-lib",
+                "my_lib.0123-cgu.1: no profile data available for function _ZN6my_lib3new17hE Hash = 1 up to 0 \
+                 count discarded",
+            ),
+            diagnostic(
+                "my-lib",
+                "my_lib.0123-cgu.2: no profile data available for function _ZN6my_lib3new17hE Hash = 1 up to 0 \
+                 count discarded",
+            ),
+            diagnostic("fixture", "unused variable: `x`"),
+        ];
+        let w = warnings_by_crate(&d);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w["fixture"].mismatched.get("_ZN7fixture8classify17he47bd9076478a9b8E"), Some(&228_572));
+        assert_eq!(w["my_lib"].unprofiled.len(), 1);
+    }
+
+    #[test]
+    fn shares_are_of_the_profiled_functions() {
+        let listing = parse_listing(SHOW);
+        let mut warnings = BTreeMap::new();
+        let mut w = CrateWarnings::default();
+        w.mismatched.insert("_ZN7fixture8classify17he47bd9076478a9b8E".into(), 228_572);
+        warnings.insert("fixture".to_string(), w);
+        let workspace = BTreeSet::from(["fixture".to_string()]);
+
+        let r = Report::new(&listing, &workspace, &warnings, Some(20.0));
+        assert_eq!(r.crates.len(), 1);
+        assert_eq!((r.crates[0].profiled_functions, r.crates[0].stale_functions), (3, 1));
+        assert_eq!(r.other_profiled_functions, 1);
+        assert_eq!(r.total.stale_percent, 25.0);
+        assert!(!r.passed);
+        assert!(Report::new(&listing, &workspace, &warnings, None).passed);
+
+        let text = render(&r);
+        assert_eq!(
+            text,
+            "crate           profiled  no profile data  hash mismatch      stale
+fixture                3         0 (0.0%)      1 (33.3%)  1 (33.3%)
+(other crates)         1                -              -          -
+total                  4         0 (0.0%)      1 (25.0%)  1 (25.0%)
+
+The hash mismatches discarded up to 100.0% of the profile's counts.
+
+Stale functions (1 of 1):
+  fixture: fixture::classify (hash mismatch)"
+        );
+    }
+
+    #[test]
+    fn new_functions_cap_the_share_at_100() {
+        assert_eq!(percent(5, 2), 100.0);
+        assert_eq!(percent(1, 0), 100.0);
+        assert_eq!(percent(0, 0), 0.0);
+    }
+
+    #[test]
+    fn reads_the_format_version() {
+        let mut head = INDEXED_MAGIC.to_vec();
+        head.extend(0x0100_0000_0000_000du64.to_le_bytes());
+        assert_eq!(format_version(&head), Some(13));
+        assert_eq!(format_version(&RAW_MAGIC), None);
+    }
+}

@@ -1,0 +1,465 @@
+//! `pgo-build overlap`: does the training represent the benchmarks?
+//!
+//! The benchmark workloads run once against the instrumented binaries, the way
+//! training does (logs under `logs/overlap/`, `PGO_BUILD_STAGE=overlap`), their raw
+//! profiles are merged into `profiles/bench.profdata`, and `llvm-profdata overlap`
+//! compares the training profile (base) with it (test). Its headline, the edge
+//! profile overlap, scales both profiles' counters to shares of their own totals
+//! and sums the smaller share of each counter: 100% when the benchmarks spend
+//! their time where the training does, in the same proportions.
+//!
+//! llvm-profdata names no functions at program level, and at function level
+//! (`--value-cutoff`) it leaves out those missing from the training profile. So
+//! the functions the benchmarks ran and the training never did are found by
+//! comparing the two profiles' per-function counts (`show::read_counts`).
+//! The result is printed and written to `<target>/pgo-build/overlap.json`
+//! (docs/insight.md).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+
+use super::show::{FunctionCount, ProfileCounts, function_line, hottest, merge_raw, percent, read_counts};
+use super::train::{self, placeholder_binaries, raw_profile_paths};
+use crate::build::Binary;
+use crate::config::{Use, Workload};
+use crate::context::Ctx;
+use crate::process::Cmd;
+use crate::state::{State, now};
+use crate::util::write_atomic;
+use crate::workload;
+
+/// Exit codes of the CI check (docs/insight.md).
+pub mod exit {
+    /// `--min-overlap`: the overlap is below the limit.
+    pub const LOW_OVERLAP: u8 = 6;
+}
+
+/// At and above this overlap the training represents the benchmarks well.
+const GOOD: f64 = 90.0;
+/// Below this overlap it does not represent them.
+const POOR: f64 = 80.0;
+
+/// `pgo-build overlap`'s own arguments.
+#[derive(Debug, Clone, Args)]
+pub struct OverlapArgs {
+    /// How many of the functions the training never ran to name.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Exit with code 6 when the overlap is below PCT percent (for CI).
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub min_overlap: Option<f64>,
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
+    }
+}
+
+pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
+    let state = State::load(&ctx.layout.state_file())?;
+    let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
+    if bench.is_empty() {
+        bail!(
+            "there are no benchmark workloads to compare the training with: add `[[workload]]` tables with \
+             `use = [\"bench\"]` to the config, or executable scripts to {} (see docs/workloads.md)",
+            ctx.project.dir.join("workloads/bench").display()
+        );
+    }
+    let profiles = ctx.layout.profiles();
+    let root = profiles.join("bench-raw");
+    let bench_profile = profiles.join("bench.profdata");
+    if ctx.dry_run {
+        return dry_run(ctx, &state, &bench, &root, &bench_profile);
+    }
+    let merge = state.require_merge(ctx)?.clone();
+    let binaries: Vec<Binary> = state.require_instrument(ctx)?.binaries.iter().map(|b| b.binary()).collect();
+    let profdata = ctx.profdata()?;
+
+    ctx.printer
+        .status("overlap", format!("profiling {} benchmark workload(s) with the instrumented build", bench.len()));
+    clear_other_sets(&root, &bench)?;
+    let records = train::collect(ctx, &bench, &binaries, "overlap", &root)
+        .map_err(|e| e.context("profiling the benchmark workloads stopped"))?;
+    let mut raw = Vec::new();
+    for r in &records {
+        raw.extend(raw_profile_paths(&r.raw_dir)?);
+    }
+    let partial = profiles.join(".bench.partial.profdata");
+    if let Err(e) = merge_raw(ctx, profdata, &raw, &profiles.join("bench-inputs.txt"), &partial) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e.context("llvm-profdata could not merge the benchmark workloads' profiles"));
+    }
+    std::fs::rename(&partial, &bench_profile)
+        .with_context(|| format!("could not write {}", bench_profile.display()))?;
+
+    ctx.printer.status("overlap", "comparing the training profile with the benchmark profile");
+    let cmd = overlap_command(&profdata.cmd(), &merge.profile, &bench_profile);
+    ctx.printer.command(&cmd);
+    let text = cmd.read().context("llvm-profdata could not compare the profiles")?;
+    let figures =
+        parse_overlap(&text).with_context(|| format!("could not read `{}`'s output:\n{}", cmd.display(), text))?;
+    let training = read_counts(ctx, profdata, &merge.profile)?;
+    let benchmark = read_counts(ctx, profdata, &bench_profile)?;
+
+    let report = Report {
+        training_profile: merge.profile.clone(),
+        training_profile_sha256: merge.sha256.clone(),
+        training_workloads: merge.weights.iter().map(|(n, _)| n.clone()).collect(),
+        bench_profile,
+        bench_workloads: bench.iter().map(|w| w.name.clone()).collect(),
+        overlap_pct: figures.edge_overlap_pct,
+        verdict: Verdict::of(figures.edge_overlap_pct),
+        coverage: Coverage::of(&training, &benchmark),
+        llvm_profdata: figures,
+        min_overlap: args.min_overlap,
+        finished_at: now(),
+    };
+    let json = ctx.layout.root.join("overlap.json");
+    write_atomic(&json, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    ctx.printer.out(render(&report, args.top));
+    ctx.printer.status("overlap", format!("written to {}", json.display()));
+
+    match args.min_overlap {
+        Some(min) if report.overlap_pct < min => {
+            ctx.printer.warn(format!("the overlap {} is below --min-overlap {min}%", percent(report.overlap_pct)));
+            Ok(exit::LOW_OVERLAP)
+        }
+        _ => Ok(0),
+    }
+}
+
+fn overlap_command(tool: &Cmd, training: &Path, bench: &Path) -> Cmd {
+    tool.clone().arg("overlap").arg(training).arg(bench)
+}
+
+/// Shows the workload runs, the merge and the comparison, running nothing.
+fn dry_run(ctx: &Ctx, state: &State, bench: &[&Workload], root: &Path, bench_profile: &Path) -> Result<u8> {
+    let binaries = match &state.instrument {
+        Some(rec) => rec.binaries.iter().map(|b| b.binary()).collect(),
+        None => placeholder_binaries(ctx),
+    };
+    for w in bench {
+        let env = [("LLVM_PROFILE_FILE".to_string(), root.join(&w.name).join("%m_%p.profraw").display().to_string())];
+        ctx.printer.would_run(&workload::command(ctx, w, "overlap", &binaries, &env)?);
+    }
+    let tool = Cmd::new(ctx.profdata().map_or_else(|_| PathBuf::from("llvm-profdata"), |p| p.path.clone()));
+    let list = ctx.layout.profiles().join("bench-inputs.txt");
+    ctx.printer.would_run(
+        &tool.clone().arg("merge").arg("--output").arg(bench_profile).arg(format!("--input-files={}", list.display())),
+    );
+    let training = state.merge.as_ref().map_or_else(|| PathBuf::from("<merged profile>"), |m| m.profile.clone());
+    ctx.printer.would_run(&overlap_command(&tool, &training, bench_profile));
+    Ok(0)
+}
+
+/// Removes profile sets of workloads that are no longer benchmark workloads.
+fn clear_other_sets(root: &Path, bench: &[&Workload]) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(root) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && !name.starts_with('.') && !bench.iter().any(|w| w.name == name) {
+            std::fs::remove_dir_all(entry.path())
+                .with_context(|| format!("could not remove {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The program-level figures of `llvm-profdata overlap <training> <bench>`.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    /// "Edge profile overlap", in percent.
+    pub edge_overlap_pct: f64,
+    /// "# of functions overlap": functions in both profiles, run or not.
+    pub functions_in_both: u64,
+    /// "# of functions mismatch": functions whose shape (hash) differs.
+    pub functions_mismatched: u64,
+    /// "Mismatched count percentage (Edge)": their share of the benchmark counts.
+    pub mismatched_count_pct: f64,
+    /// "# of functions only in test_profile".
+    pub functions_only_in_bench: u64,
+    /// "Percentage of Edge profile only in test_profile".
+    pub only_in_bench_count_pct: f64,
+    /// "Edge profile base count sum".
+    pub training_count: u64,
+    /// "Edge profile test count sum".
+    pub bench_count: u64,
+}
+
+/// Parses the "Program level:" section (lines `  <label>: <value>`).
+fn parse_overlap(text: &str) -> Result<Figures> {
+    let section = text.split("Program level:").nth(1).context("no \"Program level:\" section")?;
+    let section = section.split("Function level:").next().unwrap_or(section);
+    let mut figures = Figures::default();
+    let mut found = false;
+    for line in section.lines() {
+        let Some((label, value)) = line.trim().rsplit_once(':') else { continue };
+        let value = value.trim().trim_end_matches('%');
+        let pct = || value.parse::<f64>().ok().filter(|v| v.is_finite());
+        let num = || value.parse::<u64>().ok();
+        match label {
+            "Edge profile overlap" => {
+                figures.edge_overlap_pct = pct().context("the edge profile overlap is not a number")?;
+                found = true;
+            }
+            "# of functions overlap" => figures.functions_in_both = num().unwrap_or(0),
+            "# of functions mismatch" => figures.functions_mismatched = num().unwrap_or(0),
+            "Mismatched count percentage (Edge)" => figures.mismatched_count_pct = pct().unwrap_or(0.0),
+            "# of functions only in test_profile" => figures.functions_only_in_bench = num().unwrap_or(0),
+            "Percentage of Edge profile only in test_profile" => figures.only_in_bench_count_pct = pct().unwrap_or(0.0),
+            "Edge profile base count sum" => figures.training_count = num().unwrap_or(0),
+            "Edge profile test count sum" => figures.bench_count = num().unwrap_or(0),
+            _ => {}
+        }
+    }
+    if !found {
+        bail!("no \"Edge profile overlap\" line");
+    }
+    Ok(figures)
+}
+
+/// How the training profile reaches what the benchmarks ran, function by function.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coverage {
+    /// Functions (symbols) with counts in the benchmark profile.
+    pub bench_functions_ran: usize,
+    /// Of those, the ones with counts in the training profile too.
+    pub also_ran_in_training: usize,
+    /// The benchmark counts in those functions, in percent of all benchmark counts.
+    pub covered_count_pct: f64,
+    /// The functions the benchmarks ran and the training never did, hottest first,
+    /// under their demangled names.
+    pub never_ran_in_training: Vec<Uncovered>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Uncovered {
+    pub name: String,
+    /// Its counts in the benchmark profile.
+    pub bench_count: u64,
+    /// Their share of all benchmark counts, in percent.
+    pub bench_share_pct: f64,
+    /// Symbols added up under this name (generic instances).
+    pub instances: usize,
+}
+
+impl Coverage {
+    fn of(training: &ProfileCounts, bench: &ProfileCounts) -> Coverage {
+        let trained: HashSet<&str> = training.ran.iter().map(|f| f.symbol.as_str()).collect();
+        let (covered, uncovered): (Vec<&FunctionCount>, Vec<&FunctionCount>) =
+            bench.ran.iter().partition(|f| trained.contains(f.symbol.as_str()));
+        let share =
+            |count: u64| if bench.total_count > 0 { 100.0 * count as f64 / bench.total_count as f64 } else { 0.0 };
+        let covered_count = covered.iter().fold(0u64, |sum, f| sum.saturating_add(f.count));
+        Coverage {
+            bench_functions_ran: bench.ran.len(),
+            also_ran_in_training: covered.len(),
+            covered_count_pct: share(covered_count),
+            never_ran_in_training: hottest(uncovered)
+                .into_iter()
+                .map(|h| Uncovered {
+                    bench_share_pct: share(h.count),
+                    name: h.name,
+                    bench_count: h.count,
+                    instances: h.instances,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Good,
+    Fair,
+    Poor,
+}
+
+impl Verdict {
+    fn of(overlap: f64) -> Verdict {
+        if overlap >= GOOD {
+            Verdict::Good
+        } else if overlap >= POOR {
+            Verdict::Fair
+        } else {
+            Verdict::Poor
+        }
+    }
+}
+
+/// `overlap.json`.
+#[derive(Debug, Serialize)]
+struct Report {
+    training_profile: PathBuf,
+    training_profile_sha256: String,
+    training_workloads: Vec<String>,
+    bench_profile: PathBuf,
+    bench_workloads: Vec<String>,
+    overlap_pct: f64,
+    verdict: Verdict,
+    coverage: Coverage,
+    llvm_profdata: Figures,
+    min_overlap: Option<f64>,
+    finished_at: u64,
+}
+
+fn render(report: &Report, top: usize) -> String {
+    let cov = &report.coverage;
+    let fig = &report.llvm_profdata;
+    let mut out = vec![
+        format!("training profile:  {} ({})", report.training_profile.display(), report.training_workloads.join(", ")),
+        format!("benchmark profile: {} ({})", report.bench_profile.display(), report.bench_workloads.join(", ")),
+        String::new(),
+        format!(
+            "overlap: {} of what the benchmark workloads execute (by edge counts) is covered by the training profile",
+            percent(report.overlap_pct)
+        ),
+        "  (llvm-profdata's edge profile overlap: each profile's counters as shares of its total, and the".into(),
+        "  smaller share of each counter summed; 100% means the same code runs, in the same proportions)".into(),
+        format!(
+            "functions: {} of the {} the benchmarks ran also ran in training, with {} of the benchmark counts",
+            cov.also_ran_in_training,
+            functions(cov.bench_functions_ran),
+            percent(cov.covered_count_pct)
+        ),
+    ];
+    if fig.functions_mismatched > 0 {
+        out.push(format!(
+            "  {} differ in shape between the two profiles ({} of the benchmark counts):\n  \
+             they come from different builds; run `pgo-build all` again",
+            functions(fig.functions_mismatched as usize),
+            percent(fig.mismatched_count_pct)
+        ));
+    }
+    if fig.functions_only_in_bench > 0 {
+        out.push(format!(
+            "  {} only in the benchmark profile ({} of its counts):\n  \
+             the benchmark workloads run a binary the training workloads never run",
+            functions(fig.functions_only_in_bench as usize),
+            percent(fig.only_in_bench_count_pct)
+        ));
+    }
+    let missed = &cov.never_ran_in_training;
+    let missed_symbols = cov.bench_functions_ran - cov.also_ran_in_training;
+    if !missed.is_empty() && top > 0 {
+        out.push(String::new());
+        let which = if top < missed.len() { format!("; the hottest {top}") } else { String::new() };
+        out.push(format!("ran in the benchmarks but never in training ({}{which}):", functions(missed_symbols)));
+        out.extend(
+            missed.iter().take(top).map(|u| function_line(u.bench_share_pct, u.bench_count, &u.name, u.instances)),
+        );
+    }
+    out.push(String::new());
+    out.push(match report.verdict {
+        Verdict::Good => format!("verdict: good ({GOOD}% and up): the training workloads represent the benchmarks"),
+        Verdict::Fair => format!(
+            "verdict: fair ({POOR}% to {GOOD}%): the training workloads mostly represent the benchmarks,\n  \
+             but PGO will treat part of what the benchmarks run as cold"
+        ),
+        Verdict::Poor => format!(
+            "verdict: poor (below {POOR}%): the training workloads do not represent the benchmarks;\n  \
+             PGO optimizes for what the training runs, so expect less speed-up, or a slow-down, where they differ"
+        ),
+    });
+    if report.verdict != Verdict::Good || !missed.is_empty() {
+        out.push(
+            "what to do: add training workloads that use the program the way the benchmark workloads do\n  \
+             (the functions above show what is missing), then run `pgo-build all` and `pgo-build overlap` again"
+                .into(),
+        );
+    }
+    out.join("\n")
+}
+
+/// `1 function`, `3 functions`.
+fn functions(n: usize) -> String {
+    if n == 1 { "1 function".into() } else { format!("{n} functions") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// llvm-profdata 22's output, function level trimmed.
+    const OVERLAP: &str = "Profile overlap information for base_profile: a.profdata and test_profile: b.profdata
+Program level:
+  # of functions overlap: 9
+  # of functions mismatch: 1
+  # of functions only in test_profile: 2
+  Edge profile overlap: 53.337%
+  Mismatched count percentage (Edge): 1.500%
+  Percentage of Edge profile only in test_profile: 4.250%
+  Edge profile base count sum: 22886
+  Edge profile test count sum: 428609
+  IndirectCall profile overlap: 100.000%
+  IndirectCall profile base count sum: 1
+  IndirectCall profile test count sum: 1
+Function level:
+  Function: main (Hash=742261418966908927)
+  # of edge counters overlap: 1
+  Edge profile overlap: 100.000%
+";
+
+    #[test]
+    fn reads_program_level_figures() {
+        assert_eq!(
+            parse_overlap(OVERLAP).unwrap(),
+            Figures {
+                edge_overlap_pct: 53.337,
+                functions_in_both: 9,
+                functions_mismatched: 1,
+                mismatched_count_pct: 1.5,
+                functions_only_in_bench: 2,
+                only_in_bench_count_pct: 4.25,
+                training_count: 22_886,
+                bench_count: 428_609,
+            }
+        );
+    }
+
+    #[test]
+    fn output_without_figures_is_an_error() {
+        assert!(parse_overlap("Program level:\n  # of functions overlap: 0\n").is_err());
+        assert!(parse_overlap("error: nothing").is_err());
+        assert!(parse_overlap("Program level:\n  Edge profile overlap: nan%\n").is_err());
+    }
+
+    #[test]
+    fn uncovered_functions_are_the_ones_training_never_ran() {
+        let f = |symbol: &str, count| FunctionCount { symbol: symbol.into(), count };
+        let training =
+            ProfileCounts { functions: 3, total_count: 100, ran: vec![f("_ZN1a4main17h0000000000000001E", 100)] };
+        let bench = ProfileCounts {
+            functions: 3,
+            total_count: 400,
+            ran: vec![f("_ZN1a4main17h0000000000000001E", 100), f("_ZN1a4rare17h0000000000000002E", 300)],
+        };
+        let cov = Coverage::of(&training, &bench);
+        assert_eq!((cov.bench_functions_ran, cov.also_ran_in_training), (2, 1));
+        assert_eq!(cov.covered_count_pct, 25.0);
+        assert_eq!(
+            cov.never_ran_in_training,
+            [Uncovered { name: "a::rare".into(), bench_count: 300, bench_share_pct: 75.0, instances: 1 }]
+        );
+    }
+
+    #[test]
+    fn verdict_follows_the_rule_of_thumb() {
+        assert_eq!(Verdict::of(95.0), Verdict::Good);
+        assert_eq!(Verdict::of(85.0), Verdict::Fair);
+        assert_eq!(Verdict::of(79.9), Verdict::Poor);
+    }
+
+    #[test]
+    fn percentages_are_checked() {
+        assert_eq!(parse_percent("85%"), Ok(85.0));
+        assert!(parse_percent("150").is_err());
+    }
+}

@@ -1,0 +1,421 @@
+//! `pgo-build show`: what a merged profile holds, in a person's terms.
+//!
+//! Everything comes from `llvm-profdata show --all-functions --counts
+//! --value-cutoff=1`: its summary (functions, total count) and, per function that
+//! ran, its block counts. A function's heat is the sum of its block counts — the
+//! same measure as the profile's "Total count", so each function gets a share of
+//! it. (`--topn` ranks by a function's single largest block count instead, which
+//! has no share to give; and its "Maximum function count" is the first counter,
+//! which with IR-level instrumentation is not the entry count.)
+//!
+//! Symbols are demangled with `rustc-demangle` and the hash dropped. Local
+//! symbols carry their object file as a prefix (`fixture.50de…-cgu.0;_ZN…`),
+//! which is cut off. Instances of one generic function demangle to the same name
+//! and are added up into one line.
+//!
+//! A workload's contribution is measured by merging its raw profiles alone:
+//! nothing in the merged profile says which workload a count came from. The
+//! per-function reader and the raw-profile merge here are shared with `overlap`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use super::train::raw_profile_paths;
+use crate::context::Ctx;
+use crate::process::Cmd;
+use crate::state::{MergeRecord, State, TrainRecord};
+use crate::toolchain::Profdata;
+use crate::util::{sha256_file, write_atomic};
+
+/// `pgo-build show`'s own arguments.
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// The profile to summarize (default: the pipeline's merged profile).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// How many of the hottest functions to list.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+}
+
+pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8> {
+    let state = State::load(&ctx.layout.state_file())?;
+    let (file, record) = choose_profile(&state, args.file.as_deref())?;
+    if ctx.dry_run {
+        let tool = ctx.profdata().map_or_else(|_| PathBuf::from("llvm-profdata"), |p| p.path.clone());
+        ctx.printer.would_run(&counts_command(&Cmd::new(tool), &file));
+        return Ok(0);
+    }
+    let profdata = ctx.profdata()?;
+    let counts = read_counts(ctx, profdata, &file)?;
+    let contributions = match record {
+        Some(merge) => match recorded_sets(&state, merge) {
+            Ok(train) => Ok(contributions(ctx, profdata, train, &merge.weights)?),
+            Err(why) => Err(why),
+        },
+        None => Err(format!(
+            "{} is not the pipeline's merged profile, so which workloads made it is not recorded",
+            file.display()
+        )),
+    };
+    ctx.printer.out(render(&file, &counts, args.top, &contributions));
+    Ok(0)
+}
+
+/// The profile to show and, when it is the pipeline's merged profile, its record.
+fn choose_profile<'s>(state: &'s State, file: Option<&Path>) -> Result<(PathBuf, Option<&'s MergeRecord>)> {
+    let Some(file) = file else {
+        let Some(merge) = &state.merge else {
+            bail!("no merged profile was found; run `pgo-build merge` first, or name a profile: `pgo-build show FILE`");
+        };
+        if !sha256_file(&merge.profile).is_ok_and(|h| h == merge.sha256) {
+            bail!(
+                "the merged profile {} is missing or changed; run `pgo-build merge` again, or name a profile: \
+                 `pgo-build show FILE`",
+                merge.profile.display()
+            );
+        }
+        return Ok((merge.profile.clone(), Some(merge)));
+    };
+    if !file.is_file() {
+        bail!("{} does not exist (or is not a file); name an indexed profile (.profdata)", file.display());
+    }
+    // A copy of the pipeline's profile is the pipeline's profile: compare content.
+    let sha = sha256_file(file)?;
+    let record = state.merge.as_ref().filter(|m| m.sha256 == sha);
+    Ok((file.to_path_buf(), record))
+}
+
+/// The training run whose raw sets made `merge`, or why there is none to measure.
+fn recorded_sets<'s>(state: &'s State, merge: &MergeRecord) -> Result<&'s TrainRecord, String> {
+    let Some(train) = state.train.as_ref().filter(|t| t.id() == merge.train_id) else {
+        return Err("the training profiles that made it have been replaced since (`pgo-build train` ran again)".into());
+    };
+    if let Some(w) = train.workloads.iter().find(|w| !w.raw_dir.is_dir()) {
+        return Err(format!("the raw profiles of workload `{}` are gone ({})", w.name, w.raw_dir.display()));
+    }
+    Ok(train)
+}
+
+/// What `llvm-profdata show --all-functions --counts --value-cutoff=1` tells
+/// about a profile.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ProfileCounts {
+    /// Every function in the profile, run or not.
+    pub functions: u64,
+    /// All counters summed.
+    pub total_count: u64,
+    /// The functions that ran, with the sum of their block counts.
+    pub ran: Vec<FunctionCount>,
+}
+
+/// One function of a profile, by its symbol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionCount {
+    pub symbol: String,
+    pub count: u64,
+}
+
+fn counts_command(tool: &Cmd, profile: &Path) -> Cmd {
+    tool.clone().args(["show", "--all-functions", "--counts", "--value-cutoff=1"]).arg(profile)
+}
+
+/// Reads a profile's summary and the count of every function that ran.
+pub fn read_counts(ctx: &Ctx, profdata: &Profdata, profile: &Path) -> Result<ProfileCounts> {
+    let cmd = counts_command(&profdata.cmd(), profile);
+    ctx.printer.command(&cmd);
+    let text = cmd.read().with_context(|| format!("llvm-profdata could not read {}", profile.display()))?;
+    if !text.contains("Total functions:") {
+        bail!("could not read `{}`'s output (no \"Total functions:\" line):\n{}", cmd.display(), text.trim_end());
+    }
+    Ok(parse_counts(&text))
+}
+
+/// Parses `show --all-functions --counts`: a `  <symbol>:` line opens each
+/// function, its `    Block counts: [a, b, …]` line follows; the summary ends it.
+pub fn parse_counts(text: &str) -> ProfileCounts {
+    let mut counts = ProfileCounts::default();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let symbol = line.strip_prefix("  ").filter(|r| !r.starts_with(' ')).and_then(|r| r.strip_suffix(':'));
+        if let Some(symbol) = symbol {
+            current = Some(symbol.to_string());
+        } else if let Some(list) = line.trim().strip_prefix("Block counts:") {
+            let sum = list
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .split(',')
+                .filter_map(|n| n.trim().parse::<u64>().ok())
+                .fold(0u64, u64::saturating_add);
+            match current.take() {
+                Some(symbol) if sum > 0 => counts.ran.push(FunctionCount { symbol, count: sum }),
+                _ => {}
+            }
+        } else if let Some(v) = line.strip_prefix("Total functions:") {
+            counts.functions = v.trim().parse().unwrap_or(0);
+        } else if let Some(v) = line.strip_prefix("Total count:") {
+            counts.total_count = v.trim().parse().unwrap_or(0);
+        }
+    }
+    counts
+}
+
+/// A symbol as a person reads it: `fixture::classify`. Symbols that are not
+/// Rust's (`main`, C functions) stay as they are.
+pub fn demangle(symbol: &str) -> String {
+    // Local symbols are `<object file>;<symbol>`; a mangled name has no `;`.
+    let bare = symbol.rsplit_once(';').map_or(symbol, |(_, s)| s);
+    match rustc_demangle::try_demangle(bare) {
+        Ok(name) => format!("{name:#}"),
+        Err(_) => bare.to_string(),
+    }
+}
+
+/// Functions under their demangled names, with the instances of one name added up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hot {
+    pub name: String,
+    pub count: u64,
+    /// How many symbols (generic instances, copies in several codegen units) it sums.
+    pub instances: usize,
+}
+
+/// Groups `functions` by demangled name, hottest first (ties by name).
+pub fn hottest<'a>(functions: impl IntoIterator<Item = &'a FunctionCount>) -> Vec<Hot> {
+    let mut by_name: BTreeMap<String, (u64, usize)> = BTreeMap::new();
+    for f in functions {
+        let entry = by_name.entry(demangle(&f.symbol)).or_default();
+        entry.0 = entry.0.saturating_add(f.count);
+        entry.1 += 1;
+    }
+    let mut hot: Vec<Hot> =
+        by_name.into_iter().map(|(name, (count, instances))| Hot { name, count, instances }).collect();
+    hot.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    hot
+}
+
+/// One training workload's part in a merged profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contribution {
+    pub workload: String,
+    pub weight: u32,
+    /// The total count of its profile merged alone, before its weight.
+    pub count: u64,
+    /// Its weighted count's share of all workloads' weighted counts, in percent.
+    pub share: f64,
+}
+
+/// Merges each workload's raw profiles alone and measures its total count.
+fn contributions(
+    ctx: &Ctx,
+    profdata: &Profdata,
+    train: &TrainRecord,
+    weights: &[(String, u32)],
+) -> Result<Vec<Contribution>> {
+    let scratch = tempfile::tempdir().context("could not create a temporary folder")?;
+    let mut measured = Vec::new();
+    for (i, w) in train.workloads.iter().enumerate() {
+        ctx.printer.status("show", format!("merging the profiles of workload `{}` alone", w.name));
+        let paths = raw_profile_paths(&w.raw_dir)?;
+        let alone = scratch.path().join(format!("{i}.profdata"));
+        merge_raw(ctx, profdata, &paths, &scratch.path().join(format!("{i}.txt")), &alone)
+            .with_context(|| format!("could not merge the raw profiles of workload `{}`", w.name))?;
+        let cmd = profdata.cmd().arg("show").arg(&alone);
+        ctx.printer.command(&cmd);
+        let count = parse_counts(&cmd.read()?).total_count;
+        let weight = weights.iter().find(|(n, _)| *n == w.name).map_or(w.weight, |(_, weight)| *weight);
+        measured.push((w.name.clone(), weight, count));
+    }
+    Ok(shares(measured))
+}
+
+/// Each workload's weighted count as a share of the weighted sum.
+fn shares(measured: Vec<(String, u32, u64)>) -> Vec<Contribution> {
+    let sum: f64 = measured.iter().map(|(_, w, c)| f64::from(*w) * *c as f64).sum();
+    measured
+        .into_iter()
+        .map(|(workload, weight, count)| {
+            let share = if sum > 0.0 { 100.0 * f64::from(weight) * count as f64 / sum } else { 0.0 };
+            Contribution { workload, weight, count, share }
+        })
+        .collect()
+}
+
+/// Merges raw profiles (unweighted) into `output`, through the input list `list`.
+pub fn merge_raw(ctx: &Ctx, profdata: &Profdata, raw: &[PathBuf], list: &Path, output: &Path) -> Result<()> {
+    if raw.is_empty() {
+        bail!("there are no raw profiles to merge");
+    }
+    let lines: String = raw.iter().map(|p| format!("{}\n", p.display())).collect();
+    write_atomic(list, lines.as_bytes())?;
+    let cmd = profdata.cmd().arg("merge").arg("--output").arg(output).arg(format!("--input-files={}", list.display()));
+    ctx.printer.command(&cmd);
+    cmd.read()?;
+    Ok(())
+}
+
+/// A percentage as a person reads it: `93.4%`, `0.02%`, `<0.01%`; never rounded
+/// to 0% or 100% when it is not.
+pub fn percent(value: f64) -> String {
+    if value > 0.0 && value < 0.01 {
+        "<0.01%".to_string()
+    } else if value < 1.0 {
+        format!("{value:.2}%")
+    } else if value < 99.95 {
+        format!("{value:.1}%")
+    } else if value < 99.995 {
+        format!("{value:.2}%")
+    } else if value < 100.0 {
+        ">99.99%".to_string()
+    } else {
+        format!("{value:.0}%")
+    }
+}
+
+/// One function line: share, count, name (and how many instances it sums).
+pub fn function_line(share: f64, count: u64, name: &str, instances: usize) -> String {
+    let instances = if instances > 1 { format!(" ({instances} instances)") } else { String::new() };
+    format!("  {:>7} {count:>14}  {name}{instances}", percent(share))
+}
+
+fn render(
+    file: &Path,
+    counts: &ProfileCounts,
+    top: usize,
+    contributions: &Result<Vec<Contribution>, String>,
+) -> String {
+    let mut out = vec![
+        format!("profile: {}", file.display()),
+        format!("functions: {} ({} ran: they have counts)", counts.functions, counts.ran.len()),
+        format!("total count: {} (all counters summed: roughly, basic blocks executed)", counts.total_count),
+    ];
+    let hot = hottest(&counts.ran);
+    if top > 0 && !hot.is_empty() {
+        out.push(String::new());
+        out.push(format!(
+            "hottest functions ({} of {}), by their share of the total count:",
+            top.min(hot.len()),
+            hot.len()
+        ));
+        let share = |count: u64| 100.0 * count as f64 / counts.total_count.max(1) as f64;
+        out.extend(hot.iter().take(top).map(|h| function_line(share(h.count), h.count, &h.name, h.instances)));
+    }
+    out.push(String::new());
+    match contributions {
+        Ok(list) => {
+            out.push("training workloads (each one's profile merged alone; weights applied to the share):".into());
+            let width = list.iter().map(|c| c.workload.len()).max().unwrap_or(0).max("workload".len());
+            out.push(format!("  {:<width$}  {:>6}  {:>14}  {:>7}", "workload", "weight", "count", "share"));
+            for c in list {
+                out.push(format!(
+                    "  {:<width$}  {:>6}  {:>14}  {:>7}",
+                    c.workload,
+                    format!("×{}", c.weight),
+                    c.count,
+                    percent(c.share)
+                ));
+            }
+        }
+        Err(why) => out.push(format!("training workloads' contributions: unknown: {why}")),
+    }
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHOW: &str = "Counters:
+  fixture.50de3fbff3e9d843-cgu.0;_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$$u7d$17h5d9797c7c17f736eE:
+    Hash: 0x0a4d0ad3efffffff
+    Counters: 1
+    Block counts: [1]
+  main:
+    Hash: 0x0a4d0ad3efffffff
+    Counters: 1
+    Block counts: [1]
+  _ZN7fixture4main17hac8b0e8fa081523fE:
+    Hash: 0x0f95a391724f9c9a
+    Counters: 4
+    Block counts: [28572, 0, 57144, 1]
+  _ZN7fixture8classify17h0123456789abcdefE:
+    Hash: 0x0f95a391724f9c9b
+    Counters: 2
+    Block counts: [0, 0]
+Instrumentation level: IR  entry_first = 0  instrument_loop_entries = 0
+Functions shown: 3
+Total functions: 8
+Maximum function count: 28572
+Maximum internal block count: 57144
+Total number of blocks: 59
+Total count: 85719
+";
+
+    #[test]
+    fn reads_functions_that_ran_and_the_summary() {
+        let counts = parse_counts(SHOW);
+        assert_eq!(counts.functions, 8);
+        assert_eq!(counts.total_count, 85_719);
+        let ran: Vec<(&str, u64)> = counts.ran.iter().map(|f| (f.symbol.as_str(), f.count)).collect();
+        assert_eq!(
+            ran,
+            [
+                (
+                    "fixture.50de3fbff3e9d843-cgu.0;_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$$u7d$17h5d9797c7c17f736eE",
+                    1
+                ),
+                ("main", 1),
+                ("_ZN7fixture4main17hac8b0e8fa081523fE", 85_717),
+            ]
+        );
+    }
+
+    #[test]
+    fn demangles_without_hash_or_object_prefix() {
+        assert_eq!(demangle("_ZN7fixture4main17hac8b0e8fa081523fE"), "fixture::main");
+        assert_eq!(
+            demangle("m.f19dcfa532266295-cgu.0;_ZN4core3ptr35drop_in_place$LT$std..env..Args$GT$17hc24dff1622a91042E"),
+            "core::ptr::drop_in_place<std::env::Args>"
+        );
+        assert_eq!(demangle("main"), "main");
+    }
+
+    #[test]
+    fn instances_of_one_name_add_up() {
+        let f = |symbol: &str, count| FunctionCount { symbol: symbol.into(), count };
+        let hot = hottest(&[
+            f("_ZN1a3foo17h0000000000000001E", 5),
+            f("_ZN1a3bar17h0000000000000002E", 7),
+            f("x.cgu.1;_ZN1a3foo17h0000000000000003E", 4),
+        ]);
+        assert_eq!(
+            hot,
+            [
+                Hot { name: "a::foo".into(), count: 9, instances: 2 },
+                Hot { name: "a::bar".into(), count: 7, instances: 1 }
+            ]
+        );
+    }
+
+    #[test]
+    fn shares_apply_weights() {
+        let s = shares(vec![("a".into(), 3, 100), ("b".into(), 1, 100)]);
+        assert_eq!((s[0].share, s[1].share), (75.0, 25.0));
+        assert_eq!(shares(vec![("a".into(), 1, 0)])[0].share, 0.0);
+    }
+
+    #[test]
+    fn percentages_read_naturally() {
+        assert_eq!(percent(99.94), "99.9%");
+        assert_eq!(percent(0.5), "0.50%");
+        assert_eq!(percent(0.001), "<0.01%");
+        assert_eq!(percent(0.0), "0.00%");
+        assert_eq!(percent(99.988), "99.99%");
+        assert_eq!(percent(99.999), ">99.99%");
+        assert_eq!(percent(100.0), "100%");
+    }
+}
