@@ -170,16 +170,16 @@ fn profile_path(ctx: &Ctx, args: &CheckArgs) -> Result<PathBuf> {
 
 /// What `llvm-profdata show --all-functions` says about a profile.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Listing {
+pub struct Listing {
     /// As in the profile: `<crate>.<hash>-cgu.<n>;<symbol>` or `<symbol>`.
-    names: Vec<String>,
-    functions: u64,
-    total_count: u64,
+    pub names: Vec<String>,
+    pub functions: u64,
+    pub total_count: u64,
 }
 
 /// Reads the profile with the toolchain's llvm-profdata, which is what rustc's
 /// LLVM will make of it.
-fn read_profile(ctx: &Ctx, profdata: &Profdata, path: &Path) -> Result<Listing> {
+pub fn read_profile(ctx: &Ctx, profdata: &Profdata, path: &Path) -> Result<Listing> {
     let mut head = Vec::with_capacity(16);
     std::fs::File::open(path)
         .and_then(|f| f.take(16).read_to_end(&mut head))
@@ -263,11 +263,6 @@ fn crate_of_symbol(symbol: &str) -> Option<String> {
     }
     let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
     (end > 0 && rest[end..].starts_with("::")).then(|| rest[..end].to_string())
-}
-
-/// A symbol as people read it: demangled, without the hash.
-fn demangled(symbol: &str) -> String {
-    format!("{:#}", rustc_demangle::demangle(symbol))
 }
 
 /// The stale functions LLVM warned about while one crate was compiled.
@@ -402,8 +397,8 @@ impl CrateReport {
             mismatched_percent: percent(mismatched, profiled),
             stale_percent: percent(unprofiled + mismatched, profiled),
             discarded_count: w.mismatched.values().sum(),
-            unprofiled: w.unprofiled.iter().map(|s| demangled(s)).collect(),
-            mismatched: w.mismatched.keys().map(|s| demangled(s)).collect(),
+            unprofiled: w.unprofiled.iter().map(|s| crate::stage::show::demangle(s)).collect(),
+            mismatched: w.mismatched.keys().map(|s| crate::stage::show::demangle(s)).collect(),
         }
     }
 }
@@ -569,7 +564,7 @@ Total count: 228604
             Some("my_lib")
         );
         assert_eq!(crate_of_entry("main"), None);
-        assert_eq!(demangled("_ZN7fixture8classify17he47bd9076478a9b8E"), "fixture::classify");
+        assert_eq!(crate::stage::show::demangle("_ZN7fixture8classify17he47bd9076478a9b8E"), "fixture::classify");
     }
 
     #[test]

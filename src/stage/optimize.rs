@@ -204,21 +204,10 @@ impl ProfileSource {
                 path.display()
             );
         }
-        let profdata = ctx.profdata()?;
-        let summary = crate::stage::merge::summarize(ctx, profdata, &path).map_err(|e| {
-            anyhow::anyhow!(
-                "the stored profile {} cannot be read by {} (LLVM {}, the LLVM of rustc {}): {e:#}\nA profile \
-                 written by another LLVM version (or a file that is not an indexed .profdata) is ignored by rustc \
-                 without a word, so pgo-build stops here. Make the profile again with this toolchain: \
-                 `pgo-build all` then `pgo-build merge --output {}`",
-                path.display(),
-                profdata.path.display(),
-                profdata.llvm_version,
-                ctx.rustc.version,
-                file.display()
-            )
-        })?;
-        Ok(ProfileSource { sha256: sha256_file(&path)?, functions: summary.functions, path, stored: true })
+        // The same check as `pgo-build check`: names both LLVM versions and the
+        // profile's format version when they do not fit.
+        let listing = crate::stage::check::read_profile(ctx, ctx.profdata()?, &path)?;
+        Ok(ProfileSource { sha256: sha256_file(&path)?, functions: listing.functions, path, stored: true })
     }
 }
 
