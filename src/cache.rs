@@ -1,13 +1,13 @@
 //! Skipping stages whose inputs have not changed since their last successful
 //! run. Each record in the state keeps a fingerprint of what the stage read:
-//! the sources (every file of the workspace but the target directory, hidden
-//! files, the workloads folder and the config), Cargo.lock, the toolchain, the
-//! build settings and rustflags, the workloads (their definitions and script
-//! contents) and the previous stage's output. `--force` reruns a stage anyway.
+//! the sources rustc compiled (from cargo's dep-info), the manifests and
+//! Cargo.lock, the toolchain, the build settings and rustflags, the workloads
+//! (their definitions and the files of their workloads folder) and the previous
+//! stage's output. `--force` reruns a stage anyway.
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Run, Workload};
@@ -25,57 +25,97 @@ pub fn fingerprint(parts: &[(&str, &str)]) -> String {
     format!("{:x}", h.finalize())
 }
 
-/// The fingerprint of the workspace's sources: every file's path and content,
-/// except the target directory, hidden files and folders, and the project's
-/// `workloads/` folder and config (which shape the training, not the build).
-pub fn sources(ctx: &Ctx) -> Result<String> {
-    let root = &ctx.project.workspace_root;
-    let target = &ctx.project.target_dir;
-    let skip_workloads = ctx.project.dir.join("workloads");
-    let skip_config = ctx.config.path.clone().unwrap_or_else(|| ctx.project.dir.join("pgo-build.toml"));
-    let mut h = Sha256::new();
-    let walk = walkdir::WalkDir::new(root).sort_by_file_name().into_iter().filter_entry(|e| {
-        let p = e.path();
-        let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
-        !(hidden || p.starts_with(target) || p == skip_workloads || p == skip_config)
-    });
-    for entry in walk {
-        let entry = entry.with_context(|| format!("could not list {}", root.display()))?;
-        if !entry.file_type().is_file() {
-            continue;
+/// The source files a build compiled, from the dep-info files cargo writes
+/// beside each binary (`<binary>.d`): exactly what rustc read, `include_str!`
+/// files included, and nothing cargo did not compile (an output folder or a
+/// stored profile inside the project is not a source).
+pub fn compiled_sources(binaries: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut files = std::collections::BTreeSet::new();
+    for bin in binaries {
+        let Ok(text) = std::fs::read_to_string(bin.with_extension("d")) else { continue };
+        for line in text.lines() {
+            let Some((_, deps)) = line.split_once(": ") else { continue };
+            // Paths are separated by spaces; a space inside one is escaped.
+            let mut current = String::new();
+            let mut chars = deps.chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' if chars.peek() == Some(&' ') => current.push(chars.next().unwrap_or(' ')),
+                    ' ' => {
+                        if !current.is_empty() {
+                            files.insert(std::path::PathBuf::from(std::mem::take(&mut current)));
+                        }
+                    }
+                    _ => current.push(c),
+                }
+            }
+            if !current.is_empty() {
+                files.insert(std::path::PathBuf::from(current));
+            }
         }
-        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        h.update(rel.to_string_lossy().as_bytes());
-        h.update([0]);
-        let bytes =
-            std::fs::read(entry.path()).with_context(|| format!("could not read {}", entry.path().display()))?;
-        h.update(Sha256::digest(&bytes));
     }
-    Ok(format!("{:x}", h.finalize()))
+    files.into_iter().collect()
 }
 
-/// What a build reads besides the sources: toolchain, settings, the user's rustflags.
-pub fn build_inputs(ctx: &Ctx) -> Result<String> {
+/// What a build reads: the compiled sources (`files`, from the last build's
+/// dep-info), the manifests and Cargo.lock, the toolchain, the settings and the
+/// user's rustflags. A source file that was added is always seen: the file with
+/// its `mod` line changed too.
+pub fn build_inputs(ctx: &Ctx, files: &[std::path::PathBuf]) -> Result<String> {
+    let mut h = Sha256::new();
+    let root = &ctx.project.workspace_root;
+    let manifests = [root.join("Cargo.toml"), root.join("Cargo.lock"), ctx.project.package_manifest.clone()];
+    for path in files.iter().chain(&manifests) {
+        h.update(path.to_string_lossy().as_bytes());
+        h.update([0]);
+        // A file that is gone hashes as empty, which differs from its content.
+        h.update(std::fs::read(path).map(|b| Sha256::digest(&b).to_vec()).unwrap_or_default());
+    }
+    let sources = format!("{:x}", h.finalize());
     Ok(fingerprint(&[
-        ("sources", &sources(ctx)?),
+        ("sources", &sources),
         ("rustc", &ctx.rustc.version),
+        ("pgo-build", env!("CARGO_PKG_VERSION")),
         ("settings", &serde_json::to_string(&ctx.settings)?),
         ("rustflags", &format!("{:?}", ctx.user_flags)),
         ("bolt", if ctx.bolt { "on" } else { "off" }),
     ]))
 }
 
-/// A workload as far as it shapes a profile, script content included.
+/// A workload as far as it shapes a profile: its definition, and for a script
+/// every file of its workloads folder (the nearest folder named `workloads`
+/// above the script, else the script's own folder), where its input data lives.
 pub fn workload(ctx: &Ctx, w: &Workload) -> String {
-    let script = match &w.run {
-        Run::Script(rel) => file(&ctx.project.dir.join(rel)),
+    let data = match &w.run {
+        Run::Script(rel) => {
+            let script = ctx.project.dir.join(rel);
+            let folder = script
+                .ancestors()
+                .skip(1)
+                .find(|a| a.file_name().is_some_and(|n| n == "workloads"))
+                .or_else(|| script.parent())
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            tree(&folder)
+        }
         Run::Shell(_) => String::new(),
     };
-    fingerprint(&[("definition", &crate::state::workload_definition(w)), ("script", &script)])
+    fingerprint(&[("definition", &crate::state::workload_definition(w)), ("data", &data)])
 }
 
-fn file(path: &Path) -> String {
-    crate::util::sha256_file(path).unwrap_or_default()
+/// Paths and contents of the files under `dir`, hidden ones left out.
+fn tree(dir: &Path) -> String {
+    let mut h = Sha256::new();
+    let walk = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk.flatten().filter(|e| e.file_type().is_file()) {
+        h.update(entry.path().to_string_lossy().as_bytes());
+        h.update([0]);
+        h.update(std::fs::read(entry.path()).map(|b| Sha256::digest(&b).to_vec()).unwrap_or_default());
+    }
+    format!("{:x}", h.finalize())
 }
 
 /// Says a stage is skipped, and how to run it anyway.

@@ -83,7 +83,12 @@ impl Printer {
     /// Prints a result to standard output.
     #[allow(clippy::print_stdout)]
     pub fn out(&self, text: impl AsRef<str>) {
-        self.multi.suspend(|| println!("{}", text.as_ref()));
+        // A reader that went away (`pgo-build status | head -1`) is not an error
+        // of the stage; results are also in files.
+        self.multi.suspend(|| {
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout().lock(), "{}", text.as_ref());
+        });
     }
 
     /// A spinner for a stage of unknown length (a cargo build).

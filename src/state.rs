@@ -66,6 +66,9 @@ pub struct InstrumentRecord {
     /// The fingerprint of the stage's inputs (`cache.rs`).
     #[serde(default)]
     pub inputs: String,
+    /// The source files the build compiled (from cargo's dep-info).
+    #[serde(default)]
+    pub source_files: Vec<PathBuf>,
     pub settings: Settings,
     pub binaries: Vec<BinaryRecord>,
     pub elapsed_s: f64,
@@ -152,6 +155,9 @@ pub struct OptimizeRecord {
     /// The fingerprint of the stage's inputs (`cache.rs`).
     #[serde(default)]
     pub inputs: String,
+    /// The source files the build compiled (from cargo's dep-info).
+    #[serde(default)]
+    pub source_files: Vec<PathBuf>,
     pub settings: Settings,
     pub profile_sha256: String,
     /// The stored profile it was built from (`optimize --profile FILE`), if not

@@ -23,8 +23,9 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         ctx.printer.would_run(&cargo_command(ctx, BuildKind::Instrumented, &flags));
         return Ok(());
     }
-    let inputs = crate::cache::build_inputs(ctx)?;
     let mut state = State::load(&ctx.layout.state_file())?;
+    let previous = state.instrument.as_ref().map(|r| r.source_files.clone()).unwrap_or_default();
+    let inputs = crate::cache::build_inputs(ctx, &previous)?;
     if let Some(rec) = state.instrument.as_ref().filter(|r| !ctx.force && r.inputs == inputs)
         && state.require_instrument(ctx).is_ok()
     {
@@ -53,10 +54,13 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     for b in &binaries {
         ctx.printer.note(format!("{} ({})", b.path.display(), human_size(b.size)));
     }
-    // Again after the build: cargo may have written Cargo.lock.
-    let inputs = crate::cache::build_inputs(ctx).unwrap_or(inputs);
+    // What this build compiled, and Cargo.lock as cargo may have just written it.
+    let source_files =
+        crate::cache::compiled_sources(&built.binaries.iter().map(|b| b.path.clone()).collect::<Vec<_>>());
+    let inputs = crate::cache::build_inputs(ctx, &source_files).unwrap_or(inputs);
     state.instrument = Some(InstrumentRecord {
         inputs,
+        source_files,
         settings: ctx.settings.clone(),
         binaries,
         elapsed_s: built.elapsed.as_secs_f64(),

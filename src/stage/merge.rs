@@ -265,16 +265,8 @@ fn join_sets(ctx: &Ctx, state: &State, dirs: &[PathBuf]) -> Result<TrainRecord> 
                     dir.display()
                 );
             }
-            let src = dir.join(&w.name);
-            let dest = root.join(&w.name);
-            if dest != src {
-                if dest.exists() {
-                    std::fs::remove_dir_all(&dest).with_context(|| format!("could not replace {}", dest.display()))?;
-                }
-                copy_dir(&src, &dest)?;
-            }
             from.push((w.name.clone(), dir.clone()));
-            workloads.push(WorkloadRecord { raw_dir: dest, ..w });
+            workloads.push(WorkloadRecord { raw_dir: root.join(&w.name), ..w });
         }
         total_s += set.elapsed_s;
     }
@@ -285,6 +277,16 @@ fn join_sets(ctx: &Ctx, state: &State, dirs: &[PathBuf]) -> Result<TrainRecord> 
             "the sets given to --from have no profiles for training workload(s) {}: is a shard's set missing?",
             missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
         );
+    }
+    // Every set checked: only now replace this machine's sets with them.
+    for (name, dir) in &from {
+        let (src, dest) = (dir.join(name), root.join(name));
+        if dest != src {
+            if dest.exists() {
+                std::fs::remove_dir_all(&dest).with_context(|| format!("could not replace {}", dest.display()))?;
+            }
+            copy_dir(&src, &dest)?;
+        }
     }
     ctx.printer.status("merge", format!("joined {} profile set(s) with {} workload(s)", dirs.len(), workloads.len()));
     Ok(TrainRecord {

@@ -84,11 +84,8 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
             }
         }
     };
-    let inputs = crate::cache::fingerprint(&[
-        ("profile", &source.sha256),
-        ("build", &crate::cache::build_inputs(ctx)?),
-        ("out", &out_dir.display().to_string()),
-    ]);
+    let previous = state.optimize.as_ref().map(|r| r.source_files.clone()).unwrap_or_default();
+    let inputs = inputs_of(ctx, &source.sha256, &previous, &out_dir)?;
     if let Some(rec) = state.optimize.as_ref().filter(|r| !ctx.force && r.inputs == inputs)
         && state.require_optimize(ctx).is_ok()
     {
@@ -151,18 +148,13 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
             warnings.mismatched.len()
         ));
     }
-    // Again after the build: cargo may have written Cargo.lock.
-    let inputs = crate::cache::build_inputs(ctx)
-        .map(|b| {
-            crate::cache::fingerprint(&[
-                ("profile", &source.sha256),
-                ("build", &b),
-                ("out", &out_dir.display().to_string()),
-            ])
-        })
-        .unwrap_or(inputs);
+    // What this build compiled, and Cargo.lock as cargo may have just written it.
+    let source_files =
+        crate::cache::compiled_sources(&built.binaries.iter().map(|b| b.path.clone()).collect::<Vec<_>>());
+    let inputs = inputs_of(ctx, &source.sha256, &source_files, &out_dir).unwrap_or(inputs);
     let record = OptimizeRecord {
         inputs,
+        source_files,
         settings: ctx.settings.clone(),
         profile_sha256: source.sha256.clone(),
         stored_profile: source.stored.then(|| source.path.clone()),
@@ -182,6 +174,15 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
         format!("done in {}; the PGO binaries are in {}", human_duration(built.elapsed), out_dir.display()),
     );
     Ok(())
+}
+
+/// The fingerprint of what the optimized build reads.
+pub fn inputs_of(ctx: &Ctx, profile_sha256: &str, files: &[PathBuf], out_dir: &std::path::Path) -> Result<String> {
+    Ok(crate::cache::fingerprint(&[
+        ("profile", profile_sha256),
+        ("build", &crate::cache::build_inputs(ctx, files)?),
+        ("out", &out_dir.display().to_string()),
+    ]))
 }
 
 /// The profile a build uses: the pipeline's merged one, or a stored file.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use crate::cache::{ago, build_inputs, fingerprint};
+use crate::cache::{ago, build_inputs};
 use crate::context::Ctx;
 use crate::state::State;
 use crate::util::{human_duration, human_size};
@@ -22,7 +22,6 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         ctx.layout.root.display()
     );
     let secs = |s: f64| human_duration(std::time::Duration::from_secs_f64(s.max(0.0)));
-    let build = build_inputs(ctx)?;
 
     let line = |o: &mut String, stage: &str, what: Option<String>, verdict: String| {
         let _ = writeln!(o, "  {stage:<10} {}", what.unwrap_or_else(|| "not run".to_string()));
@@ -42,7 +41,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     let verdict = match (&state.instrument, state.require_instrument(ctx)) {
         (None, _) => String::new(),
         (Some(_), Err(e)) => format!("stale: {e:#}"),
-        (Some(r), Ok(_)) if r.inputs != build => {
+        (Some(r), Ok(_)) if r.inputs != build_inputs(ctx, &r.source_files)? => {
             "stale: the sources, Cargo.lock, toolchain or build settings changed; run `pgo-build instrument`".into()
         }
         (Some(_), Ok(_)) => "current".into(),
@@ -100,11 +99,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         (None, _) => String::new(),
         (Some(_), Err(e)) => format!("stale: {e:#}"),
         (Some(r), Ok(_)) => {
-            let now = fingerprint(&[
-                ("profile", &r.profile_sha256),
-                ("build", &build),
-                ("out", &r.out_dir.display().to_string()),
-            ]);
+            let now = crate::stage::optimize::inputs_of(ctx, &r.profile_sha256, &r.source_files, &r.out_dir)?;
             if r.inputs == now {
                 "current".into()
             } else {

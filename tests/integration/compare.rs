@@ -68,7 +68,7 @@ fn a_binary_compared_with_itself_shows_no_clear_difference() {
     let p = TestProject::new();
     // No pipeline needed: the baseline and the variant are both `release`, the
     // very same binary, measured in interleaved rounds. At 95% an honest
-    // interval misses 1 in about one A/A run in 40 by design (the mock tests check
+    // interval misses 1 in about one A/A run in 20 by design (fewer with the 1% noise threshold) (the mock tests check
     // that rate); at 99.9% a miss here means a biased method, not bad luck.
     let out = p.run(&[
         "compare",

@@ -112,6 +112,7 @@ fn sharded_training_is_merged_from_the_shards_folders() {
     let (one, two) = (sets.path().join("1-of-2"), sets.path().join("2-of-2"));
     let out = p.fail(&["merge", "--from", one.to_str().expect("test I/O")]);
     assert!(stderr(&out).contains("no profiles for training workload(s) `b`"), "{}", stderr(&out));
+    assert!(!p.pgo_dir().join("profiles/raw/a").exists(), "a refused join copies nothing in");
     let out = p.run(&["merge", "--from", one.to_str().expect("test I/O"), two.to_str().expect("test I/O")]);
     let err = stderr(&out);
     assert!(err.contains("joined 2 profile set(s) with 2 workload(s)") && err.contains("weights a×1, b×2"), "{err}");
@@ -130,9 +131,18 @@ fn sharded_training_is_merged_from_the_shards_folders() {
 #[test]
 fn unchanged_stages_are_skipped_and_force_runs_them() {
     let p = TestProject::new();
-    p.run(&["all", "--no-compare"]);
+    p.script("workloads/short.sh", "#!/bin/sh\nexec \"$PGO_BUILD_BIN\" $(cat workloads/n.txt) > /dev/null\n");
+    p.file("workloads/n.txt", "200000\n");
+    p.file(
+        "pgo-build.toml",
+        &crate::utils::FIXTURE_CONFIG
+            .replace("run = \"$PGO_BUILD_BIN 200000 > /dev/null\"", "run = \"workloads/short.sh\""),
+    );
+    p.run(&["all", "--no-compare", "--out-dir", "dist"]);
+    // Files pgo-build writes into the project are not sources.
+    p.run(&["merge", "--output", "pgo/fixture.profdata"]);
     let instrumented = sha(&p.recorded_binary("instrument"));
-    let out = p.run(&["all", "--no-compare"]);
+    let out = p.run(&["all", "--no-compare", "--out-dir", "dist"]);
     let err = stderr(&out);
     for stage in ["instrument", "train", "merge", "optimize"] {
         assert!(err.contains(&format!("{stage} up to date: its inputs are unchanged")), "{stage}: {err}");
@@ -144,12 +154,17 @@ fn unchanged_stages_are_skipped_and_force_runs_them() {
 
     let out = p.run(&["--force", "train"]);
     assert!(stderr(&out).contains("short: 1 raw profile(s)"), "{}", stderr(&out));
+    // The workload's input data is part of its fingerprint.
+    p.run(&["merge"]);
+    p.file("workloads/n.txt", "300000\n");
+    let out = p.run(&["train"]);
+    assert!(stderr(&out).contains("short: 1 raw profile(s)"), "{}", stderr(&out));
 
     // An edited source makes the builds stale; status says so, and all rebuilds.
     p.file("src/main.rs", &crate::utils::FIXTURE_MAIN.replace("n / 7", "n / 9"));
     let text = crate::utils::stdout(&p.run(&["status"]));
     assert!(text.contains("stale: the sources, Cargo.lock, toolchain or build settings changed"), "{text}");
-    let out = p.run(&["all", "--no-compare"]);
+    let out = p.run(&["all", "--no-compare", "--out-dir", "dist"]);
     assert!(stderr(&out).contains("with -Cprofile-generate"), "{}", stderr(&out));
     assert_ne!(sha(&p.recorded_binary("instrument")), instrumented);
 }

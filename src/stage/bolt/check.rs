@@ -88,7 +88,7 @@ pub(super) fn bolt_is_faster(ctx: &Ctx, reference: &Reference, bolted: &[Binary]
                  {interval}), so the {what} binaries stay the result; --keep-bolt keeps BOLT anyway. The BOLT \
                  binaries are in {}",
                 bench.len(),
-                ctx.layout.root.join("bolt").display()
+                ctx.layout.root.join(if reference.label == "pgo" { "bolt" } else { "bolt-no-pgo" }).display()
             ));
             Ok(false)
         }

@@ -145,7 +145,8 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
     }
     let reference = if no_pgo { Reference::plain(ctx)? } else { Reference::pgo(state.require_optimize(ctx)?)? };
     let train: Vec<&Workload> = ctx.config.workloads_for(Use::Train).collect();
-    let dir = ctx.layout.root.join("bolt");
+    // `--no-pgo` works apart, so it never empties the PGO pipeline's BOLT files.
+    let dir = ctx.layout.root.join(if no_pgo { "bolt-no-pgo" } else { "bolt" });
     let fdata_dir = dir.join("profiles");
     if dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("could not empty {}", dir.display()))?;
@@ -200,11 +201,10 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
     verify(ctx, reference.label, &before, &results)?;
     let faster = args.keep_bolt || bolt_is_faster(ctx, &reference, &results, measure_args)?;
     if !faster {
-        // Not delivered, but kept for `compare`'s pgo+bolt variant.
-        state.bolt = if no_pgo {
-            None
-        } else {
-            Some(BoltRecord {
+        // Not delivered, but kept for `compare`'s pgo+bolt variant. A `--no-pgo`
+        // run is no part of the PGO pipeline and leaves its record alone.
+        if !no_pgo {
+            state.bolt = Some(BoltRecord {
                 inputs,
                 optimize_profile_sha256: reference.profile_sha256.clone(),
                 binaries: results.iter().map(BinaryRecord::of).collect::<Result<_>>()?,
@@ -213,9 +213,9 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
                 rewrite_s,
                 elapsed_s: start.elapsed().as_secs_f64(),
                 finished_at: now(),
-            })
-        };
-        state.save(&ctx.layout.state_file())?;
+            });
+            state.save(&ctx.layout.state_file())?;
+        }
         return Ok(());
     }
 
@@ -241,18 +241,18 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
     }
     if !no_pgo {
         state.optimize = optimize_record;
+        state.bolt = Some(BoltRecord {
+            inputs,
+            optimize_profile_sha256: reference.profile_sha256.clone(),
+            binaries: delivered,
+            delivered: true,
+            flags,
+            rewrite_s,
+            elapsed_s: start.elapsed().as_secs_f64(),
+            finished_at: now(),
+        });
+        state.save(&ctx.layout.state_file())?;
     }
-    state.bolt = Some(BoltRecord {
-        inputs,
-        optimize_profile_sha256: reference.profile_sha256.clone(),
-        binaries: delivered,
-        delivered: true,
-        flags,
-        rewrite_s,
-        elapsed_s: start.elapsed().as_secs_f64(),
-        finished_at: now(),
-    });
-    state.save(&ctx.layout.state_file())?;
     ctx.printer.status(
         "bolt",
         format!(

@@ -59,7 +59,7 @@ pub struct MeasureArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: Option<u32>,
     /// Stop when every ratio's confidence interval is within ±PCT percent.
-    #[arg(long, value_name = "PCT", default_value_t = 1.0)]
+    #[arg(long, value_name = "PCT", default_value_t = 1.0, value_parser = positive_percent)]
     pub precision: f64,
     /// Stop before a round that would end after this much measuring (e.g. 90s, 5m).
     #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = humantime::parse_duration)]
@@ -114,6 +114,13 @@ fn confidence(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v > 0.5 && v < 1.0 => Ok(v),
         _ => Err(format!("{text:?} is not a confidence level between 0.5 and 1 (e.g. 0.95)")),
+    }
+}
+
+fn positive_percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 100.0 => Ok(v),
+        _ => Err(format!("{text:?} is not a percentage above 0 and below 100")),
     }
 }
 
@@ -209,7 +216,10 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
     // Build (or reuse) every variant; the report grows with each.
     let mut ready: Vec<Ready> = Vec::new();
     for spec in &specs {
-        let r = variants::prepare(ctx, spec, &state)?;
+        let r = match variants::prepare(ctx, spec, &state) {
+            Ok(r) => r,
+            Err(e) => return Err(incomplete(&report_dir, &mut report, e)),
+        };
         let mut v = VariantReport {
             name: spec.name.clone(),
             description: spec.description(ctx),
@@ -223,13 +233,18 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
             build_times: None,
         };
         if args.build_times {
-            v.build_times = Some(variants::build_times(ctx, &r, &state)?);
+            match variants::build_times(ctx, &r, &state) {
+                Ok(t) => v.build_times = Some(t),
+                Err(e) => return Err(incomplete(&report_dir, &mut report, e)),
+            }
         }
         report.variants.push(v);
         report.set_size_ratios();
         write_reports(&report_dir, &report)?;
         ready.push(r);
-        crate::process::check_interrupted()?;
+        if let Err(e) = crate::process::check_interrupted() {
+            return Err(incomplete(&report_dir, &mut report, e));
+        }
     }
 
     // The startup run must work before it is measured.
@@ -277,11 +292,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
     }
     let samples = match measured {
         Ok(s) => s,
-        Err(e) => {
-            report.error = Some(format!("{e:#}"));
-            write_reports(&report_dir, &report)?;
-            return Err(e.context(format!("the report so far is in {}", report_dir.display())));
-        }
+        Err(e) => return Err(incomplete(&report_dir, &mut report, e)),
     };
     report.fill(&plan, &samples);
     let code = apply_gates(&mut report, args);
@@ -301,6 +312,15 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
         ctx.printer.warn(format!("--{} {}: {}", g.name, g.threshold_pct, g.detail));
     }
     Ok(code)
+}
+
+/// Marks the report incomplete with the error, writes it, and returns the error.
+fn incomplete(dir: &Path, report: &mut Report, e: anyhow::Error) -> anyhow::Error {
+    report.error = Some(format!("{e:#}"));
+    if let Err(w) = write_reports(dir, report) {
+        return e.context(format!("the report could not be written either: {w:#}"));
+    }
+    e.context(format!("the report so far is in {}", dir.display()))
 }
 
 /// The startup run's arguments: the command line's, the config's, or `--version`;
@@ -433,6 +453,17 @@ fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
         }
     };
     let mut code = 0;
+    if gated.is_empty() {
+        let name = if args.require_speedup.is_some() { "require-speedup" } else { "fail-if-slower" };
+        report.gates.push(Gate {
+            name: name.into(),
+            threshold_pct: args.require_speedup.or(args.fail_if_slower).unwrap_or_default(),
+            variant: String::new(),
+            passed: false,
+            detail: "there is no variant besides the baseline to judge".into(),
+        });
+        return if args.require_speedup.is_some() { exit::NO_SPEEDUP } else { exit::SLOWER };
+    }
     for v in report.variants.iter().filter(|v| gated.contains(&v.name)) {
         if let Some(pct) = args.fail_if_slower {
             let limit = 1.0 + pct / 100.0;

@@ -100,7 +100,8 @@ pub struct VariantReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildInfo {
-    /// `built` now, or `reused` from an earlier stage.
+    /// How the binaries came about: built by compare, or reused from a stage
+    /// (a phrase, e.g. "reused from `pgo-build optimize`").
     pub origin: String,
     pub cargo_profile: String,
     /// `--config` values cargo was given (presets, pgo-build's own overrides).

@@ -134,12 +134,18 @@ pub fn resolve(
         Some(list) => list.to_vec(),
         None => {
             let mut v = vec![profile.to_string(), PGO.to_string()];
-            if state.bolt.is_some() {
+            let current = state.optimize.as_ref().map(|o| o.profile_sha256.as_str());
+            if state.bolt.as_ref().is_some_and(|b| Some(b.optimize_profile_sha256.as_str()) == current) {
                 v.push(PGO_BOLT.to_string());
             }
             v
         }
     };
+    // The pipeline's own profile is known to cargo even when only a cargo config
+    // file defines it.
+    let mut profiles = profiles.clone();
+    profiles.insert(profile.to_string());
+    let profiles = &profiles;
     let mut seen = BTreeSet::from([BASELINE.to_string()]);
     for name in names {
         if name == BASELINE {
@@ -262,13 +268,17 @@ pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes
             (ready.spec.build_spec(ctx).context("a built variant has a build")?, Vec::new(), 0.0)
         }
         Source::Pgo | Source::PgoBolt => {
-            let merge = state.require_merge(ctx)?;
+            let optimized = state.require_optimize(ctx)?;
+            let profile = match &optimized.stored_profile {
+                Some(stored) => stored.clone(),
+                None => state.require_merge(ctx)?.profile.clone(),
+            };
             let extra = match ready.spec.source {
                 Source::PgoBolt => state.bolt.as_ref().map_or(0.0, |b| b.rewrite_s),
                 _ => 0.0,
             };
             let spec = BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized);
-            (spec, crate::stage::optimize::flags(ctx, &merge.profile), extra)
+            (spec, crate::stage::optimize::flags(ctx, &profile), extra)
         }
     };
     let dir = ctx.layout.root.join("build-times").join(ready.spec.name.replace('+', "-"));
@@ -290,6 +300,9 @@ pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes
 /// What collecting the PGO profile cost, which a release build from a stored
 /// profile does not pay again (so it is not in the build times).
 fn collection_cost(state: &State) -> Option<String> {
+    if state.optimize.as_ref().is_some_and(|o| o.stored_profile.is_some()) {
+        return Some("built from a stored profile: no profile collection in this pipeline".into());
+    }
     let (i, t, m) = (state.instrument.as_ref()?, state.train.as_ref()?, state.merge.as_ref()?);
     Some(format!(
         "profile collected by instrument ({:.1} s), train ({:.1} s) and merge ({:.1} s), not in the build times",
