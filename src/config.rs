@@ -34,6 +34,7 @@ struct RawConfig {
     bolt_flags: Vec<String>,
     #[serde(default)]
     bolt_args: Vec<String>,
+    bolt_split: Option<bool>,
     baseline: Option<String>,
     variants: Option<Vec<String>>,
     startup_args: Option<Vec<String>>,
@@ -130,6 +131,8 @@ pub struct Config {
     pub bolt_flags: Vec<String>,
     /// Flags appended to llvm-bolt's optimization flags.
     pub bolt_args: Vec<String>,
+    /// `bolt-split = false` leaves out BOLT's function-splitting flags.
+    pub bolt_split: Option<bool>,
     /// `compare`'s baseline: a Cargo profile of the project or a preset name
     /// (none: the `production` preset).
     pub baseline: Option<String>,
@@ -230,6 +233,7 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
         bolt_mode: raw.bolt_mode,
         bolt_flags: raw.bolt_flags,
         bolt_args: raw.bolt_args,
+        bolt_split: raw.bolt_split,
         baseline: raw.baseline,
         variants: raw.variants,
         startup_args: raw.startup_args,

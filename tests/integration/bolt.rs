@@ -249,3 +249,20 @@ fn compare_measures_pgo_and_pgo_bolt_side_by_side() {
     assert!(bolt["build"]["post"][0].as_str().unwrap().starts_with("llvm-bolt -reorder-blocks=ext-tsp"), "{bolt}");
     assert_eq!(bolt["workloads"][0]["runs"], 2);
 }
+
+#[test]
+fn bolt_no_split_leaves_out_the_splitting_flags() {
+    let p = TestProject::new();
+    let out = p.run(&["-v", "all", "--bolt", "--keep-bolt", "--no-compare", "--bolt-no-split"]);
+    let err = stderr(&out);
+    let line = err.lines().find(|l| l.contains("llvm-bolt") && l.contains("-data=")).expect("llvm-bolt shown with -v");
+    assert!(line.contains("-reorder-blocks=ext-tsp") && line.contains("-use-old-text"), "{line}");
+    assert!(!line.contains("-split-"), "{line}");
+    // The same from the config; BOLT's flags are part of the stage's inputs.
+    let config = std::fs::read_to_string(p.path().join("pgo-build.toml")).unwrap();
+    p.file("pgo-build.toml", &format!("bolt-split = false\n{config}"));
+    let out = p.run(&["-v", "--force", "bolt", "--keep-bolt"]);
+    let err = stderr(&out);
+    let line = err.lines().find(|l| l.contains("llvm-bolt") && l.contains("-data=")).expect("llvm-bolt shown with -v");
+    assert!(!line.contains("-split-"), "{line}");
+}
