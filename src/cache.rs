@@ -78,8 +78,29 @@ pub fn build_inputs(ctx: &Ctx, files: &[std::path::PathBuf]) -> Result<String> {
         ("pgo-build", env!("CARGO_PKG_VERSION")),
         ("settings", &serde_json::to_string(&ctx.settings)?),
         ("rustflags", &format!("{:?}", ctx.user_flags)),
+        ("cargo-config", &cargo_config(ctx)),
         ("bolt", if ctx.bolt { "on" } else { "off" }),
     ]))
+}
+
+/// Cargo's config files and the environment variables cargo reads for a build:
+/// rustflags or a linker set there change the binaries as much as a source edit.
+fn cargo_config(ctx: &Ctx) -> String {
+    let mut h = Sha256::new();
+    for file in crate::build::cargo_config::config_files(&ctx.project.dir) {
+        h.update(file.to_string_lossy().as_bytes());
+        h.update(std::fs::read(&file).map(|b| Sha256::digest(&b).to_vec()).unwrap_or_default());
+    }
+    let build_var = |k: &str| {
+        ["CARGO_BUILD_", "CARGO_TARGET_", "CARGO_PROFILE_"].iter().any(|p| k.starts_with(p))
+            || ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "RUSTC", "RUSTC_WRAPPER"].contains(&k)
+    };
+    let mut vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| build_var(k)).collect();
+    vars.sort();
+    for (k, v) in vars {
+        h.update(format!("{k}={v}\0").as_bytes());
+    }
+    format!("{:x}", h.finalize())
 }
 
 /// A workload as far as it shapes a profile: its definition, and for a script

@@ -23,12 +23,15 @@ pub struct AllArgs {
 /// Runs the pipeline; the exit code is compare's (its CI checks).
 pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
     args.optimize.bolt.require_bolt_mode(ctx.bolt)?;
-    super::instrument::run(ctx)?;
-    check_interrupted()?;
-    super::train::run(ctx, &super::train::TrainArgs::default())?;
-    check_interrupted()?;
-    super::merge::run(ctx, &super::merge::MergeArgs::default())?;
-    check_interrupted()?;
+    // With a stored profile there is nothing to collect: straight to optimize.
+    if args.optimize.profile_file.is_none() {
+        super::instrument::run(ctx)?;
+        check_interrupted()?;
+        super::train::run(ctx, &super::train::TrainArgs::default())?;
+        check_interrupted()?;
+        super::merge::run(ctx, &super::merge::MergeArgs::default())?;
+        check_interrupted()?;
+    }
     super::optimize::run(ctx, &args.optimize)?;
     check_interrupted()?;
     if ctx.bolt {

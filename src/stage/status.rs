@@ -62,7 +62,17 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     let verdict = match (&state.train, state.require_train(ctx)) {
         (None, _) => String::new(),
         (Some(_), Err(e)) => format!("stale: {e:#}"),
-        (Some(_), Ok(_)) => "current".into(),
+        (Some(r), Ok(_)) => {
+            let all: Vec<&crate::config::Workload> = ctx.config.workloads_for(crate::config::Use::Train).collect();
+            let chosen = r.shard.map_or_else(|| all.clone(), |s| s.select(&all));
+            if r.inputs.is_empty()
+                || r.inputs == crate::stage::train::inputs_of(ctx, &r.instrument_id, r.shard, &chosen)
+            {
+                "current".into()
+            } else {
+                "stale: a training workload's script or data changed; run `pgo-build train`".into()
+            }
+        }
     };
     line(&mut o, "train", train, verdict);
 

@@ -110,12 +110,7 @@ pub fn run(ctx: &Ctx, args: &TrainArgs) -> Result<()> {
     }
     let instrument = state.require_instrument(ctx)?.clone();
     let instrument_id = instrument.id();
-    let mut parts: Vec<(String, String)> = vec![
-        ("instrumented".into(), instrument_id.clone()),
-        ("shard".into(), args.shard.map(|s| s.to_string()).unwrap_or_default()),
-    ];
-    parts.extend(workloads.iter().map(|w| (w.name.clone(), crate::cache::workload(ctx, w))));
-    let inputs = crate::cache::fingerprint(&parts.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect::<Vec<_>>());
+    let inputs = inputs_of(ctx, &instrument_id, args.shard, &workloads);
     if let Some(rec) = state.train.as_ref().filter(|r| !ctx.force && r.inputs == inputs)
         && (state.require_train(ctx).is_ok() || args.shard.is_some())
     {
@@ -154,6 +149,17 @@ pub fn run(ctx: &Ctx, args: &TrainArgs) -> Result<()> {
     state.save(&ctx.layout.state_file())?;
     ctx.printer.status("train", format!("done in {}; next: `pgo-build merge`", human_duration(elapsed)));
     Ok(())
+}
+
+/// The fingerprint of what training reads: the instrumented build, the shard,
+/// and each workload with its data.
+pub fn inputs_of(ctx: &Ctx, instrument_id: &str, shard: Option<Shard>, workloads: &[&Workload]) -> String {
+    let mut parts: Vec<(String, String)> = vec![
+        ("instrumented".into(), instrument_id.to_string()),
+        ("shard".into(), shard.map(|s| s.to_string()).unwrap_or_default()),
+    ];
+    parts.extend(workloads.iter().map(|w| (w.name.clone(), crate::cache::workload(ctx, w))));
+    crate::cache::fingerprint(&parts.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect::<Vec<_>>())
 }
 
 /// The description of a profile set, beside its workloads' folders.

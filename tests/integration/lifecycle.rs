@@ -52,6 +52,10 @@ fn a_stored_profile_builds_a_release_without_the_pipeline() {
     assert!(p.pgo_dir().join("out/fixture").is_file());
     assert!(p.state()["instrument"].is_null(), "no instrumented build was needed");
     assert!(p.state()["optimize"]["stored_profile"].as_str().expect("test I/O").ends_with("pgo/fixture.profdata"));
+    // `all` with a stored profile collects nothing.
+    std::fs::remove_dir_all(p.pgo_dir()).expect("test I/O");
+    let out = p.run(&["all", "--profile", "pgo/fixture.profdata", "--no-compare"]);
+    assert!(!stderr(&out).contains("-Cprofile-generate"), "{}", stderr(&out));
     // Later stages accept a build from a stored profile.
     p.run(&["compare", "--variants", "pgo", "--rounds", "2", "--warmup", "0", "--startup-args", ""]);
 
@@ -159,6 +163,16 @@ fn unchanged_stages_are_skipped_and_force_runs_them() {
     p.file("workloads/n.txt", "300000\n");
     let out = p.run(&["train"]);
     assert!(stderr(&out).contains("short: 1 raw profile(s)"), "{}", stderr(&out));
+
+    // So do rustflags in a cargo config file.
+    p.file(".cargo/config.toml", "[build]\nrustflags = [\"--cfg\", \"user_flag\"]\n");
+    let text = crate::utils::stdout(&p.run(&["status"]));
+    assert!(text.contains("stale: the sources, Cargo.lock, toolchain or build settings changed"), "{text}");
+    std::fs::remove_file(p.path().join(".cargo/config.toml")).expect("test I/O");
+    // And the workload's data.
+    p.file("workloads/n.txt", "250000\n");
+    let text = crate::utils::stdout(&p.run(&["status"]));
+    assert!(text.contains("stale: a training workload's script or data changed"), "{text}");
 
     // An edited source makes the builds stale; status says so, and all rebuilds.
     p.file("src/main.rs", &crate::utils::FIXTURE_MAIN.replace("n / 7", "n / 9"));
