@@ -8,6 +8,8 @@
 //! report (`report.rs`, `html.rs`) is rewritten after every variant's build and
 //! every round, so a failure late in a long run keeps what was measured.
 
+pub mod executor;
+pub mod gates;
 pub mod html;
 pub mod measure;
 pub mod report;
@@ -19,11 +21,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use indicatif::ProgressBar;
 
-use self::measure::{Executor, Plan, Stop};
-use self::report::{Environment, Gate, Method, ProjectInfo, Report, VariantReport, WorkloadInfo};
-use self::stats::Verdict;
+pub use self::executor::RealExecutor;
+use self::measure::{Plan, Stop};
+use self::report::{Environment, Method, ProjectInfo, Report, VariantReport, WorkloadInfo};
 use self::variants::Ready;
 use crate::build::Binary;
 use crate::config::{Use, Workload};
@@ -31,15 +32,6 @@ use crate::context::Ctx;
 use crate::process::Cmd;
 use crate::state::State;
 use crate::util::{human_duration, write_atomic};
-use crate::workload;
-
-/// Exit codes of the CI checks (docs/compare.md).
-pub mod exit {
-    /// `--fail-if-slower`: a workload is slower than the baseline by more than the limit.
-    pub const SLOWER: u8 = 3;
-    /// `--require-speedup`: the geometric mean is not shown to be faster by the amount asked.
-    pub const NO_SPEEDUP: u8 = 4;
-}
 
 /// How the variants are measured (on `compare` and `all`; BOLT's check too).
 #[derive(Debug, Clone, Args)]
@@ -295,7 +287,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
         Err(e) => return Err(incomplete(&report_dir, &mut report, e)),
     };
     report.fill(&plan, &samples);
-    let code = apply_gates(&mut report, args);
+    let code = gates::apply_gates(&mut report, args);
     report.complete = true;
     write_reports(&report_dir, &report)?;
 
@@ -432,150 +424,4 @@ pub fn write_reports(dir: &Path, report: &Report) -> Result<()> {
     write_atomic(&dir.join("report.md"), report::markdown(&r).as_bytes())?;
     write_atomic(&dir.join("report.html"), html::page(&r).as_bytes())?;
     Ok(())
-}
-
-/// Applies `--fail-if-slower` and `--require-speedup`; returns the exit code.
-fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
-    if args.fail_if_slower.is_none() && args.require_speedup.is_none() {
-        return 0;
-    }
-    let gated: Vec<String> = match &args.gate {
-        Some(g) => vec![g.clone()],
-        None => {
-            let names: Vec<&str> = report.variants.iter().map(|v| v.name.as_str()).collect();
-            if names.contains(&variants::PGO_BOLT) {
-                vec![variants::PGO_BOLT.to_string()]
-            } else if names.contains(&variants::PGO) {
-                vec![variants::PGO.to_string()]
-            } else {
-                names.iter().filter(|n| **n != report.baseline).map(|n| n.to_string()).collect()
-            }
-        }
-    };
-    let mut code = 0;
-    if gated.is_empty() {
-        let name = if args.require_speedup.is_some() { "require-speedup" } else { "fail-if-slower" };
-        report.gates.push(Gate {
-            name: name.into(),
-            threshold_pct: args.require_speedup.or(args.fail_if_slower).unwrap_or_default(),
-            variant: String::new(),
-            passed: false,
-            detail: "there is no variant besides the baseline to judge".into(),
-        });
-        return if args.require_speedup.is_some() { exit::NO_SPEEDUP } else { exit::SLOWER };
-    }
-    for v in report.variants.iter().filter(|v| gated.contains(&v.name)) {
-        if let Some(pct) = args.fail_if_slower {
-            let limit = 1.0 + pct / 100.0;
-            let slow: Vec<String> = v
-                .workloads
-                .iter()
-                .filter(|t| t.verdict == Verdict::Slower && t.ratio_ci_low > limit)
-                .map(|t| format!("{} ({:.3}×, interval {:.3}–{:.3})", t.name, t.ratio, t.ratio_ci_low, t.ratio_ci_high))
-                .collect();
-            let passed = slow.is_empty();
-            let detail = if passed {
-                format!("no workload is slower than the baseline by more than {pct}% with confidence")
-            } else {
-                format!("slower than the baseline by more than {pct}% with confidence: {}", slow.join(", "))
-            };
-            if !passed && code == 0 {
-                code = exit::SLOWER;
-            }
-            report.gates.push(Gate {
-                name: "fail-if-slower".into(),
-                threshold_pct: pct,
-                variant: v.name.clone(),
-                passed,
-                detail,
-            });
-        }
-        if let Some(pct) = args.require_speedup {
-            let limit = 1.0 - pct / 100.0;
-            let (passed, detail) = match &v.geomean {
-                Some(g) if g.ratio_ci_high <= limit && g.verdict == Verdict::Faster => (
-                    true,
-                    format!(
-                        "geometric mean {:.3}× (interval {:.3}–{:.3}) is at least {pct}% faster",
-                        g.ratio, g.ratio_ci_low, g.ratio_ci_high
-                    ),
-                ),
-                Some(g) => (
-                    false,
-                    format!(
-                        "geometric mean {:.3}× (interval {:.3}–{:.3}) is not shown to be {pct}% faster (the whole \
-                         interval must be at or below {limit:.3})",
-                        g.ratio, g.ratio_ci_low, g.ratio_ci_high
-                    ),
-                ),
-                None => (false, "no geometric mean was measured".to_string()),
-            };
-            if !passed && code == 0 {
-                code = exit::NO_SPEEDUP;
-            }
-            report.gates.push(Gate {
-                name: "require-speedup".into(),
-                threshold_pct: pct,
-                variant: v.name.clone(),
-                passed,
-                detail,
-            });
-        }
-    }
-    code
-}
-
-/// Runs the real workloads (and the startup command) with the variants' binaries.
-pub struct RealExecutor<'a> {
-    pub ctx: &'a Ctx,
-    pub workloads: Vec<&'a Workload>,
-    /// Name and binaries of each variant.
-    pub variants: Vec<(String, Vec<Binary>)>,
-    /// The startup run's arguments; measured as the workload after the last.
-    pub startup: Option<Vec<String>>,
-    pub started: Instant,
-    pub bar: ProgressBar,
-}
-
-/// Runs per startup sample: one process start is too short to time alone.
-const STARTUP_BATCH: u32 = 10;
-
-impl std::fmt::Debug for RealExecutor<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RealExecutor").field("variants", &self.variants.len()).finish()
-    }
-}
-
-impl Executor for RealExecutor<'_> {
-    fn run(&mut self, w: usize, v: usize) -> Result<f64> {
-        crate::process::check_interrupted()?;
-        let (variant, binaries) = &self.variants[v];
-        let logs = self.ctx.layout.logs("bench");
-        if let Some(wl) = self.workloads.get(w) {
-            self.bar.set_message(format!("{} with {variant}", wl.name));
-            let cmd = workload::command(self.ctx, wl, "bench", binaries, &[])?;
-            let log = logs.join(format!("{}.{}.log", wl.name, variant.replace('+', "-")));
-            let finished = workload::run(self.ctx, wl, &cmd, &log)?;
-            if !finished.outcome.success() {
-                return Err(workload::failed(wl, &format!("benchmarking of the {variant} binary"), &finished, &log));
-            }
-            return Ok(finished.elapsed.as_secs_f64());
-        }
-        let args = self.startup.as_ref().context("no startup run")?;
-        let cmd = Cmd::new(&binaries[0].path).args(args).dir(&self.ctx.project.dir);
-        let log = logs.join(format!("startup.{}.log", variant.replace('+', "-")));
-        let mut total = 0.0;
-        for _ in 0..STARTUP_BATCH {
-            let finished = cmd.run_logged(&log, None, Some(Duration::from_secs(10)))?;
-            if !finished.outcome.success() {
-                bail!("the startup run `{}` of the {variant} binary ended with {}", cmd.display(), finished.outcome);
-            }
-            total += finished.elapsed.as_secs_f64();
-        }
-        Ok(total / f64::from(STARTUP_BATCH))
-    }
-
-    fn elapsed(&self) -> f64 {
-        self.started.elapsed().as_secs_f64()
-    }
 }

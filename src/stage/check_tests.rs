@@ -1,0 +1,121 @@
+use super::*;
+
+fn diagnostic(target: &str, message: &str) -> Diagnostic {
+    Diagnostic { level: "warning".into(), message: message.into(), rendered: String::new(), target: target.into() }
+}
+
+const SHOW: &str = "Counters:
+  fixture.50de3fbff3e9d843-cgu.0;_ZN4core3ptr35drop_in_place$LT$std..env..Args$GT$17ha4fc2e968a94c987E:
+Hash: 0x0b15abf2775ee593
+Counters: 4
+  _ZN7fixture4main17hac8b0e8fa081523fE:
+Hash: 0x0ecd02b315a766f6
+Counters: 50
+  _ZN7fixture8classify17he47bd9076478a9b8E:
+Hash: 0x0ecd02b315a766f7
+Counters: 5
+  main:
+Hash: 0x0a4d0ad3efffffff
+Counters: 1
+Instrumentation level: IR  entry_first = 0  instrument_loop_entries = 0
+Functions shown: 4
+Total functions: 4
+Maximum function count: 28572
+Total count: 228604
+";
+
+#[test]
+fn reads_function_names_and_totals_from_show() {
+    let l = parse_listing(SHOW);
+    assert_eq!(l.functions, 4);
+    assert_eq!(l.total_count, 228_604);
+    assert_eq!(l.names[1], "_ZN7fixture4main17hac8b0e8fa081523fE");
+    assert_eq!(l.names[3], "main");
+}
+
+#[test]
+fn puts_functions_in_crates() {
+    let local = "fixture.50de3fbff3e9d843-cgu.0;_ZN4core3ptr35drop_in_place$LT$std..env..Args$GT$17hE";
+    assert_eq!(crate_of_entry(local).as_deref(), Some("fixture"));
+    assert_eq!(crate_of_entry("_ZN7fixture4main17hac8b0e8fa081523fE").as_deref(), Some("fixture"));
+    assert_eq!(crate_of_entry("_RNvCs1234_6my_lib3foo").as_deref(), Some("my_lib"));
+    assert_eq!(
+        crate_of_symbol("_ZN50_$LT$my_lib..Foo$u20$as$u20$core..fmt..Display$GT$3fmt17h0123456789abcdefE").as_deref(),
+        Some("my_lib")
+    );
+    assert_eq!(crate_of_entry("main"), None);
+    assert_eq!(crate::stage::show::demangle("_ZN7fixture8classify17he47bd9076478a9b8E"), "fixture::classify");
+}
+
+#[test]
+fn reads_llvm_warnings_per_crate() {
+    let d = [
+        diagnostic(
+            "fixture",
+            "fixture.50de3fbff3e9d843-cgu.0: function control flow change detected (hash mismatch) \
+             _ZN7fixture8classify17he47bd9076478a9b8E Hash = 287486628115765155 up to 228572 count discarded",
+        ),
+        diagnostic(
+            "my-lib",
+            "my_lib.0123-cgu.1: no profile data available for function _ZN6my_lib3new17hE Hash = 1 up to 0 \
+             count discarded",
+        ),
+        diagnostic(
+            "my-lib",
+            "my_lib.0123-cgu.2: no profile data available for function _ZN6my_lib3new17hE Hash = 1 up to 0 \
+             count discarded",
+        ),
+        diagnostic("fixture", "unused variable: `x`"),
+    ];
+    let w = warnings_by_crate(&d);
+    assert_eq!(w.len(), 2);
+    assert_eq!(w["fixture"].mismatched.get("_ZN7fixture8classify17he47bd9076478a9b8E"), Some(&228_572));
+    assert_eq!(w["my_lib"].unprofiled.len(), 1);
+}
+
+#[test]
+fn shares_are_of_the_profiled_functions() {
+    let listing = parse_listing(SHOW);
+    let mut warnings = BTreeMap::new();
+    let mut w = CrateWarnings::default();
+    w.mismatched.insert("_ZN7fixture8classify17he47bd9076478a9b8E".into(), 228_572);
+    warnings.insert("fixture".to_string(), w);
+    let workspace = BTreeSet::from(["fixture".to_string()]);
+
+    let r = Report::new(&listing, &workspace, &warnings, Some(20.0));
+    assert_eq!(r.crates.len(), 1);
+    assert_eq!((r.crates[0].profiled_functions, r.crates[0].stale_functions), (3, 1));
+    assert_eq!(r.other_profiled_functions, 1);
+    assert_eq!(r.total.stale_percent, 25.0);
+    assert!(!r.passed);
+    assert!(Report::new(&listing, &workspace, &warnings, None).passed);
+
+    let text = render(&r);
+    assert_eq!(
+        text,
+        "crate           profiled  no profile data  hash mismatch      stale
+fixture                3         0 (0.0%)      1 (33.3%)  1 (33.3%)
+(other crates)         1                -              -          -
+total                  4         0 (0.0%)      1 (25.0%)  1 (25.0%)
+
+The hash mismatches discarded up to 100.0% of the profile's counts.
+
+Stale functions (1 of 1):
+  fixture: fixture::classify (hash mismatch)"
+    );
+}
+
+#[test]
+fn new_functions_cap_the_share_at_100() {
+    assert_eq!(percent(5, 2), 100.0);
+    assert_eq!(percent(1, 0), 100.0);
+    assert_eq!(percent(0, 0), 0.0);
+}
+
+#[test]
+fn reads_the_format_version() {
+    let mut head = INDEXED_MAGIC.to_vec();
+    head.extend(0x0100_0000_0000_000du64.to_le_bytes());
+    assert_eq!(format_version(&head), Some(13));
+    assert_eq!(format_version(&RAW_MAGIC), None);
+}

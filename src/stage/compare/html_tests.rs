@@ -1,0 +1,311 @@
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::stage::compare::measure::Stop;
+use crate::stage::compare::report::{
+    BinaryInfo, BuildInfo, BuildTimes, Environment, Gate, Method, ProjectInfo, Ratio, WorkloadInfo,
+};
+
+fn timing(name: &str, median: f64, ratio: f64, verdict: Verdict) -> Timing {
+    Timing {
+        name: name.to_string(),
+        runs: 12,
+        median_s: median,
+        ci_low_s: median * 0.97,
+        ci_high_s: median * 1.04,
+        ratio,
+        ratio_ci_low: ratio - 0.02,
+        ratio_ci_high: ratio + 0.02,
+        verdict,
+    }
+}
+
+fn variant(name: &str, speed: f64, verdict: Verdict) -> VariantReport {
+    VariantReport {
+        name: name.to_string(),
+        description: format!("the {name} build"),
+        build: BuildInfo {
+            origin: "built".into(),
+            cargo_profile: "release".into(),
+            cargo_config: vec!["profile.release.lto=\"fat\"".into()],
+            rustflags: vec!["-Cprofile-use=/tmp/merged.profdata".into()],
+            post: vec![],
+        },
+        binaries: vec![BinaryInfo { name: "demo".into(), size_bytes: 2_400_000 }],
+        size_bytes: 2_400_000,
+        size_ratio: Some(1.0 + (1.0 - speed) / 4.0),
+        startup: Some(timing("startup", 0.0021 * speed, speed, verdict)),
+        workloads: vec![
+            timing("parse <script>alert(1)</script>", 0.84 * speed, speed, verdict),
+            timing("render", 1.6 * speed, speed, verdict),
+        ],
+        geomean: Some(Ratio { ratio: speed, ratio_ci_low: speed - 0.02, ratio_ci_high: speed + 0.02, verdict }),
+        build_times: Some(BuildTimes { cold_s: 41.0, warm_s: 3.2 }),
+    }
+}
+
+/// A measured report: the baseline, three measured variants, one not measured.
+fn sample() -> Report {
+    let mut unmeasured = variant("preset-size", 1.0, Verdict::NoClearDifference);
+    unmeasured.startup = None;
+    unmeasured.workloads = vec![];
+    unmeasured.geomean = None;
+    unmeasured.build_times = None;
+    let mut tools = BTreeMap::new();
+    tools.insert("llvm-profdata".to_string(), "LLVM version 20.1.8".to_string());
+    Report {
+        schema_version: 1,
+        tool: "pgo-build 0.1.0".into(),
+        generated_unix: 1_780_000_000,
+        complete: true,
+        error: None,
+        project: ProjectInfo { package: "demo".into(), binaries: vec!["demo".into()], profile: "release".into() },
+        environment: Environment {
+            rustc: "rustc 1.95.0".into(),
+            llvm: "LLVM 20.1.8".into(),
+            host: "x86_64-unknown-linux-gnu".into(),
+            cpu: "Example CPU".into(),
+            cores: 2,
+            os: "Debian 12".into(),
+            tools,
+        },
+        method: Method {
+            confidence: 0.95,
+            warmup_rounds: 1,
+            min_rounds: 6,
+            max_rounds: 200,
+            target_precision: 0.01,
+            budget_s: 600.0,
+            noise_threshold: 0.01,
+            rounds: 12,
+            stop: Stop::Precise,
+            achieved_precision: Some(0.009),
+            startup_args: Some(vec!["--version".into()]),
+        },
+        baseline: "lto".into(),
+        workloads: vec![
+            WorkloadInfo { name: "parse <script>alert(1)</script>".into(), trained_on: false },
+            WorkloadInfo { name: "render".into(), trained_on: true },
+        ],
+        variants: vec![
+            variant("lto", 1.0, Verdict::NoClearDifference),
+            variant("pgo", 0.81, Verdict::Faster),
+            variant("pgo+bolt", 0.74, Verdict::Faster),
+            unmeasured,
+            variant("preset-fast", 1.06, Verdict::Slower),
+        ],
+        gates: vec![Gate {
+            name: "fail-if-slower".into(),
+            threshold_pct: 2.0,
+            variant: "pgo+bolt".into(),
+            passed: true,
+            detail: "no workload is slower".into(),
+        }],
+    }
+}
+
+#[test]
+fn escape_replaces_markup() {
+    assert_eq!(escape(r#"<a href="x">&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+    assert_eq!(escape("plain µs"), "plain µs");
+}
+
+#[test]
+fn page_is_self_contained() {
+    let page = page(&sample());
+    assert!(page.starts_with("<!doctype html>"));
+    for attr in ["src=", "href=", "url(", "@import", "<script", "<link"] {
+        assert!(!page.contains(attr), "the page has {attr}, so it is not self-contained");
+    }
+    assert!(!page.contains("https://"));
+    // The SVG namespace is a name, not something fetched.
+    assert!(page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "").find("http://").is_none());
+}
+
+#[test]
+fn one_chart_per_workload_and_startup() {
+    let page = page(&sample());
+    assert_eq!(page.matches("<svg").count(), 3);
+    let mut r = sample();
+    r.method.startup_args = None;
+    for v in &mut r.variants {
+        v.startup = None;
+    }
+    assert_eq!(super::page(&r).matches("<svg").count(), 2);
+}
+
+#[test]
+fn names_are_escaped() {
+    let mut r = sample();
+    r.error = Some("cargo failed: <b>boom</b>".into());
+    r.variants[1].description = "a \"quoted\" & <odd> one".into();
+    let page = page(&r);
+    assert!(!page.contains("<script>alert(1)</script>"));
+    assert!(page.contains("parse &lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(page.contains("cargo failed: &lt;b&gt;boom&lt;/b&gt;"));
+    assert!(page.contains("a &quot;quoted&quot; &amp; &lt;odd&gt; one"));
+}
+
+#[test]
+fn unmeasured_variants_are_not_charted() {
+    let r = sample();
+    let page = page(&r);
+    // 4 measured variants × 3 charts, each bar with a line and two end caps.
+    assert_eq!(page.matches("<rect class=\"bar\"").count(), 4 * 3);
+    assert_eq!(page.matches("<line class=\"whisker\"").count(), 4 * 3 * 3);
+    let idle = colour(&r, 3);
+    assert!(!page.contains(idle), "the unmeasured variant's colour {idle} is on the page");
+    // It is still in the tables.
+    assert!(page.contains("<strong>preset-size</strong>"));
+}
+
+#[test]
+fn colours_are_fixed_per_variant() {
+    let r = sample();
+    let colours: Vec<&str> = (0..r.variants.len()).map(|i| colour(&r, i)).collect();
+    assert_eq!(colours, [BASELINE_COLOUR, PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3]]);
+    let page = page(&r);
+    for c in [BASELINE_COLOUR, PALETTE[0], PALETTE[1], PALETTE[3]] {
+        assert_eq!(page.matches(&format!("fill=\"{c}\"")).count(), 3, "{c}");
+    }
+}
+
+#[test]
+fn banners_say_partial_or_incomplete() {
+    let mut r = sample();
+    assert!(!page(&r).contains("class=\"banner"));
+    r.complete = false;
+    assert!(page(&r).contains("<strong>Partial:</strong>"));
+    r.error = Some("the pgo build failed".into());
+    let p = page(&r);
+    assert!(p.contains("<strong>Incomplete:</strong> the pgo build failed"));
+    assert!(!p.contains("Partial:"));
+}
+
+#[test]
+fn nothing_measured_yet_draws_no_chart() {
+    let mut r = sample();
+    r.complete = false;
+    r.method.rounds = 0;
+    r.method.stop = Stop::Running;
+    r.method.achieved_precision = None;
+    for v in &mut r.variants {
+        v.startup = None;
+        v.workloads.clear();
+        v.geomean = None;
+    }
+    let page = page(&r);
+    assert_eq!(page.matches("<svg").count(), 0);
+    assert!(page.contains("No measurements yet."));
+    assert!(!page.contains("<h2>Details</h2>"));
+}
+
+#[test]
+fn axis_ticks_are_round() {
+    assert_eq!(nice_step(1.0), 0.2);
+    assert_eq!(nice_step(1.7), 0.5);
+    assert_eq!(nice_step(0.0), 0.0);
+    let ms = Unit::for_max(0.8);
+    assert_eq!(ms.label(0.2, 0.2), "200 ms");
+    assert_eq!(ms.label(0.0, 0.2), "0");
+    let s = Unit::for_max(2.0);
+    assert_eq!(s.label(1.5, 0.5), "1.5 s");
+    assert_eq!(Unit::for_max(0.0005).label(0.0001, 0.0001), "100 µs");
+}
+
+#[test]
+fn summary_and_details_mirror_markdown() {
+    let page = page(&sample());
+    assert!(page.contains("<th class=\"num\">render †</th>"));
+    assert!(page.contains("19.0% faster"));
+    assert!(page.contains("6.0% slower"));
+    assert!(page.contains("0.740× [0.720–0.760]"));
+    assert!(page.contains("41.0 s"));
+    assert!(page.contains("<h2>CI checks</h2>"));
+    assert!(page.contains("every ratio&#39;s interval reached the target ±1.0% (widest: ±0.9%)"));
+    assert!(page.contains("pgo-build 0.1.0; report schema 1"));
+}
+
+/// Renders the page in Debian's Chromium and counts each variant's bar colour
+/// in the screenshot, so the SVG really draws (not only parses as a string).
+#[test]
+fn renders_in_a_real_browser() {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    let chromium = which::which("chromium")
+        .unwrap_or_else(|_| panic!("chromium is not installed: `.ci/run` installs it (apt-get install chromium)"));
+    let r = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let page_path = dir.path().join("report.html");
+    let png_path = dir.path().join("report.png");
+    std::fs::write(&page_path, page(&r)).unwrap();
+    let mut child = Command::new(&chromium)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--force-color-profile=srgb",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1200,2400",
+        ])
+        .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+        .arg(format!("--screenshot={}", png_path.display()))
+        .arg(format!("file://{}", page_path.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("chromium took over 120 s to take a screenshot");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        png_path.exists(),
+        "chromium made no screenshot ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // To look at it: PGO_BUILD_KEEP_PAGE=/tmp/some-dir cargo test renders_in_a_real_browser
+    if let Some(keep) = std::env::var_os("PGO_BUILD_KEEP_PAGE") {
+        let keep = std::path::PathBuf::from(keep);
+        std::fs::create_dir_all(&keep).unwrap();
+        std::fs::copy(&page_path, keep.join("report.html")).unwrap();
+        std::fs::copy(&png_path, keep.join("report.png")).unwrap();
+    }
+
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png_path).unwrap()));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = match info.color_type {
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        other => panic!("unexpected screenshot colour type {other:?}"),
+    };
+    let pixels = &buf[..info.buffer_size()];
+    let count = |hex: &str| {
+        let want: Vec<u8> = (0..3).map(|i| u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).unwrap()).collect();
+        pixels.chunks_exact(channels).filter(|p| (0..3).all(|c| p[c].abs_diff(want[c]) <= 2)).count()
+    };
+    for i in 0..r.variants.len() {
+        let (name, c) = (&r.variants[i].name, colour(&r, i));
+        let n = count(c);
+        if i == 3 {
+            assert_eq!(n, 0, "{name} was not measured, yet its colour {c} is on the screen");
+        } else {
+            assert!(n >= 200, "only {n} pixels of {name}'s bar colour {c}: the chart did not render");
+        }
+    }
+}
