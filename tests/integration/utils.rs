@@ -59,25 +59,16 @@ use = ["bench"]
 
 static TOOLS: Once = Once::new();
 
-/// Makes sure the rustup llvm-tools component is there once, before tests race to
-/// install it (pgo-build would install it itself, but not from many tests at once).
+/// Installs what the tests need beyond Rust, once per test run, before tests race
+/// to use it: `.ci/install-test-deps` (llvm-14, bolt-22, chromium, the rustup
+/// llvm-tools component; nothing when all is there). So `cargo test` works on a
+/// fresh machine.
 fn ensure_llvm_tools() {
     TOOLS.call_once(|| {
-        let sysroot = std::process::Command::new("rustc").args(["--print", "sysroot"]).output().expect("rustc runs");
-        let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
-        let found = walk_for(Path::new(&sysroot).join("lib/rustlib").as_path(), "llvm-profdata");
-        if !found {
-            let status = std::process::Command::new("rustup")
-                .args(["component", "add", "llvm-tools-preview"])
-                .status()
-                .expect("rustup runs");
-            assert!(status.success(), "could not install llvm-tools-preview");
-        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/install-test-deps");
+        let status = std::process::Command::new("bash").arg(&script).status().expect("bash runs");
+        assert!(status.success(), "{} failed: the tests need what it installs", script.display());
     });
-}
-
-fn walk_for(dir: &Path, name: &str) -> bool {
-    walkdir::WalkDir::new(dir).max_depth(3).into_iter().flatten().any(|e| e.file_name() == name)
 }
 
 pub struct TestProject {
