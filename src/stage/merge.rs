@@ -198,7 +198,7 @@ fn store(ctx: &Ctx, profile: &Path, stored: &Path) -> Result<()> {
     Ok(())
 }
 
-fn merge_command(tool: &Cmd, list: &Path, output: &Path, mode: FailureMode) -> Cmd {
+pub fn merge_command(tool: &Cmd, list: &Path, output: &Path, mode: FailureMode) -> Cmd {
     tool.clone()
         .arg("merge")
         .arg(format!("--failure-mode={}", if mode == FailureMode::Warn { "warn" } else { "any" }))

@@ -83,7 +83,7 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
 
     ctx.printer
         .status("overlap", format!("profiling {} benchmark workload(s) with the instrumented build", bench.len()));
-    clear_other_sets(&root, &bench)?;
+    super::train::clear_other_sets(&root, &bench)?;
     let records = train::collect(ctx, &bench, &binaries, "overlap", &root)
         .map_err(|e| e.context("profiling the benchmark workloads stopped"))?;
     let mut raw = Vec::new();
@@ -156,19 +156,6 @@ fn dry_run(ctx: &Ctx, state: &State, bench: &[&Workload], root: &Path, bench_pro
     let training = state.merge.as_ref().map_or_else(|| PathBuf::from("<merged profile>"), |m| m.profile.clone());
     ctx.printer.would_run(&overlap_command(&tool, &training, bench_profile));
     Ok(0)
-}
-
-/// Removes profile sets of workloads that are no longer benchmark workloads.
-fn clear_other_sets(root: &Path, bench: &[&Workload]) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(root) else { return Ok(()) };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.path().is_dir() && !name.starts_with('.') && !bench.iter().any(|w| w.name == name) {
-            std::fs::remove_dir_all(entry.path())
-                .with_context(|| format!("could not remove {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
 }
 
 /// The program-level figures of `llvm-profdata overlap <training> <bench>`.

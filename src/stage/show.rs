@@ -252,7 +252,7 @@ pub fn merge_raw(ctx: &Ctx, profdata: &Profdata, raw: &[PathBuf], list: &Path, o
     }
     let lines: String = raw.iter().map(|p| format!("{}\n", p.display())).collect();
     write_atomic(list, lines.as_bytes())?;
-    let cmd = profdata.cmd().arg("merge").arg("--output").arg(output).arg(format!("--input-files={}", list.display()));
+    let cmd = super::merge::merge_command(&profdata.cmd(), list, output, super::merge::FailureMode::Fail);
     ctx.printer.command(&cmd);
     cmd.read()?;
     Ok(())

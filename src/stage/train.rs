@@ -166,7 +166,7 @@ pub fn inputs_of(ctx: &Ctx, instrument_id: &str, shard: Option<Shard>, workloads
 pub const SET_FILE: &str = "profile-set.json";
 
 /// Removes workload folders under `root` that are not among `workloads`.
-fn clear_other_sets(root: &Path, workloads: &[&Workload]) -> Result<()> {
+pub fn clear_other_sets(root: &Path, workloads: &[&Workload]) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(root) else { return Ok(()) };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
