@@ -87,7 +87,7 @@ pub fn build_inputs(ctx: &Ctx, files: &[std::path::PathBuf]) -> Result<String> {
 /// rustflags or a linker set there change the binaries as much as a source edit.
 fn cargo_config(ctx: &Ctx) -> String {
     let mut h = Sha256::new();
-    for file in crate::build::cargo_config::config_files(&ctx.project.dir) {
+    for file in crate::cargo::cargo_config::config_files(&ctx.project.dir) {
         h.update(file.to_string_lossy().as_bytes());
         h.update(std::fs::read(&file).map(|b| Sha256::digest(&b).to_vec()).unwrap_or_default());
     }

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use crate::build::Settings;
-use crate::build::cargo_config::{Strip, profile_settings, resolve_strip};
-use crate::build::flags::UserFlags;
+use crate::cargo::Settings;
+use crate::cargo::cargo_config::{Strip, profile_settings, resolve_strip};
+use crate::cargo::flags::UserFlags;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
 use crate::printer::Printer;

@@ -3,12 +3,13 @@
 //! `main` only parses the command line, runs the command, prints the error chain
 //! once and picks the exit code; the work is in `stage/`.
 
-mod build;
 mod cache;
+mod cargo;
 mod cli;
 mod config;
 mod context;
 mod lock;
+mod measure;
 mod presets;
 mod printer;
 mod process;

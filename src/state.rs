@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::build::{Binary, Settings};
+use crate::cargo::{Binary, Settings};
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::util::{sha256_bytes, sha256_file, write_atomic};

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::build::Binary;
+use crate::cargo::Binary;
 use crate::config::{Run, Workload};
 use crate::context::Ctx;
 use crate::process::{Cmd, Finished, TAIL_LINES, tail_of_file};

@@ -29,7 +29,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde::Serialize;
 
-use crate::build::{BuildSpec, Diagnostic, cargo_build_for, cargo_command_for};
+use crate::cargo::{BuildSpec, Diagnostic, cargo_build_for, cargo_command_for};
 use crate::context::Ctx;
 use crate::process::Cmd;
 use crate::project::BuildKind;

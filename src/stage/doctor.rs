@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::Result;
 use console::style;
 
-use crate::build::flags::UserFlags;
+use crate::cargo::flags::UserFlags;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
 use crate::context::{apply_selection, bolt_override, profdata_override, project_dir};

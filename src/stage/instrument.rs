@@ -8,7 +8,7 @@
 
 use anyhow::Result;
 
-use crate::build::{cargo_build, cargo_command};
+use crate::cargo::{cargo_build, cargo_command};
 use crate::context::Ctx;
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, InstrumentRecord, State, now};

@@ -45,7 +45,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             optimize::run(&ctx, args)?;
             // `optimize --bolt` (or `bolt = true`) continues into BOLT.
             if ctx.bolt {
-                bolt::run(&ctx, &args.bolt, &compare::MeasureArgs::default(), false)?;
+                bolt::run(&ctx, &args.bolt, &crate::measure::MeasureArgs::default(), false)?;
             }
             Ok(0)
         }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::build::{Diagnostic, cargo_build, cargo_command};
+use crate::cargo::{Diagnostic, cargo_build, cargo_command};
 use crate::context::Ctx;
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, OptimizeRecord, State, now};
@@ -128,7 +128,7 @@ pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
             crate::toolchain::strip(&ctx.rustc, &dest, mode)?;
             bolt_inputs.push(BinaryRecord::of(b)?);
         }
-        let record = BinaryRecord::of(&crate::build::Binary { name: b.name.clone(), path: dest })?;
+        let record = BinaryRecord::of(&crate::cargo::Binary { name: b.name.clone(), path: dest })?;
         ctx.printer.note(format!("{} ({})", record.path.display(), human_size(record.size)));
         binaries.push(record);
     }

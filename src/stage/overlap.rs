@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use super::show::{FunctionCount, ProfileCounts, function_line, hottest, merge_raw, percent, read_counts};
 use super::train::{self, placeholder_binaries, raw_profile_paths};
-use crate::build::Binary;
+use crate::cargo::Binary;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::process::Cmd;

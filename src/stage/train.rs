@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
-use crate::build::Binary;
+use crate::cargo::Binary;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::state::{State, TrainRecord, WorkloadRecord, now, workload_definition};

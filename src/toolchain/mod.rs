@@ -13,7 +13,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::build::cargo_config::Strip;
+use crate::cargo::cargo_config::Strip;
 use crate::process::Cmd;
 
 /// Finishes a binary built for BOLT (unstripped, linked with `--emit-relocs`) the

@@ -8,13 +8,13 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use super::Reference;
-use crate::build::Binary;
+use crate::cargo::Binary;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
+use crate::measure::stats::{Verdict, median};
+use crate::measure::{self, MeasureArgs, executor::RealExecutor};
 use crate::process::Outcome;
 use crate::stage::compare::report::{ratio_text, time};
-use crate::stage::compare::stats::{Verdict, median};
-use crate::stage::compare::{MeasureArgs, RealExecutor, measure};
 use crate::state::BinaryRecord;
 use crate::workload;
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::run_bolt;
-use crate::build::Binary;
+use crate::cargo::Binary;
 use crate::config::Workload;
 use crate::context::Ctx;
 use crate::process::Cmd;

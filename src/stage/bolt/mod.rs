@@ -27,10 +27,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::compare::MeasureArgs;
-use crate::build::{Binary, cargo_build};
+use crate::cargo::{Binary, cargo_build};
 use crate::config::{BoltMode, Use, Workload};
 use crate::context::Ctx;
+use crate::measure::MeasureArgs;
 use crate::process::Cmd;
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, BoltRecord, OptimizeRecord, State, now};

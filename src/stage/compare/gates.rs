@@ -3,8 +3,8 @@
 
 use super::CompareArgs;
 use super::report::{Gate, Report};
-use super::stats::Verdict;
 use super::variants;
+use crate::measure::stats::Verdict;
 
 /// Exit codes of the CI checks (docs/compare.md).
 pub mod exit {

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::report::{Report, Timing, VariantReport, ratio_text, stop_text, time, verdict_text};
-use super::stats::Verdict;
+use crate::measure::stats::Verdict;
 use crate::util::human_size;
 
 /// The baseline's bar colour: a neutral grey, so the eye goes to the others.

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::stage::compare::measure::Stop;
+use crate::measure::Stop;
 use crate::stage::compare::report::{
     BinaryInfo, BuildInfo, BuildTimes, Environment, Gate, Method, ProjectInfo, Ratio, WorkloadInfo,
 };

@@ -8,12 +8,9 @@
 //! report (`report.rs`, `html.rs`) is rewritten after every variant's build and
 //! every round, so a failure late in a long run keeps what was measured.
 
-pub mod executor;
 pub mod gates;
 pub mod html;
-pub mod measure;
 pub mod report;
-pub mod stats;
 pub mod variants;
 
 use std::path::{Path, PathBuf};
@@ -22,106 +19,17 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-pub use self::executor::RealExecutor;
-use self::measure::{Plan, Stop};
 use self::report::{Environment, Method, ProjectInfo, Report, VariantReport, WorkloadInfo};
 use self::variants::Ready;
-use crate::build::Binary;
+use crate::cargo::Binary;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
+pub use crate::measure::MeasureArgs;
+use crate::measure::executor::RealExecutor;
+use crate::measure::{self, Stop};
 use crate::process::Cmd;
 use crate::state::State;
 use crate::util::{human_duration, write_atomic};
-
-/// How the variants are measured (on `compare` and `all`; BOLT's check too).
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Measurement options")]
-pub struct MeasureArgs {
-    /// Unmeasured rounds before measuring.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub warmup: u32,
-    /// Measured rounds at least (an interval at 95% needs 6).
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
-    pub min_rounds: u32,
-    /// Measured rounds at most.
-    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_rounds: u32,
-    /// Exactly this many measured rounds (sets --min-rounds and --max-rounds).
-    #[arg(long, value_name = "N", conflicts_with_all = ["min_rounds", "max_rounds"],
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub rounds: Option<u32>,
-    /// Stop when every ratio's confidence interval is within ±PCT percent.
-    #[arg(long, value_name = "PCT", default_value_t = 1.0, value_parser = positive_percent)]
-    pub precision: f64,
-    /// Stop before a round that would end after this much measuring (e.g. 90s, 5m).
-    #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = humantime::parse_duration)]
-    pub budget: Duration,
-    /// The confidence level of the intervals.
-    #[arg(long, value_name = "LEVEL", default_value_t = 0.95, value_parser = confidence)]
-    pub confidence: f64,
-    /// Call a variant faster or slower only when its whole interval is more
-    /// than PCT percent away from the baseline.
-    #[arg(long, value_name = "PCT", default_value_t = 1.0, value_parser = percent)]
-    pub noise_threshold: f64,
-}
-
-impl Default for MeasureArgs {
-    fn default() -> Self {
-        MeasureArgs {
-            warmup: 1,
-            min_rounds: 6,
-            max_rounds: 200,
-            rounds: None,
-            precision: 1.0,
-            budget: Duration::from_secs(180),
-            confidence: 0.95,
-            noise_threshold: 1.0,
-        }
-    }
-}
-
-impl MeasureArgs {
-    pub fn plan(&self, variants: usize, gated: Vec<bool>, baseline: usize) -> Plan {
-        let (min_rounds, max_rounds) = match self.rounds {
-            Some(n) => (n, n),
-            None => (self.min_rounds, self.max_rounds.max(self.min_rounds)),
-        };
-        Plan {
-            variants,
-            workloads: gated.len(),
-            gated,
-            baseline,
-            warmup: self.warmup,
-            min_rounds,
-            max_rounds,
-            target: self.precision / 100.0,
-            budget_s: self.budget.as_secs_f64(),
-            confidence: self.confidence,
-            noise: self.noise_threshold / 100.0,
-        }
-    }
-}
-
-fn confidence(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v > 0.5 && v < 1.0 => Ok(v),
-        _ => Err(format!("{text:?} is not a confidence level between 0.5 and 1 (e.g. 0.95)")),
-    }
-}
-
-fn positive_percent(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v > 0.0 && v < 100.0 => Ok(v),
-        _ => Err(format!("{text:?} is not a percentage above 0 and below 100")),
-    }
-}
-
-fn percent(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if (0.0..100.0).contains(&v) => Ok(v),
-        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
-    }
-}
 
 fn slowdown(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -158,7 +66,7 @@ pub struct CompareArgs {
     pub fail_if_slower: Option<f64>,
     /// Exit with 4 unless the gated variant's geometric mean is faster than the
     /// baseline by at least PCT percent, with confidence.
-    #[arg(long, value_name = "PCT", value_parser = percent)]
+    #[arg(long, value_name = "PCT", value_parser = crate::measure::args::percent)]
     pub require_speedup: Option<f64>,
     /// The variant the CI checks judge [default: pgo+bolt if measured, else pgo,
     /// else every variant].
@@ -194,7 +102,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
     if ctx.dry_run {
         for s in &specs {
             if let Some(bs) = s.build_spec(ctx) {
-                ctx.printer.would_run(&crate::build::cargo_command_for(ctx, &bs, &[]));
+                ctx.printer.would_run(&crate::cargo::cargo_command_for(ctx, &bs, &[]));
             }
         }
         return Ok(0);

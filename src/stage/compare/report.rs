@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::measure::{Plan, Samples, Stop};
-use super::stats::{Estimate, Verdict, median_interval};
+use crate::measure::stats::{Estimate, Verdict, median_interval};
+use crate::measure::{Plan, Samples, Stop};
 use crate::util::human_size;
 
 /// Bumped when a field changes meaning or goes away (additions keep it).

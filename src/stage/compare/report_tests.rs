@@ -3,7 +3,7 @@
 //! `release` variant that must come out as no clear difference.
 
 use super::*;
-use crate::stage::compare::measure::{self, mock::Mock};
+use crate::measure::{self, mock::Mock};
 
 fn variant(name: &str, size: u64) -> VariantReport {
     VariantReport {

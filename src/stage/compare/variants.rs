@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use super::report::{BinaryInfo, BuildInfo, BuildTimes};
-use crate::build::{Binary, BuildSpec, cargo_build_for};
+use crate::cargo::{Binary, BuildSpec, cargo_build_for};
 use crate::context::Ctx;
 use crate::presets::{self, Preset};
 use crate::state::{BinaryRecord, State};

@@ -12,7 +12,13 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::stats::{Estimate, geomean_ratio, paired_ratio};
+pub mod args;
+pub mod executor;
+pub mod stats;
+
+pub use args::MeasureArgs;
+
+use stats::{Estimate, geomean_ratio, paired_ratio};
 
 /// Runs workload `w` with variant `v` once and returns the seconds it took.
 pub trait Executor {
@@ -207,7 +213,7 @@ pub mod mock {
 mod tests {
     use super::mock::Mock;
     use super::*;
-    use crate::stage::compare::stats::Verdict;
+    use crate::measure::stats::Verdict;
 
     fn plan(variants: usize, workloads: usize) -> Plan {
         Plan {

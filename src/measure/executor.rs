@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
 
-use super::measure::Executor;
-use crate::build::Binary;
+use super::Executor;
+use crate::cargo::Binary;
 use crate::config::Workload;
 use crate::context::Ctx;
 use crate::process::Cmd;
