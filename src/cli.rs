@@ -75,16 +75,21 @@ pub struct GlobalArgs {
     /// Features to enable, comma-separated (replaces `features` from the config).
     #[arg(long, global = true, value_name = "FEATURES", value_delimiter = ',')]
     pub features: Vec<String>,
-    /// The llvm-profdata to use [env: PGO_BUILD_LLVM_PROFDATA].
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The llvm-profdata to use.
+    #[arg(long, global = true, value_name = "PATH", env = "PGO_BUILD_LLVM_PROFDATA")]
     pub llvm_profdata: Option<PathBuf>,
-    /// The llvm-bolt to use, with merge-fdata beside it [env: PGO_BUILD_LLVM_BOLT].
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The llvm-bolt to use, with merge-fdata beside it.
+    #[arg(long, global = true, value_name = "PATH", env = "PGO_BUILD_LLVM_BOLT")]
     pub llvm_bolt: Option<PathBuf>,
     /// BOLT mode: build every stage unstripped (and the PGO build linked with
     /// relocations), so `pgo-build bolt` can follow `optimize` (also `bolt = true`).
-    #[arg(long, global = true)]
+    /// Later commands keep the mode the pipeline was built in.
+    #[arg(long, global = true, conflicts_with = "no_bolt")]
     pub bolt: bool,
+    /// Leave BOLT mode: rebuild the pipeline without it, though its record (or
+    /// the config) says BOLT.
+    #[arg(long, global = true)]
+    pub no_bolt: bool,
     /// Never install the rustup llvm-tools component, even when nothing else fits.
     #[arg(long, global = true)]
     pub no_install: bool,

@@ -123,8 +123,9 @@ pub struct Config {
     pub features: Vec<String>,
     pub default_features: bool,
     pub cargo_args: Vec<String>,
-    /// Run the pipeline in BOLT mode (`bolt = true`).
-    pub bolt: bool,
+    /// Run the pipeline in BOLT mode (`bolt = true`), or not (`bolt = false`);
+    /// unset: the mode the pipeline's record has.
+    pub bolt: Option<bool>,
     /// How BOLT collects its profile, if the config says.
     pub bolt_mode: Option<BoltMode>,
     /// llvm-bolt optimization flags replacing the defaults (empty: the defaults).
@@ -229,7 +230,7 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
         features: raw.features,
         default_features: raw.default_features.unwrap_or(true),
         cargo_args: raw.cargo_args,
-        bolt: raw.bolt.unwrap_or(false),
+        bolt: raw.bolt,
         bolt_mode: raw.bolt_mode,
         bolt_flags: raw.bolt_flags,
         bolt_args: raw.bolt_args,

@@ -49,7 +49,9 @@ impl Ctx {
         let rustc = RustcInfo::detect(&dir)?;
         let host_cfg = rustc.host_cfg(&dir)?;
         let user_flags = UserFlags::detect(&dir, &rustc.host, &host_cfg)?;
-        let bolt = bolt || args.bolt || config.bolt;
+        let layout = Layout::new(&project);
+        let recorded = crate::state::State::load(&layout.state_file()).ok().and_then(|s| s.recorded_bolt_mode());
+        let bolt = bolt_mode(bolt, args.bolt, args.no_bolt, config.bolt, recorded);
         let settings = Settings {
             package: project.package.clone(),
             bins: project.bins.clone(),
@@ -62,19 +64,20 @@ impl Ctx {
             cargo_profiles: profile_settings(&project.workspace_root.join("Cargo.toml"), &dir)?,
             env_rustflags: user_flags.env_flags().map(str::to_string),
             profile_overrides: if bolt { vec![("strip".into(), "false".into())] } else { Vec::new() },
+            bolt,
         };
         Ok(Ctx {
             printer,
             dry_run: args.dry_run,
             force: args.force,
-            layout: Layout::new(&project),
+            layout,
             project,
             config,
             rustc,
             user_flags,
             settings,
             bolt,
-            bolt_override: bolt_override(args),
+            bolt_override: args.llvm_bolt.clone(),
             profdata_override: profdata_override(args),
             install: !args.no_install,
             profdata: OnceCell::new(),
@@ -127,17 +130,44 @@ pub fn project_dir(arg: &Path) -> Result<PathBuf> {
     arg.canonicalize().with_context(|| format!("project directory {} does not exist", arg.display()))
 }
 
-/// `--llvm-bolt` wins over `PGO_BUILD_LLVM_BOLT`.
-pub fn bolt_override(args: &GlobalArgs) -> Option<PathBuf> {
-    args.llvm_bolt.clone().or_else(|| std::env::var_os("PGO_BUILD_LLVM_BOLT").filter(|v| !v.is_empty()).map(Into::into))
+/// Whether the pipeline runs in BOLT mode: a command that needs it (`bolt`),
+/// then the command line (`--bolt`, `--no-bolt`), then the config's `bolt`, then
+/// the mode the pipeline's record was made in, so that after `all --bolt` every
+/// later command works on the same builds without `--bolt` again.
+pub fn bolt_mode(needed: bool, flag: bool, no_flag: bool, config: Option<bool>, recorded: Option<bool>) -> bool {
+    needed || flag || (!no_flag && config.or(recorded).unwrap_or(false))
 }
 
-/// `--llvm-profdata` wins over `PGO_BUILD_LLVM_PROFDATA`.
+/// `--llvm-profdata` or `PGO_BUILD_LLVM_PROFDATA` (clap reads both; the flag wins).
 pub fn profdata_override(args: &GlobalArgs) -> Option<Override> {
-    if let Some(path) = &args.llvm_profdata {
-        return Some(Override { path: path.clone(), origin: Origin::Flag });
+    let path = args.llvm_profdata.clone().filter(|p| !p.as_os_str().is_empty())?;
+    let from_flag =
+        std::env::args_os().any(|a| a == "--llvm-profdata" || a.to_string_lossy().starts_with("--llvm-profdata="));
+    Some(Override { path, origin: if from_flag { Origin::Flag } else { Origin::Env } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bolt_mode;
+
+    /// Precedence of BOLT mode, as a table: needed, --bolt, --no-bolt, config, record → mode.
+    #[test]
+    fn bolt_mode_precedence() {
+        let table = [
+            (false, false, false, None, None, false),
+            (false, false, false, None, Some(true), true),
+            (false, false, false, Some(false), Some(true), false),
+            (false, false, false, Some(true), Some(false), true),
+            (false, true, false, Some(false), Some(false), true),
+            (false, false, true, Some(true), Some(true), false),
+            (true, false, true, None, Some(false), true),
+        ];
+        for (needed, flag, no_flag, config, recorded, want) in table {
+            assert_eq!(
+                bolt_mode(needed, flag, no_flag, config, recorded),
+                want,
+                "{needed} {flag} {no_flag} {config:?} {recorded:?}"
+            );
+        }
     }
-    std::env::var_os("PGO_BUILD_LLVM_PROFDATA")
-        .filter(|v| !v.is_empty())
-        .map(|v| Override { path: PathBuf::from(v), origin: Origin::Env })
 }

@@ -76,3 +76,20 @@ pub fn acquire(root: &Path, printer: &Printer) -> Result<ProjectLock> {
     file.flush()?;
     Ok(ProjectLock { _file: file })
 }
+
+/// Who holds the project's lock, when another pgo-build does (`status` says so
+/// rather than call stages "current" that a run is rebuilding). Never waits.
+pub fn holder(root: &Path) -> Option<String> {
+    let path = root.join("lock");
+    let mut file = OpenOptions::new().read(true).write(true).open(&path).ok()?;
+    match file.try_lock() {
+        // Free: the lock goes with the file, closed here.
+        Ok(()) => None,
+        Err(TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            Some(if text.trim().is_empty() { "pid unknown".to_string() } else { text.trim().to_string() })
+        }
+        Err(TryLockError::Error(_)) => None,
+    }
+}

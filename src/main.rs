@@ -3,13 +3,15 @@
 //! `main` only parses the command line, runs the command, prints the error chain
 //! once and picks the exit code; the work is in `stage/`.
 
-mod cache;
 mod cargo;
 mod cli;
+mod collect;
 mod config;
 mod context;
+mod deliver;
 mod lock;
 mod measure;
+mod pipeline;
 mod presets;
 mod printer;
 mod process;

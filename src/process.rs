@@ -362,6 +362,42 @@ pub fn tail_of_file(path: &Path, n: usize) -> String {
     last_lines(&String::from_utf8_lossy(&bytes), n)
 }
 
+// TEMPORARY(lead): replaced by the helper's versions on merge.
+/// Pids of the running processes whose executable is `exe`.
+pub fn running_instances(exe: &Path) -> Vec<u32> {
+    let Ok(want) = exe.canonicalize() else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let me = std::process::id();
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != me)
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| {
+                let text = p.to_string_lossy();
+                Path::new(text.trim_end_matches(" (deleted)")) == want
+            })
+        })
+        .collect()
+}
+
+/// SIGTERM to `pids`, then SIGKILL to those still there after `grace`.
+pub fn stop(pids: &[u32], grace: Duration) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    for pid in pids {
+        let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGTERM);
+    }
+    let deadline = Instant::now() + grace;
+    let alive = |pid: &u32| kill(Pid::from_raw(*pid as i32), None).is_ok();
+    while Instant::now() < deadline && pids.iter().any(alive) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for pid in pids.iter().filter(|p| alive(p)) {
+        let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

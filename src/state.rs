@@ -1,36 +1,57 @@
 //! The pipeline's record: `<target>/pgo-build/state.json`.
 //!
-//! Each stage writes what it produced (binaries with their hashes, raw profile sets,
-//! the merged profile's hash) and forgets the records of later stages, which its
-//! new output has made stale. Each stage also checks what it reads against the
-//! record of the stage before and, when something is missing or has changed since,
-//! says which stage to run. Stages can therefore run in separate CI jobs, as long
-//! as the target directory travels between them.
+//! One [`Entry`] per stage ([`crate::pipeline::StageId`]), written only by the
+//! pipeline's runner: the stage's options, the fingerprint of its inputs, an id
+//! of its output, and the stage's own record (what it made: binaries with their
+//! hashes, raw profile sets, the merged profile). Stages can therefore run in
+//! separate CI jobs, as long as the target directory travels between them.
+//! Which binaries were delivered, and why, is the [`Delivery`] beside them.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::cargo::{Binary, Settings};
-use crate::config::{Use, Workload};
-use crate::context::Ctx;
-use crate::util::{sha256_bytes, sha256_file, write_atomic};
+use crate::pipeline::StageId;
+use crate::util::{sha256_file, write_atomic};
 
 /// Bumped when the record's shape changes; an older record is treated as absent.
-const SCHEMA: u32 = 1;
+const SCHEMA: u32 = 2;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
     pub schema: u32,
-    pub instrument: Option<InstrumentRecord>,
-    pub train: Option<TrainRecord>,
-    pub merge: Option<MergeRecord>,
-    pub optimize: Option<OptimizeRecord>,
     #[serde(default)]
-    pub bolt: Option<BoltRecord>,
+    pub instrument: Option<Entry<InstrumentRecord>>,
+    #[serde(default)]
+    pub train: Option<Entry<TrainRecord>>,
+    #[serde(default)]
+    pub merge: Option<Entry<MergeRecord>>,
+    #[serde(default)]
+    pub optimize: Option<Entry<OptimizeRecord>>,
+    #[serde(default)]
+    pub bolt: Option<Entry<BoltRecord>>,
+    /// What is in the output directory, and why.
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+}
+
+/// A stage's record as the runner keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry<R> {
+    /// The stage's options, so later commands resolve the same inputs.
+    pub options: serde_json::Value,
+    /// The fingerprint of its inputs (`pipeline::fingerprint`).
+    pub fingerprint: BTreeMap<String, String>,
+    /// Identifies its output; later stages depend on it.
+    pub output: String,
+    pub elapsed_s: f64,
+    pub finished_at: u64,
+    #[serde(flatten)]
+    pub record: R,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,7 +67,9 @@ impl BinaryRecord {
         Ok(BinaryRecord {
             name: binary.name.clone(),
             sha256: sha256_file(&binary.path)?,
-            size: std::fs::metadata(&binary.path)?.len(),
+            size: std::fs::metadata(&binary.path)
+                .with_context(|| format!("could not read {}", binary.path.display()))?
+                .len(),
             path: binary.path.clone(),
         })
     }
@@ -61,26 +84,25 @@ impl BinaryRecord {
     }
 }
 
+/// Fails, naming the first, unless every binary is there with its recorded content.
+pub fn binaries_intact(binaries: &[BinaryRecord]) -> Result<(), String> {
+    match binaries.iter().find(|b| !b.unchanged()) {
+        Some(b) => Err(format!("{} is missing or changed", b.path.display())),
+        None => Ok(()),
+    }
+}
+
+/// The id of a set of binaries: their hashes.
+pub fn binaries_id(binaries: &[BinaryRecord]) -> String {
+    crate::pipeline::fingerprint::id_of(binaries.iter().map(|b| b.sha256.as_str()))
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InstrumentRecord {
-    /// The fingerprint of the stage's inputs (`cache.rs`).
-    #[serde(default)]
-    pub inputs: String,
     /// The source files the build compiled (from cargo's dep-info).
-    #[serde(default)]
     pub source_files: Vec<PathBuf>,
     pub settings: Settings,
     pub binaries: Vec<BinaryRecord>,
-    pub elapsed_s: f64,
-    pub finished_at: u64,
-}
-
-impl InstrumentRecord {
-    /// Identifies this instrumented build: the hashes of its binaries.
-    pub fn id(&self) -> String {
-        let joined: Vec<&str> = self.binaries.iter().map(|b| b.sha256.as_str()).collect();
-        sha256_bytes(joined.join(",").as_bytes())
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,7 +114,7 @@ pub struct WorkloadRecord {
     pub raw_files: usize,
     pub raw_bytes: u64,
     pub elapsed_s: f64,
-    /// The weight the workload's profiles get when merged.
+    /// The weight the workload had when it trained (a set merged elsewhere keeps it).
     #[serde(default = "one")]
     pub weight: u32,
 }
@@ -106,16 +128,15 @@ fn one() -> u32 {
 /// before `merge --from` joins it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainRecord {
-    /// The fingerprint of the stage's inputs (`cache.rs`).
-    #[serde(default)]
-    pub inputs: String,
+    /// The instrumented build's output id.
     pub instrument_id: String,
     pub workloads: Vec<WorkloadRecord>,
-    pub elapsed_s: f64,
-    pub finished_at: u64,
     /// The shard this run trained, if one.
     #[serde(default)]
     pub shard: Option<crate::stage::train::Shard>,
+    /// Where the sets came from when `merge --from` joined them.
+    #[serde(default)]
+    pub joined_from: Vec<PathBuf>,
     /// rustc's version and LLVM version that made the instrumented binaries.
     #[serde(default)]
     pub toolchain: String,
@@ -124,93 +145,72 @@ pub struct TrainRecord {
     /// Name and SHA-256 of each instrumented binary the profiles came from.
     #[serde(default)]
     pub instrumented: Vec<(String, String)>,
-}
-
-impl TrainRecord {
-    pub fn id(&self) -> String {
-        let parts: Vec<String> =
-            self.workloads.iter().map(|w| format!("{}:{}:{}", w.name, w.definition, w.raw_bytes)).collect();
-        sha256_bytes(format!("{}|{}|{}", self.instrument_id, parts.join(","), self.finished_at).as_bytes())
-    }
+    /// Seconds the workloads took (summed over the joined sets).
+    #[serde(default)]
+    pub training_s: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MergeRecord {
-    /// The fingerprint of the stage's inputs (`cache.rs`).
-    #[serde(default)]
-    pub inputs: String,
-    pub train_id: String,
+    /// The output id of the training run it merged.
+    pub trained: String,
     pub profile: PathBuf,
     pub sha256: String,
     pub weights: Vec<(String, u32)>,
     pub functions: u64,
     pub functions_with_counts: u64,
     pub total_count: u64,
-    pub elapsed_s: f64,
-    pub finished_at: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OptimizeRecord {
-    /// The fingerprint of the stage's inputs (`cache.rs`).
-    #[serde(default)]
-    pub inputs: String,
     /// The source files the build compiled (from cargo's dep-info).
-    #[serde(default)]
     pub source_files: Vec<PathBuf>,
     pub settings: Settings,
+    /// The profile it was built from.
+    pub profile: PathBuf,
     pub profile_sha256: String,
-    /// The stored profile it was built from (`optimize --profile FILE`), if not
-    /// the pipeline's merged one.
-    #[serde(default)]
-    pub stored_profile: Option<PathBuf>,
+    /// True when that was a stored profile (`optimize --profile FILE`), not the
+    /// pipeline's merged one.
+    pub stored_profile: bool,
+    /// The PGO binaries, stripped as the Cargo profile asks, in the stage's own
+    /// folder (`<root>/optimized/`).
     pub binaries: Vec<BinaryRecord>,
-    pub out_dir: PathBuf,
     pub unprofiled_functions: usize,
     pub mismatched_functions: usize,
-    /// In BOLT mode: the unstripped binaries, linked with relocations, that
-    /// `pgo-build bolt` rewrites (the delivered ones are stripped as the profile asks).
+    /// In BOLT mode: the unstripped binaries, linked with relocations, that the
+    /// BOLT stage rewrites.
     pub bolt_inputs: Vec<BinaryRecord>,
-    pub elapsed_s: f64,
-    pub finished_at: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BoltRecord {
-    /// The fingerprint of the stage's inputs (`cache.rs`).
-    #[serde(default)]
-    pub inputs: String,
-    pub optimize_profile_sha256: String,
-    /// The BOLT binaries: delivered to the output directory, or when they were
-    /// not faster and the PGO ones stayed the result, kept in `<root>/bolt/`.
+    /// The BOLT binaries, stripped as the profile asks, in `<root>/bolt/`.
     pub binaries: Vec<BinaryRecord>,
-    /// Whether they replaced the PGO binaries in the output directory.
-    #[serde(default = "yes")]
-    pub delivered: bool,
     /// llvm-bolt's optimization flags.
-    #[serde(default)]
     pub flags: Vec<String>,
     /// Seconds BOLT took to make them (instrument, train, merge, optimize),
-    /// without the checks and the measurement: what it adds to a build.
-    #[serde(default)]
+    /// without the verification: what it adds to a build.
     pub rewrite_s: f64,
-    pub elapsed_s: f64,
-    pub finished_at: u64,
+    /// Whether the BOLT binaries ran the check workloads like the PGO ones:
+    /// `None` when they did, else why not.
+    pub verification_failure: Option<String>,
 }
 
-fn yes() -> bool {
-    true
+/// Which binaries the output directory holds, and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Delivery {
+    /// `pgo` or `pgo+bolt`.
+    pub variant: String,
+    pub reason: String,
+    pub out_dir: PathBuf,
+    pub binaries: Vec<BinaryRecord>,
+    pub finished_at: u64,
 }
 
 /// Seconds since the Unix epoch.
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-/// The hash of a workload's definition as far as it shapes a profile.
-pub fn workload_definition(w: &Workload) -> String {
-    let json = serde_json::json!({ "run": w.run, "args": w.args, "env": w.env });
-    sha256_bytes(json.to_string().as_bytes())
 }
 
 impl State {
@@ -219,134 +219,39 @@ impl State {
             return Ok(State { schema: SCHEMA, ..State::default() });
         }
         let text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
-        match serde_json::from_str::<State>(&text) {
-            Ok(state) if state.schema == SCHEMA => Ok(state),
+        let schema = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["schema"].as_u64());
+        if schema != Some(u64::from(SCHEMA)) {
             // A record from another version of pgo-build: start afresh rather than
             // misread it. The stages will say what to run.
-            _ => Ok(State { schema: SCHEMA, ..State::default() }),
+            return Ok(State { schema: SCHEMA, ..State::default() });
         }
+        serde_json::from_str(&text).with_context(|| {
+            format!("the pipeline's record {} is damaged; delete it to start the pipeline afresh", path.display())
+        })
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
         write_atomic(path, serde_json::to_string_pretty(self)?.as_bytes())
     }
 
-    /// The instrumented build, checked against the current settings and files.
-    pub fn require_instrument(&self, ctx: &Ctx) -> Result<&InstrumentRecord> {
-        let Some(rec) = &self.instrument else {
-            bail!("no instrumented build was found in {}; run `pgo-build instrument` first", ctx.layout.root.display());
-        };
-        check_settings(&rec.settings, &ctx.settings, "the instrumented build")?;
-        if let Some(b) = rec.binaries.iter().find(|b| !b.unchanged()) {
-            bail!(
-                "the instrumented binary {} is missing or changed since `pgo-build instrument`; run `pgo-build instrument` again",
-                b.path.display()
-            );
-        }
-        Ok(rec)
-    }
-
-    /// The training profiles, checked against the instrumented build and the config.
-    pub fn require_train(&self, ctx: &Ctx) -> Result<&TrainRecord> {
-        let instrument = self.require_instrument(ctx)?;
-        let Some(train) = &self.train else {
-            bail!("no training profiles were found; run `pgo-build train` first");
-        };
-        if train.instrument_id != instrument.id() {
-            bail!(
-                "the training profiles were collected from an earlier instrumented build; run `pgo-build train` again"
-            );
-        }
-        // Order does not matter: reordering [[workload]] tables changes no profile.
-        let configured: BTreeSet<(String, String)> =
-            ctx.config.workloads_for(Use::Train).map(|w| (w.name.clone(), workload_definition(w))).collect();
-        let trained: BTreeSet<(String, String)> =
-            train.workloads.iter().map(|w| (w.name.clone(), w.definition.clone())).collect();
-        if configured != trained {
-            bail!(
-                "the training workloads (from {}) were added, removed or changed since `pgo-build train`; \
-                 run `pgo-build train` again",
-                ctx.config.source()
-            );
-        }
-        if let Some(w) = train.workloads.iter().find(|w| !w.raw_dir.is_dir()) {
-            bail!(
-                "the raw profiles of workload `{}` are gone ({}); run `pgo-build train` again",
-                w.name,
-                w.raw_dir.display()
-            );
-        }
-        Ok(train)
-    }
-
-    /// The merged profile, checked against the training run and its file.
-    pub fn require_merge(&self, ctx: &Ctx) -> Result<&MergeRecord> {
-        let train = self.require_train(ctx)?;
-        let Some(merge) = &self.merge else {
-            bail!("no merged profile was found; run `pgo-build merge` first");
-        };
-        if merge.train_id != train.id() {
-            bail!("the merged profile predates the last training run; run `pgo-build merge` again");
-        }
-        if !sha256_file(&merge.profile).is_ok_and(|h| h == merge.sha256) {
-            bail!("the merged profile {} is missing or changed; run `pgo-build merge` again", merge.profile.display());
-        }
-        Ok(merge)
-    }
-
-    /// The optimized build, checked against the merged profile and its files.
-    pub fn require_optimize(&self, ctx: &Ctx) -> Result<&OptimizeRecord> {
-        if let Some(opt) = self.optimize.as_ref().filter(|o| o.stored_profile.is_some()) {
-            // Built from a stored profile: no pipeline behind it to check.
-            check_settings(&opt.settings, &ctx.settings, "the optimized build")?;
-            let stored = opt.stored_profile.as_deref().unwrap_or(Path::new(""));
-            if !sha256_file(stored).is_ok_and(|h| h == opt.profile_sha256) {
-                bail!(
-                    "the stored profile {} changed since the optimized build; run `pgo-build optimize --profile {}` again",
-                    stored.display(),
-                    stored.display()
-                );
-            }
-        } else {
-            let merge = self.require_merge(ctx)?;
-            let Some(opt) = &self.optimize else {
-                bail!("no optimized build was found; run `pgo-build optimize` first");
-            };
-            if opt.profile_sha256 != merge.sha256 {
-                bail!("the optimized binaries were built from an earlier profile; run `pgo-build optimize` again");
+    /// Drops the records of every stage after `id`: their inputs have changed.
+    pub fn clear_after(&mut self, id: StageId) {
+        for later in StageId::ALL.into_iter().filter(|s| *s > id) {
+            match later {
+                StageId::Instrument => self.instrument = None,
+                StageId::Train => self.train = None,
+                StageId::Merge => self.merge = None,
+                StageId::Optimize => self.optimize = None,
+                StageId::Bolt => self.bolt = None,
             }
         }
-        let Some(opt) = &self.optimize else {
-            bail!("no optimized build was found; run `pgo-build optimize` first");
-        };
-        if let Some(b) = opt.binaries.iter().find(|b| !b.unchanged()) {
-            bail!("the optimized binary {} is missing or changed; run `pgo-build optimize` again", b.path.display());
-        }
-        Ok(opt)
     }
-}
 
-fn check_settings(recorded: &Settings, current: &Settings, what: &str) -> Result<()> {
-    let differences = recorded.differences(current);
-    if differences.is_empty() {
-        return Ok(());
+    /// The pipeline's recorded BOLT mode, if a build was recorded.
+    pub fn recorded_bolt_mode(&self) -> Option<bool> {
+        self.instrument
+            .as_ref()
+            .map(|e| e.record.settings.bolt)
+            .or_else(|| self.optimize.as_ref().map(|e| e.record.settings.bolt))
     }
-    if differences.contains(&"BOLT mode") {
-        bail!(
-            "{what} was made {} BOLT mode, and BOLT mode builds everything unstripped (which changes every \
-             symbol name). Run the whole pipeline in one mode: `pgo-build all --bolt` (or `bolt = true` in the \
-             config), or `pgo-build all` without BOLT",
-            if recorded.profile_overrides.is_empty() { "without" } else { "in" }
-        );
-    }
-    let why = if differences.iter().any(|d| *d == "cargo profile" || *d == "Cargo profile settings") {
-        " Cargo hashes a profile's settings into every symbol name, so a profile from that build would match \
-         no function of this one."
-    } else {
-        " A profile only fits a build made with the same settings."
-    };
-    bail!(
-        "{what} was made with different settings ({} changed since).{why} Run `pgo-build instrument` again",
-        differences.join(", ")
-    )
 }

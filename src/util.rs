@@ -47,11 +47,6 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex(&hasher.finalize()))
 }
 
-/// SHA-256 of some bytes, as lowercase hex.
-pub fn sha256_bytes(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -82,9 +77,28 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// `1 workload`, `3 workloads`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A percentage from 0 to 100, for clap.
+pub fn percentage(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_read_naturally() {
+        assert_eq!(plural(1, "workload", "workloads"), "1 workload");
+        assert_eq!(plural(0, "binary", "binaries"), "0 binaries");
+    }
 
     #[test]
     fn durations_read_naturally() {

@@ -21,8 +21,21 @@ use super::cargo_config::{config_files, read_config};
 
 use crate::process::Cmd;
 
+/// pgo-build's rustflags for a build with the profile at `profile`: the profile,
+/// warnings for functions without profile data (rustc is otherwise silent about
+/// them), and in BOLT mode relocations, which let BOLT move code and leave the
+/// generated code unchanged.
+pub fn profile_use(bolt: bool, profile: &Path) -> Vec<String> {
+    let mut flags =
+        vec![format!("-Cprofile-use={}", profile.display()), "-Cllvm-args=-pgo-warn-missing-function".to_string()];
+    if bolt {
+        flags.push("-Clink-arg=-Wl,--emit-relocs".to_string());
+    }
+    flags
+}
+
 /// Where the user's rustflags come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Source {
     EncodedEnv(String),
     Env(String),
@@ -32,7 +45,7 @@ pub enum Source {
     Build,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct UserFlags {
     pub source: Source,
 }

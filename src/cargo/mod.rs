@@ -44,29 +44,8 @@ pub struct Settings {
     /// the pipeline alike: `strip=false` in BOLT mode, whose input must keep its
     /// symbols (and must match the instrumented build's symbol names).
     pub profile_overrides: Vec<(String, String)>,
-}
-
-impl Settings {
-    /// Names the settings that differ from `other`, for a "run instrument again" message.
-    pub fn differences(&self, other: &Settings) -> Vec<&'static str> {
-        let mut d = Vec::new();
-        let mut check = |same: bool, name| {
-            if !same {
-                d.push(name);
-            }
-        };
-        check(self.package == other.package, "package");
-        check(self.bins == other.bins, "binaries");
-        check(self.profile == other.profile, "cargo profile");
-        check(self.features == other.features && self.default_features == other.default_features, "features");
-        check(self.cargo_args == other.cargo_args, "cargo arguments");
-        check(self.host == other.host, "host target");
-        check(self.rustc == other.rustc, "rustc version");
-        check(self.cargo_profiles == other.cargo_profiles, "Cargo profile settings");
-        check(self.env_rustflags == other.env_rustflags, "RUSTFLAGS");
-        check(self.profile_overrides == other.profile_overrides, "BOLT mode");
-        d
-    }
+    /// BOLT mode: every build unstripped, the PGO build linked with relocations.
+    pub bolt: bool,
 }
 
 /// One binary a build produced.

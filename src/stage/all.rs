@@ -1,49 +1,95 @@
-//! `pgo-build all`: instrument, train, merge, optimize, (in BOLT mode) bolt, then compare.
+//! `pgo-build all`: instrument, train, merge, optimize, (in BOLT mode) bolt, then
+//! compare, then deliver what the measurement chose.
+//!
+//! Everything that can make the pipeline fail without building is checked
+//! first (the workloads, the options, the tools, the output directory), so a
+//! mistake costs seconds rather than a build. In BOLT mode, BOLT is measured
+//! against PGO once, by `compare` (pgo and pgo+bolt side by side with the
+//! baseline), and that measurement decides what is delivered; with
+//! `--no-compare` nothing is measured and the checked BOLT binary is delivered.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
 
+use super::bolt::Bolt;
 use super::compare::CompareArgs;
-use super::optimize::OptimizeArgs;
+use super::instrument::Instrument;
+use super::merge::{Merge, MergeOptions};
+use super::optimize::{Optimize, OptimizeArgs};
+use super::train::{Train, TrainOptions};
 use crate::config::Use;
 use crate::context::Ctx;
+use crate::deliver::{self, Evidence};
+use crate::pipeline;
 use crate::process::check_interrupted;
 
 #[derive(Debug, Clone, Args)]
 pub struct AllArgs {
     #[command(flatten)]
     pub optimize: OptimizeArgs,
+    /// Stop after the builds: measure nothing, deliver the PGO (or checked BOLT) binaries.
+    #[arg(long, help_heading = "Measurement options")]
+    pub no_compare: bool,
     #[command(flatten)]
     pub compare: CompareArgs,
-    /// Stop after `optimize`, without measuring.
-    #[arg(long)]
-    pub no_compare: bool,
 }
 
 /// Runs the pipeline; the exit code is compare's (its CI checks).
 pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
-    args.optimize.bolt.require_bolt_mode(ctx.bolt)?;
+    preflight(ctx, args)?;
+    let out_dir = deliver::out_dir(ctx, args.optimize.out_dir.as_deref())?;
+    if !ctx.dry_run {
+        deliver::check_out_dir(&out_dir)?;
+    }
     // With a stored profile there is nothing to collect: straight to optimize.
     if args.optimize.profile_file.is_none() {
-        super::instrument::run(ctx)?;
+        pipeline::run::<Instrument>(ctx, &())?;
         check_interrupted()?;
-        super::train::run(ctx, &super::train::TrainArgs::default())?;
+        pipeline::run::<Train>(ctx, &TrainOptions::default())?;
         check_interrupted()?;
-        super::merge::run(ctx, &super::merge::MergeArgs::default())?;
+        pipeline::run::<Merge>(ctx, &MergeOptions::default())?;
         check_interrupted()?;
     }
-    super::optimize::run(ctx, &args.optimize)?;
+    pipeline::run::<Optimize>(ctx, &args.optimize.options())?;
     check_interrupted()?;
     if ctx.bolt {
-        super::bolt::run(ctx, &args.optimize.bolt, &args.compare.measure, false)?;
+        pipeline::run::<Bolt>(ctx, &args.optimize.bolt.options())?;
         check_interrupted()?;
     }
+    let keep_bolt = args.optimize.bolt.keep_bolt;
     if args.no_compare {
+        let evidence = if keep_bolt { Evidence::KeepBolt } else { Evidence::NotMeasured };
+        deliver::deliver(ctx, &out_dir, evidence)?;
         return Ok(0);
     }
-    if ctx.config.workloads_for(Use::Bench).next().is_none() {
-        ctx.printer.warn("no benchmark workloads, so nothing to compare; add some with `use = [\"bench\"]`");
-        return Ok(0);
+    let code = super::compare::run(ctx, &args.compare)?;
+    let evidence = if keep_bolt { Evidence::KeepBolt } else { Evidence::NotMeasured };
+    deliver::deliver(ctx, &out_dir, evidence)?;
+    Ok(code)
+}
+
+/// Fails before the first build when the pipeline cannot succeed.
+fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
+    args.optimize.bolt.require_bolt_mode(ctx.bolt)?;
+    if args.optimize.profile_file.is_none() && ctx.config.workloads_for(Use::Train).next().is_none() {
+        bail!(super::train::no_training_workloads(ctx));
     }
-    super::compare::run(ctx, &args.compare)
+    if !args.no_compare && ctx.config.workloads_for(Use::Bench).next().is_none() {
+        bail!(
+            "there are no benchmark workloads for compare to measure: add `[[workload]]` tables with \
+             `use = [\"bench\"]` to {}, or executable scripts to {}; or build without measuring: \
+             `pgo-build all --no-compare`",
+            ctx.config.source(),
+            ctx.project.dir.join("workloads/bench").display()
+        );
+    }
+    if ctx.dry_run {
+        return Ok(());
+    }
+    ctx.profdata()?;
+    if ctx.bolt {
+        crate::toolchain::bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref())
+            .map_err(|why| anyhow::anyhow!("BOLT mode is on, but {why}"))?;
+    }
+    Ok(())
 }

@@ -50,7 +50,7 @@ pub struct CheckArgs {
     #[arg(long = "profile", value_name = "FILE")]
     pub profile_file: Option<PathBuf>,
     /// Exit with code 5 when more than this percentage of the profiled functions is stale.
-    #[arg(long, value_name = "PCT", value_parser = super::optimize::percentage)]
+    #[arg(long, value_name = "PCT", value_parser = crate::util::percentage)]
     pub max_stale: Option<f64>,
 }
 
@@ -136,7 +136,7 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
 /// The pipeline's rustflags for `profile`, plus mismatch warnings for comdat and
 /// weak functions too (LLVM leaves them out by default).
 fn flags(ctx: &Ctx, profile: &Path) -> Vec<String> {
-    let mut flags = super::optimize::flags(ctx, profile);
+    let mut flags = crate::cargo::flags::profile_use(ctx.bolt, profile);
     flags.push("-Cllvm-args=-no-pgo-warn-mismatch-comdat-weak=false".into());
     flags
 }
@@ -155,7 +155,7 @@ fn profile_path(ctx: &Ctx, args: &CheckArgs) -> Result<PathBuf> {
         return Ok(path);
     }
     let state = State::load(&ctx.layout.state_file())?;
-    let Some(merge) = &state.merge else {
+    let Some(merge) = crate::pipeline::entry::<crate::stage::merge::Merge>(&state).map(|e| &e.record) else {
         bail!(
             "no merged profile was found in {}; run `pgo-build all` (or instrument, train and merge) first, or \
              check a stored profile with `pgo-build check --profile FILE`",

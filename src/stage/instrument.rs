@@ -6,71 +6,110 @@
 //! and proc-macros, which would otherwise write profiles of the *build* into the
 //! training data and slow every build down.
 
+use std::path::PathBuf;
+
 use anyhow::Result;
+use serde::Serialize;
 
 use crate::cargo::{cargo_build, cargo_command};
 use crate::context::Ctx;
+use crate::pipeline::fingerprint::{BuildInputs, build_files, compiled_sources};
+use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
-use crate::state::{BinaryRecord, InstrumentRecord, State, now};
-use crate::util::{human_duration, human_size};
+use crate::state::{BinaryRecord, Entry, InstrumentRecord, State, binaries_id, binaries_intact};
+use crate::util::{human_duration, human_size, plural};
 
-pub fn run(ctx: &Ctx) -> Result<()> {
-    let flags = vec![format!("-Cprofile-generate={}", ctx.layout.raw_root().join("default").display())];
-    if ctx.dry_run {
+/// The instrument stage.
+#[derive(Debug)]
+pub struct Instrument;
+
+#[derive(Debug, Serialize)]
+pub struct InstrumentInputs {
+    #[serde(flatten)]
+    pub build: BuildInputs,
+    /// pgo-build's rustflags: where the raw profiles go.
+    pub flags: Vec<String>,
+}
+
+impl Stage for Instrument {
+    const ID: StageId = StageId::Instrument;
+    type Options = ();
+    type Inputs = InstrumentInputs;
+    type Record = InstrumentRecord;
+
+    fn slot(state: &State) -> Option<&Entry<InstrumentRecord>> {
+        state.instrument.as_ref()
+    }
+
+    fn slot_mut(state: &mut State) -> &mut Option<Entry<InstrumentRecord>> {
+        &mut state.instrument
+    }
+
+    fn resolve(ctx: &Ctx, _: &(), _: &State) -> Result<InstrumentInputs> {
+        Ok(InstrumentInputs { build: BuildInputs::of(ctx), flags: flags(ctx) })
+    }
+
+    fn watched(ctx: &Ctx, _: &InstrumentInputs, last: Option<&InstrumentRecord>) -> Vec<PathBuf> {
+        build_files(ctx, last.map_or(&[][..], |r| &r.source_files))
+    }
+
+    fn intact(record: &InstrumentRecord) -> Result<(), String> {
+        binaries_intact(&record.binaries)
+    }
+
+    fn output_id(record: &InstrumentRecord) -> String {
+        binaries_id(&record.binaries)
+    }
+
+    fn dry_run(ctx: &Ctx, _: &(), _: &State) -> Result<()> {
         if let Err(e) = ctx.profdata() {
             ctx.printer.warn(format!("{e:#}"));
         }
-        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Instrumented, &flags));
-        return Ok(());
+        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Instrumented, &flags(ctx)));
+        Ok(())
     }
-    let mut state = State::load(&ctx.layout.state_file())?;
-    let previous = state.instrument.as_ref().map(|r| r.source_files.clone()).unwrap_or_default();
-    let inputs = crate::cache::build_inputs(ctx, &previous)?;
-    if let Some(rec) = state.instrument.as_ref().filter(|r| !ctx.force && r.inputs == inputs)
-        && state.require_instrument(ctx).is_ok()
-    {
-        crate::cache::skipped(ctx, "instrument", rec.finished_at);
-        return Ok(());
+
+    fn run(ctx: &Ctx, inputs: &InstrumentInputs) -> Result<InstrumentRecord> {
+        // Fail before a long build, not after it, when no llvm-profdata can merge (or,
+        // in BOLT mode, there is no llvm-bolt).
+        ctx.profdata()?;
+        if ctx.bolt {
+            crate::toolchain::bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref())
+                .map_err(|why| anyhow::anyhow!("BOLT mode is on, but {why}"))?;
+        }
+        ctx.printer.status(
+            "instrument",
+            format!(
+                "building {} ({}) with -Cprofile-generate, profile `{}`, target {}",
+                ctx.settings.package,
+                ctx.settings.bins.join(", "),
+                ctx.settings.profile,
+                ctx.settings.host
+            ),
+        );
+        let built = cargo_build(ctx, BuildKind::Instrumented, &inputs.flags)?;
+        let binaries = built.binaries.iter().map(BinaryRecord::of).collect::<Result<Vec<_>>>()?;
+        for b in &binaries {
+            ctx.printer.note(format!("{} ({})", b.path.display(), human_size(b.size)));
+        }
+        ctx.printer.status(
+            "instrument",
+            format!(
+                "built {} in {}; next: `pgo-build train`",
+                plural(binaries.len(), "instrumented binary", "instrumented binaries"),
+                human_duration(built.elapsed)
+            ),
+        );
+        Ok(InstrumentRecord {
+            source_files: compiled_sources(&built.binaries.iter().map(|b| b.path.clone()).collect::<Vec<_>>()),
+            settings: ctx.settings.clone(),
+            binaries,
+        })
     }
-    // Fail before a long build, not after it, when no llvm-profdata can merge (or,
-    // in BOLT mode, there is no llvm-bolt).
-    ctx.profdata()?;
-    if ctx.bolt {
-        crate::toolchain::bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref())
-            .map_err(|why| anyhow::anyhow!("BOLT mode is on, but {why}"))?;
-    }
-    ctx.printer.status(
-        "instrument",
-        format!(
-            "building {} ({}) with -Cprofile-generate, profile `{}`, target {}",
-            ctx.settings.package,
-            ctx.settings.bins.join(", "),
-            ctx.settings.profile,
-            ctx.settings.host
-        ),
-    );
-    let built = cargo_build(ctx, BuildKind::Instrumented, &flags)?;
-    let binaries = built.binaries.iter().map(BinaryRecord::of).collect::<Result<Vec<_>>>()?;
-    for b in &binaries {
-        ctx.printer.note(format!("{} ({})", b.path.display(), human_size(b.size)));
-    }
-    // What this build compiled, and Cargo.lock as cargo may have just written it.
-    let source_files =
-        crate::cache::compiled_sources(&built.binaries.iter().map(|b| b.path.clone()).collect::<Vec<_>>());
-    let inputs = crate::cache::build_inputs(ctx, &source_files).unwrap_or(inputs);
-    state.instrument = Some(InstrumentRecord {
-        inputs,
-        source_files,
-        settings: ctx.settings.clone(),
-        binaries,
-        elapsed_s: built.elapsed.as_secs_f64(),
-        finished_at: now(),
-    });
-    state.train = None;
-    state.merge = None;
-    state.optimize = None;
-    state.bolt = None;
-    state.save(&ctx.layout.state_file())?;
-    ctx.printer.status("instrument", format!("done in {}; next: `pgo-build train`", human_duration(built.elapsed)));
-    Ok(())
+}
+
+/// `-Cprofile-generate` into the raw profiles' folder (training points each
+/// workload elsewhere with `LLVM_PROFILE_FILE`).
+fn flags(ctx: &Ctx) -> Vec<String> {
+    vec![format!("-Cprofile-generate={}", ctx.layout.raw_root().join("default").display())]
 }

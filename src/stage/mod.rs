@@ -18,6 +18,7 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 use crate::context::Ctx;
+use crate::pipeline;
 use crate::printer::Printer;
 
 /// Runs the command line's stage and returns the exit code.
@@ -29,27 +30,28 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Profiles(args) => return profiles::run(g, &printer, args).map(|()| 0),
         _ => {}
     }
-    let ctx = Ctx::new(g, printer, matches!(cli.command, Command::Bolt(_)))?;
     if let Command::Status = cli.command {
-        return status::run(&ctx);
+        // `status` always exits 0: a broken config is something it reports.
+        return match Ctx::new(g, Printer::new(g.quiet, g.verbose, g.color), false) {
+            Ok(ctx) => status::run(&ctx),
+            Err(e) => {
+                printer.out(format!("pgo-build cannot read this project: {e:#}"));
+                Ok(0)
+            }
+        };
     }
-    // Every stage below reads or writes the pipeline's files; one run at a time.
-    let _lock = if ctx.dry_run { None } else { Some(crate::lock::acquire(&ctx.layout.root, &ctx.printer)?) };
+    let ctx = Ctx::new(g, printer, matches!(cli.command, Command::Bolt(_)))?;
+    // `show` only reads; every other command reads and writes the pipeline's
+    // files: one run at a time.
+    let writes = !matches!(cli.command, Command::Show(_));
+    let _lock = if ctx.dry_run || !writes { None } else { Some(crate::lock::acquire(&ctx.layout.root, &ctx.printer)?) };
     match &cli.command {
         Command::Doctor | Command::Profiles(_) | Command::Status => unreachable!("handled above"),
-        Command::Instrument => instrument::run(&ctx).map(|()| 0),
-        Command::Train(args) => train::run(&ctx, args).map(|()| 0),
-        Command::Merge(args) => merge::run(&ctx, args).map(|()| 0),
-        Command::Optimize(args) => {
-            args.bolt.require_bolt_mode(ctx.bolt)?;
-            optimize::run(&ctx, args)?;
-            // `optimize --bolt` (or `bolt = true`) continues into BOLT.
-            if ctx.bolt {
-                bolt::run(&ctx, &args.bolt, &crate::measure::MeasureArgs::default(), false)?;
-            }
-            Ok(0)
-        }
-        Command::Bolt(args) => bolt::run(&ctx, &args.bolt, &args.measure, args.no_pgo).map(|()| 0),
+        Command::Instrument => pipeline::run::<instrument::Instrument>(&ctx, &()).map(|_| 0),
+        Command::Train(args) => pipeline::run::<train::Train>(&ctx, &args.options()).map(|_| 0),
+        Command::Merge(args) => merge::command(&ctx, args).map(|()| 0),
+        Command::Optimize(args) => optimize::command(&ctx, args).map(|()| 0),
+        Command::Bolt(args) => bolt::command(&ctx, args).map(|()| 0),
         Command::Compare(args) => compare::run(&ctx, args),
         Command::All(args) => all::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),

@@ -13,19 +13,29 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
+use serde::{Deserialize, Serialize};
+
+use crate::cargo::cargo_config::Strip;
 use crate::cargo::{Diagnostic, cargo_build, cargo_command};
 use crate::context::Ctx;
+use crate::deliver::Evidence;
+use crate::pipeline::fingerprint::{BuildInputs, build_files, compiled_sources};
+use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
-use crate::state::{BinaryRecord, OptimizeRecord, State, now};
-use crate::util::{copy_atomic, human_duration, human_size, sha256_file};
+use crate::state::{BinaryRecord, Entry, OptimizeRecord, State, binaries_id, binaries_intact};
+use crate::util::{copy_atomic, human_duration, human_size, percentage, plural, sha256_file};
+
+/// The share of the profile's functions that may go without profile data.
+pub const DEFAULT_MAX_UNPROFILED: f64 = 50.0;
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Build options")]
 pub struct OptimizeArgs {
     /// Where to put the optimized binaries [default: <target>/pgo-build/out].
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Fail when more than this percentage of the profile's functions got no profile data.
-    #[arg(long, value_name = "PCT", default_value_t = 50.0, value_parser = percentage)]
+    #[arg(long, value_name = "PCT", default_value_t = DEFAULT_MAX_UNPROFILED, value_parser = percentage)]
     pub max_unprofiled: f64,
     /// Build from this stored profile (e.g. one kept in the repository and
     /// written by `pgo-build merge --output`) instead of the pipeline's: no
@@ -64,133 +74,216 @@ fn word_after(text: &str, marker: &str) -> Option<String> {
     rest.split_whitespace().next().map(str::to_string)
 }
 
-pub fn run(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
-    let mut state = State::load(&ctx.layout.state_file())?;
-    let out_dir = args.out_dir.clone().unwrap_or_else(|| ctx.layout.default_out_dir());
-    if ctx.dry_run {
-        let profile = state.merge.as_ref().map_or_else(|| PathBuf::from("<merged profile>"), |m| m.profile.clone());
-        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Optimized, &flags(ctx, &profile)));
-        return Ok(());
+impl OptimizeArgs {
+    pub fn options(&self) -> OptimizeOptions {
+        OptimizeOptions { profile: self.profile_file.clone(), max_unprofiled: self.max_unprofiled }
     }
-    let source = match &args.profile_file {
-        Some(file) => ProfileSource::stored(ctx, file)?,
-        None => {
-            let merge = state.require_merge(ctx)?;
-            ProfileSource {
-                path: merge.profile.clone(),
-                sha256: merge.sha256.clone(),
-                functions: merge.functions,
-                stored: false,
-            }
-        }
-    };
-    let previous = state.optimize.as_ref().map(|r| r.source_files.clone()).unwrap_or_default();
-    let inputs = inputs_of(ctx, &source.sha256, &previous, &out_dir)?;
-    if let Some(rec) = state.optimize.as_ref().filter(|r| !ctx.force && r.inputs == inputs)
-        && state.require_optimize(ctx).is_ok()
-    {
-        crate::cache::skipped(ctx, "optimize", rec.finished_at);
-        return Ok(());
-    }
-    ctx.printer
-        .status("optimize", format!("building {} with -Cprofile-use={}", ctx.settings.package, source.path.display()));
-    let built = cargo_build(ctx, BuildKind::Optimized, &flags(ctx, &source.path))?;
-
-    let warnings = ProfileWarnings::from_diagnostics(&built.diagnostics);
-    let profiled = source.functions.max(1) as f64;
-    let share = (100.0 * warnings.unprofiled.len() as f64 / profiled).min(100.0);
-    if share > args.max_unprofiled {
-        let examples: Vec<&String> = warnings.unprofiled.iter().take(3).collect();
-        bail!(
-            "rustc found no profile data for {} functions ({share:.0}% of the {} in the profile; the limit is {}%), \
-             so this build would not be profile-guided at all: the profile does not fit these functions. Likely \
-             causes: the sources changed a lot since training; a flag that changes symbol names (such as \
-             `-Cmetadata`, or rustflags in a cargo config file or CARGO_TARGET_<TRIPLE>_RUSTFLAGS) differs \
-             between the builds, since cargo hashes such settings into every symbol name; or the profile came \
-             from another project. Run `pgo-build all` to rebuild everything from one set of settings. \
-             Examples: {}",
-            warnings.unprofiled.len(),
-            source.functions,
-            args.max_unprofiled,
-            examples.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-        );
-    }
-
-    // In BOLT mode the build is unstripped (BOLT needs the symbols); the delivered
-    // PGO binary is stripped the way the profile asks, as a plain build would be.
-    let strip = if ctx.bolt { Some(ctx.profile_strip()?) } else { None };
-    let mut binaries = Vec::new();
-    let mut bolt_inputs = Vec::new();
-    for b in &built.binaries {
-        let dest = out_dir.join(&b.name);
-        copy_atomic(&b.path, &dest)?;
-        if let Some(mode) = strip {
-            crate::toolchain::strip(&ctx.rustc, &dest, mode)?;
-            bolt_inputs.push(BinaryRecord::of(b)?);
-        }
-        let record = BinaryRecord::of(&crate::cargo::Binary { name: b.name.clone(), path: dest })?;
-        ctx.printer.note(format!("{} ({})", record.path.display(), human_size(record.size)));
-        binaries.push(record);
-    }
-    ctx.printer.status(
-        "optimize",
-        format!(
-            "{} of {} profiled functions without profile data, {} with a hash mismatch",
-            warnings.unprofiled.len(),
-            source.functions,
-            warnings.mismatched.len()
-        ),
-    );
-    if !warnings.mismatched.is_empty() {
-        ctx.printer.warn(format!(
-            "{} functions changed since the profile was collected and were optimized without it; \
-             run `pgo-build all` (or instrument, train and merge) to refresh the profile",
-            warnings.mismatched.len()
-        ));
-    }
-    // What this build compiled, and Cargo.lock as cargo may have just written it.
-    let source_files =
-        crate::cache::compiled_sources(&built.binaries.iter().map(|b| b.path.clone()).collect::<Vec<_>>());
-    let inputs = inputs_of(ctx, &source.sha256, &source_files, &out_dir).unwrap_or(inputs);
-    let record = OptimizeRecord {
-        inputs,
-        source_files,
-        settings: ctx.settings.clone(),
-        profile_sha256: source.sha256.clone(),
-        stored_profile: source.stored.then(|| source.path.clone()),
-        binaries,
-        out_dir: out_dir.clone(),
-        unprofiled_functions: warnings.unprofiled.len(),
-        mismatched_functions: warnings.mismatched.len(),
-        bolt_inputs,
-        elapsed_s: built.elapsed.as_secs_f64(),
-        finished_at: now(),
-    };
-    state.optimize = Some(record);
-    state.bolt = None;
-    state.save(&ctx.layout.state_file())?;
-    ctx.printer.status(
-        "optimize",
-        format!("done in {}; the PGO binaries are in {}", human_duration(built.elapsed), out_dir.display()),
-    );
-    Ok(())
 }
 
-/// The fingerprint of what the optimized build reads.
-pub fn inputs_of(ctx: &Ctx, profile_sha256: &str, files: &[PathBuf], out_dir: &std::path::Path) -> Result<String> {
-    Ok(crate::cache::fingerprint(&[
-        ("profile", profile_sha256),
-        ("build", &crate::cache::build_inputs(ctx, files)?),
-        ("out", &out_dir.display().to_string()),
-    ]))
+/// Runs `pgo-build optimize`: the optimize stage, in BOLT mode the BOLT stage
+/// after it (unmeasured: `pgo-build bolt` or `compare` measure it), then the
+/// delivery.
+pub fn command(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
+    args.bolt.require_bolt_mode(ctx.bolt)?;
+    let out_dir = crate::deliver::out_dir(ctx, args.out_dir.as_deref())?;
+    if !ctx.dry_run {
+        crate::deliver::check_out_dir(&out_dir)?;
+    }
+    crate::pipeline::run::<Optimize>(ctx, &args.options())?;
+    if ctx.bolt {
+        crate::pipeline::run::<super::bolt::Bolt>(ctx, &args.bolt.options())?;
+    }
+    let evidence = if args.bolt.keep_bolt { Evidence::KeepBolt } else { Evidence::NotMeasured };
+    crate::deliver::deliver(ctx, &out_dir, evidence)
+}
+
+/// The optimize stage.
+#[derive(Debug)]
+pub struct Optimize;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptimizeOptions {
+    /// A stored profile to build from instead of the pipeline's merged one.
+    pub profile: Option<PathBuf>,
+    pub max_unprofiled: f64,
+}
+
+impl Default for OptimizeOptions {
+    fn default() -> Self {
+        OptimizeOptions { profile: None, max_unprofiled: DEFAULT_MAX_UNPROFILED }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct OptimizeInputs {
+    #[serde(flatten)]
+    pub build: BuildInputs,
+    pub profile: ProfileSource,
+    /// pgo-build's rustflags for the build.
+    pub flags: Vec<String>,
+    pub max_unprofiled: f64,
+    /// How the delivered binaries are stripped (BOLT mode strips them itself).
+    pub strip: Option<Strip>,
+}
+
+impl Stage for Optimize {
+    const ID: StageId = StageId::Optimize;
+    type Options = OptimizeOptions;
+    type Inputs = OptimizeInputs;
+    type Record = OptimizeRecord;
+
+    fn slot(state: &State) -> Option<&Entry<OptimizeRecord>> {
+        state.optimize.as_ref()
+    }
+
+    fn slot_mut(state: &mut State) -> &mut Option<Entry<OptimizeRecord>> {
+        &mut state.optimize
+    }
+
+    fn upstream(options: &OptimizeOptions) -> Option<StageId> {
+        // A stored profile needs no instrumented build, training or merge.
+        options.profile.is_none().then_some(StageId::Merge)
+    }
+
+    fn resolve(ctx: &Ctx, options: &OptimizeOptions, state: &State) -> Result<OptimizeInputs> {
+        let profile = match &options.profile {
+            Some(file) => ProfileSource::stored(ctx, file)?,
+            None => {
+                let merge = &state.merge.as_ref().context("no merged profile; run `pgo-build merge` first")?.record;
+                ProfileSource {
+                    path: merge.profile.clone(),
+                    sha256: merge.sha256.clone(),
+                    functions: merge.functions,
+                    stored: false,
+                }
+            }
+        };
+        Ok(OptimizeInputs {
+            build: BuildInputs::of(ctx),
+            flags: crate::cargo::flags::profile_use(ctx.bolt, &profile.path),
+            max_unprofiled: options.max_unprofiled,
+            strip: if ctx.bolt { Some(ctx.profile_strip()?) } else { None },
+            profile,
+        })
+    }
+
+    fn watched(ctx: &Ctx, _: &OptimizeInputs, last: Option<&OptimizeRecord>) -> Vec<PathBuf> {
+        build_files(ctx, last.map_or(&[][..], |r| &r.source_files))
+    }
+
+    fn intact(record: &OptimizeRecord) -> Result<(), String> {
+        binaries_intact(&record.binaries).and_then(|()| binaries_intact(&record.bolt_inputs))
+    }
+
+    fn output_id(record: &OptimizeRecord) -> String {
+        let all: Vec<BinaryRecord> = record.binaries.iter().chain(&record.bolt_inputs).cloned().collect();
+        binaries_id(&all)
+    }
+
+    fn explain(field: &str) -> String {
+        match field {
+            "profile" => "the profile".into(),
+            "flags" => "pgo-build's rustflags for the build".into(),
+            "max_unprofiled" => "--max-unprofiled".into(),
+            "strip" => "the profile's strip setting".into(),
+            other => crate::pipeline::explain_field(other),
+        }
+    }
+
+    fn dry_run(ctx: &Ctx, options: &OptimizeOptions, state: &State) -> Result<()> {
+        let profile = match (&options.profile, &state.merge) {
+            (Some(file), _) => file.clone(),
+            (None, Some(m)) => m.record.profile.clone(),
+            (None, None) => PathBuf::from("<merged profile>"),
+        };
+        let flags = crate::cargo::flags::profile_use(ctx.bolt, &profile);
+        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Optimized, &flags));
+        Ok(())
+    }
+
+    fn run(ctx: &Ctx, inputs: &OptimizeInputs) -> Result<OptimizeRecord> {
+        let source = &inputs.profile;
+        ctx.printer.status(
+            "optimize",
+            format!("building {} with -Cprofile-use={}", ctx.settings.package, source.path.display()),
+        );
+        let built = cargo_build(ctx, BuildKind::Optimized, &inputs.flags)?;
+
+        let warnings = ProfileWarnings::from_diagnostics(&built.diagnostics);
+        let profiled = source.functions.max(1) as f64;
+        let share = (100.0 * warnings.unprofiled.len() as f64 / profiled).min(100.0);
+        if share > inputs.max_unprofiled {
+            let examples: Vec<&String> = warnings.unprofiled.iter().take(3).collect();
+            bail!(
+                "rustc found no profile data for {} functions ({share:.0}% of the {} in the profile; the limit is {}%), \
+                 so this build would not be profile-guided at all: the profile does not fit these functions. Likely \
+                 causes: the sources changed a lot since training; a flag that changes symbol names (such as \
+                 `-Cmetadata`, or rustflags in a cargo config file or CARGO_TARGET_<TRIPLE>_RUSTFLAGS) differs \
+                 between the builds, since cargo hashes such settings into every symbol name; or the profile came \
+                 from another project. Run `pgo-build all` to rebuild everything from one set of settings. \
+                 Examples: {}",
+                warnings.unprofiled.len(),
+                source.functions,
+                inputs.max_unprofiled,
+                examples.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            );
+        }
+
+        // The stage's own folder: the PGO binaries as delivered. In BOLT mode the
+        // build is unstripped (BOLT needs the symbols), so they are stripped here
+        // the way the profile asks, and the unstripped ones are BOLT's input.
+        let dir = ctx.layout.root.join("optimized");
+        let mut binaries = Vec::new();
+        let mut bolt_inputs = Vec::new();
+        for b in &built.binaries {
+            let dest = dir.join(&b.name);
+            copy_atomic(&b.path, &dest)?;
+            if let Some(mode) = inputs.strip {
+                crate::toolchain::strip(&ctx.rustc, &dest, mode)?;
+                bolt_inputs.push(BinaryRecord::of(b)?);
+            }
+            let record = BinaryRecord::of(&crate::cargo::Binary { name: b.name.clone(), path: dest })?;
+            ctx.printer.note(format!("{} ({})", record.path.display(), human_size(record.size)));
+            binaries.push(record);
+        }
+        ctx.printer.status(
+            "optimize",
+            format!(
+                "{} of {} profiled functions without profile data, {} with a hash mismatch",
+                warnings.unprofiled.len(),
+                source.functions,
+                warnings.mismatched.len()
+            ),
+        );
+        if !warnings.mismatched.is_empty() {
+            ctx.printer.warn(format!(
+                "{} changed since the profile was collected and were optimized without it; \
+                 run `pgo-build all` (or instrument, train and merge) to refresh the profile",
+                plural(warnings.mismatched.len(), "function", "functions")
+            ));
+        }
+        ctx.printer.status("optimize", format!("built in {}", human_duration(built.elapsed)));
+        Ok(OptimizeRecord {
+            source_files: compiled_sources(&built.binaries.iter().map(|b| b.path.clone()).collect::<Vec<_>>()),
+            settings: ctx.settings.clone(),
+            profile: source.path.clone(),
+            profile_sha256: source.sha256.clone(),
+            stored_profile: source.stored,
+            binaries,
+            unprofiled_functions: warnings.unprofiled.len(),
+            mismatched_functions: warnings.mismatched.len(),
+            bolt_inputs,
+        })
+    }
 }
 
 /// The profile a build uses: the pipeline's merged one, or a stored file.
-struct ProfileSource {
-    path: PathBuf,
-    sha256: String,
-    functions: u64,
-    stored: bool,
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileSource {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub functions: u64,
+    pub stored: bool,
 }
 
 impl ProfileSource {
@@ -210,26 +303,6 @@ impl ProfileSource {
         let listing = crate::stage::check::read_profile(ctx, ctx.profdata()?, &path)?;
         Ok(ProfileSource { sha256: sha256_file(&path)?, functions: listing.functions, path, stored: true })
     }
-}
-
-/// A percentage from 0 to 100, for clap.
-pub fn percentage(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
-        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
-    }
-}
-
-/// The rustflags of the PGO build: the profile, missing-function warnings, and
-/// in BOLT mode relocations.
-pub fn flags(ctx: &Ctx, profile: &std::path::Path) -> Vec<String> {
-    let mut flags =
-        vec![format!("-Cprofile-use={}", profile.display()), "-Cllvm-args=-pgo-warn-missing-function".to_string()];
-    if ctx.bolt {
-        // Relocations let BOLT move code; they leave the generated code unchanged.
-        flags.push("-Clink-arg=-Wl,--emit-relocs".to_string());
-    }
-    flags
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@ use clap::Args;
 use serde::Serialize;
 
 use super::show::{FunctionCount, ProfileCounts, function_line, hottest, merge_raw, percent, read_counts};
-use super::train::{self, placeholder_binaries, raw_profile_paths};
 use crate::cargo::Binary;
+use crate::collect::{self, placeholder_binaries, raw_profile_paths};
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::process::Cmd;
@@ -77,14 +77,21 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
     if ctx.dry_run {
         return dry_run(ctx, &state, &bench, &root, &bench_profile);
     }
-    let merge = state.require_merge(ctx)?.clone();
-    let binaries: Vec<Binary> = state.require_instrument(ctx)?.binaries.iter().map(|b| b.binary()).collect();
+    let walk = crate::pipeline::Walk::new(ctx, &state);
+    let merge = walk.current::<crate::stage::merge::Merge>()?.clone();
+    let binaries: Vec<Binary> =
+        walk.current::<crate::stage::instrument::Instrument>()?.binaries.iter().map(|b| b.binary()).collect();
     let profdata = ctx.profdata()?;
 
-    ctx.printer
-        .status("overlap", format!("profiling {} benchmark workload(s) with the instrumented build", bench.len()));
-    super::train::clear_other_sets(&root, &bench)?;
-    let records = train::collect(ctx, &bench, &binaries, "overlap", &root)
+    ctx.printer.status(
+        "overlap",
+        format!(
+            "profiling {} with the instrumented build",
+            crate::util::plural(bench.len(), "benchmark workload", "benchmark workloads")
+        ),
+    );
+    collect::clear_other_sets(&root, &bench.iter().map(|w| w.name.as_str()).collect::<Vec<_>>())?;
+    let records = collect::collect(ctx, &bench, &binaries, "overlap", &root)
         .map_err(|e| e.context("profiling the benchmark workloads stopped"))?;
     let mut raw = Vec::new();
     for r in &records {
@@ -141,7 +148,7 @@ fn overlap_command(tool: &Cmd, training: &Path, bench: &Path) -> Cmd {
 /// Shows the workload runs, the merge and the comparison, running nothing.
 fn dry_run(ctx: &Ctx, state: &State, bench: &[&Workload], root: &Path, bench_profile: &Path) -> Result<u8> {
     let binaries = match &state.instrument {
-        Some(rec) => rec.binaries.iter().map(|b| b.binary()).collect(),
+        Some(rec) => rec.record.binaries.iter().map(|b| b.binary()).collect(),
         None => placeholder_binaries(ctx),
     };
     for w in bench {
@@ -153,7 +160,7 @@ fn dry_run(ctx: &Ctx, state: &State, bench: &[&Workload], root: &Path, bench_pro
     ctx.printer.would_run(
         &tool.clone().arg("merge").arg("--output").arg(bench_profile).arg(format!("--input-files={}", list.display())),
     );
-    let training = state.merge.as_ref().map_or_else(|| PathBuf::from("<merged profile>"), |m| m.profile.clone());
+    let training = state.merge.as_ref().map_or_else(|| PathBuf::from("<merged profile>"), |m| m.record.profile.clone());
     ctx.printer.would_run(&overlap_command(&tool, &training, bench_profile));
     Ok(0)
 }

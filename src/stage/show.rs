@@ -23,9 +23,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::train::raw_profile_paths;
+use crate::collect::raw_profile_paths;
 use crate::context::Ctx;
 use crate::process::Cmd;
+use crate::stage::merge::Merge;
 use crate::state::{MergeRecord, State, TrainRecord};
 use crate::toolchain::Profdata;
 use crate::util::{sha256_file, write_atomic};
@@ -68,7 +69,7 @@ pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8> {
 /// The profile to show and, when it is the pipeline's merged profile, its record.
 fn choose_profile<'s>(state: &'s State, file: Option<&Path>) -> Result<(PathBuf, Option<&'s MergeRecord>)> {
     let Some(file) = file else {
-        let Some(merge) = &state.merge else {
+        let Some(merge) = crate::pipeline::entry::<Merge>(state).map(|m| &m.record) else {
             bail!("no merged profile was found; run `pgo-build merge` first, or name a profile: `pgo-build show FILE`");
         };
         if !sha256_file(&merge.profile).is_ok_and(|h| h == merge.sha256) {
@@ -85,13 +86,14 @@ fn choose_profile<'s>(state: &'s State, file: Option<&Path>) -> Result<(PathBuf,
     }
     // A copy of the pipeline's profile is the pipeline's profile: compare content.
     let sha = sha256_file(file)?;
-    let record = state.merge.as_ref().filter(|m| m.sha256 == sha);
+    let record = crate::pipeline::entry::<Merge>(state).map(|m| &m.record).filter(|m| m.sha256 == sha);
     Ok((file.to_path_buf(), record))
 }
 
 /// The training run whose raw sets made `merge`, or why there is none to measure.
 fn recorded_sets<'s>(state: &'s State, merge: &MergeRecord) -> Result<&'s TrainRecord, String> {
-    let Some(train) = state.train.as_ref().filter(|t| t.id() == merge.train_id) else {
+    let train = crate::pipeline::entry::<crate::stage::train::Train>(state);
+    let Some(train) = train.filter(|t| t.output == merge.trained).map(|t| &t.record) else {
         return Err("the training profiles that made it have been replaced since (`pgo-build train` ran again)".into());
     };
     if let Some(w) = train.workloads.iter().find(|w| !w.raw_dir.is_dir()) {

@@ -1,14 +1,11 @@
-//! `pgo-build train`: run every training workload against the instrumented binaries.
+//! `pgo-build train`: run every training workload against the instrumented
+//! binaries, one raw profile set per workload (`collect.rs` says how a set is
+//! collected and kept apart from failed runs and leftover processes).
 //!
-//! Each workload writes its raw profiles into a directory of its own, through
-//! `LLVM_PROFILE_FILE=<dir>/%m_%p.profraw`: `%p` gives every process its own file,
-//! so workloads that start the binary many times, or in parallel, never overwrite
-//! or interleave each other's data; `%m` keeps different binaries apart.
-//!
-//! The new profile sets are collected beside the old ones and swapped in only when
-//! every workload has succeeded: a failed or interrupted run leaves the previous
-//! good profiles (and their record) as they were, and the failed workload's
-//! profile is never merged.
+//! Training can also be split across machines: `train --shard K/N` runs every
+//! Nth workload, and `merge --from DIR...` joins the sets, after checking each
+//! against this machine's instrumented build, into this stage's record: joining
+//! is training done elsewhere.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -18,14 +15,18 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use crate::cargo::Binary;
+use crate::collect::{clear_other_sets, collect, placeholder_binaries, profile_env};
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
-use crate::state::{State, TrainRecord, WorkloadRecord, now, workload_definition};
-use crate::util::{human_duration, human_size};
+use crate::pipeline::fingerprint::WorkloadInput;
+use crate::pipeline::{Stage, StageId};
+use crate::state::{BinaryRecord, Entry, State, TrainRecord, WorkloadRecord};
+use crate::util::{human_duration, plural};
 use crate::workload;
 
 /// `pgo-build train`'s own arguments.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Training options")]
 pub struct TrainArgs {
     /// Run only shard K of N (1-based): every Nth training workload in name order,
     /// for training on several machines; `pgo-build merge --from` joins the sets.
@@ -66,249 +67,289 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
     Ok(Shard { index, count })
 }
 
-pub fn run(ctx: &Ctx, args: &TrainArgs) -> Result<()> {
-    let all: Vec<&Workload> = ctx.config.workloads_for(Use::Train).collect();
-    if all.is_empty() {
-        bail!(
-            "there are no training workloads: add `[[workload]]` tables with `use = [\"train\"]` to {}, \
-             or executable scripts to {} (see docs/workloads.md)",
-            ctx.config.path.clone().unwrap_or_else(|| ctx.project.dir.join("pgo-build.toml")).display(),
-            ctx.project.dir.join("workloads/train").display()
-        );
+impl TrainArgs {
+    pub fn options(&self) -> TrainOptions {
+        TrainOptions { shard: self.shard, from: Vec::new() }
     }
-    let workloads = match args.shard {
-        Some(shard) => {
-            let chosen = shard.select(&all);
-            if chosen.is_empty() {
-                bail!("shard {shard} has no training workloads: there are only {} of them", all.len());
-            }
-            ctx.printer.status(
-                "train",
-                format!(
-                    "shard {shard}: {} of {} training workloads ({})",
-                    chosen.len(),
-                    all.len(),
-                    chosen.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            );
-            chosen
-        }
-        None => all,
-    };
-    let state = State::load(&ctx.layout.state_file())?;
-    if ctx.dry_run {
-        let binaries = match &state.instrument {
-            Some(rec) => rec.binaries.iter().map(|b| b.binary()).collect(),
-            None => placeholder_binaries(ctx),
-        };
-        let root = ctx.layout.raw_root();
-        for w in &workloads {
-            let cmd = workload::command(ctx, w, "train", &binaries, &profile_env(&staging_dir(&root, w)))?;
-            ctx.printer.would_run(&cmd);
-        }
-        return Ok(());
-    }
-    let instrument = state.require_instrument(ctx)?.clone();
-    let instrument_id = instrument.id();
-    let inputs = inputs_of(ctx, &instrument_id, args.shard, &workloads);
-    if let Some(rec) = state.train.as_ref().filter(|r| !ctx.force && r.inputs == inputs)
-        && (state.require_train(ctx).is_ok() || args.shard.is_some())
-    {
-        crate::cache::skipped(ctx, "train", rec.finished_at);
-        return Ok(());
-    }
-    let binaries: Vec<Binary> = instrument.binaries.iter().map(|b| b.binary()).collect();
-
-    ctx.printer
-        .status("train", format!("running {} training workload(s) against the instrumented build", workloads.len()));
-    let start = Instant::now();
-    let root = ctx.layout.raw_root();
-    // Sets of an earlier run (or another shard) would be merged with the new ones.
-    clear_other_sets(&root, &workloads)?;
-    let records = collect(ctx, &workloads, &binaries, "train", &root)
-        .map_err(|e| e.context("training stopped; the previous profiles (if any) are kept"))?;
-    let elapsed = start.elapsed();
-    let mut state = state;
-    let record = TrainRecord {
-        inputs,
-        instrument_id,
-        workloads: records,
-        elapsed_s: elapsed.as_secs_f64(),
-        finished_at: now(),
-        shard: args.shard,
-        toolchain: ctx.rustc.version.clone(),
-        llvm: ctx.rustc.llvm_version.clone(),
-        instrumented: instrument.binaries.iter().map(|b| (b.name.clone(), b.sha256.clone())).collect(),
-    };
-    // The set travels with its description, so `merge --from` can check it.
-    crate::util::write_atomic(&root.join(SET_FILE), serde_json::to_string_pretty(&record)?.as_bytes())?;
-    state.train = Some(record);
-    state.merge = None;
-    state.optimize = None;
-    state.bolt = None;
-    state.save(&ctx.layout.state_file())?;
-    ctx.printer.status("train", format!("done in {}; next: `pgo-build merge`", human_duration(elapsed)));
-    Ok(())
-}
-
-/// The fingerprint of what training reads: the instrumented build, the shard,
-/// and each workload with its data.
-pub fn inputs_of(ctx: &Ctx, instrument_id: &str, shard: Option<Shard>, workloads: &[&Workload]) -> String {
-    let mut parts: Vec<(String, String)> = vec![
-        ("instrumented".into(), instrument_id.to_string()),
-        ("shard".into(), shard.map(|s| s.to_string()).unwrap_or_default()),
-    ];
-    parts.extend(workloads.iter().map(|w| (w.name.clone(), crate::cache::workload(ctx, w))));
-    crate::cache::fingerprint(&parts.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect::<Vec<_>>())
 }
 
 /// The description of a profile set, beside its workloads' folders.
 pub const SET_FILE: &str = "profile-set.json";
 
-/// Removes workload folders under `root` that are not among `workloads`.
-pub fn clear_other_sets(root: &Path, workloads: &[&Workload]) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(root) else { return Ok(()) };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.path().is_dir() && !name.starts_with('.') && !workloads.iter().any(|w| w.name == name) {
-            std::fs::remove_dir_all(entry.path())
-                .with_context(|| format!("could not remove {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
+/// The train stage.
+#[derive(Debug)]
+pub struct Train;
+
+/// What training was asked to do: run (a shard of) the workloads here, or join
+/// sets trained elsewhere (`merge --from`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainOptions {
+    pub shard: Option<Shard>,
+    /// Profile sets to join instead of running the workloads.
+    pub from: Vec<PathBuf>,
 }
 
-/// Runs `workloads` against instrumented `binaries`, each writing its raw
-/// profiles into `<root>/<workload>/`. The new sets are collected beside the old
-/// ones and swapped in only when every workload has succeeded: a failed or
-/// interrupted run leaves the previous sets as they were. `stage` is what the
-/// workloads see as `PGO_BUILD_STAGE` and how logs are filed.
-pub fn collect(
-    ctx: &Ctx,
-    workloads: &[&Workload],
-    binaries: &[Binary],
-    stage: &str,
-    root: &Path,
-) -> Result<Vec<WorkloadRecord>> {
-    let bar = ctx.printer.bar(workloads.len() as u64, "");
-    bar.set_prefix(stage.to_string());
-    let mut done: Vec<(WorkloadRecord, PathBuf)> = Vec::new();
-    let result = (|| -> Result<()> {
-        for w in workloads {
-            bar.set_message(w.name.clone());
-            let staging = staging_dir(root, w);
-            reset_dir(&staging)?;
-            let cmd = workload::command(ctx, w, stage, binaries, &profile_env(&staging))?;
-            let log = workload::log_path(ctx, stage, w);
-            let finished = workload::run(ctx, w, &cmd, &log)?;
-            if !finished.outcome.success() {
-                let doing = if stage == "train" { "training" } else { stage };
-                return Err(workload::failed(w, doing, &finished, &log));
-            }
-            let (files, bytes) = raw_profiles(&staging)?;
-            if files == 0 {
-                bail!(no_profile_message(w, &log));
-            }
-            ctx.printer.status(
-                stage,
-                format!(
-                    "{}: {files} raw profile(s), {} in {}",
-                    w.name,
-                    human_size(bytes),
-                    human_duration(finished.elapsed)
-                ),
-            );
-            let record = WorkloadRecord {
-                name: w.name.clone(),
-                definition: workload_definition(w),
-                raw_dir: root.join(&w.name),
-                raw_files: files,
-                raw_bytes: bytes,
-                elapsed_s: finished.elapsed.as_secs_f64(),
-                weight: w.weight,
-            };
-            done.push((record, staging));
-            bar.inc(1);
+#[derive(Debug, Serialize)]
+pub struct TrainInputs {
+    /// The instrumented build's output id.
+    pub instrumented: String,
+    #[serde(skip)]
+    pub binaries: Vec<BinaryRecord>,
+    pub shard: Option<Shard>,
+    /// The workloads to train, by name: how each runs and its data.
+    pub workloads: Vec<WorkloadInput>,
+    pub from: Vec<PathBuf>,
+}
+
+impl Stage for Train {
+    const ID: StageId = StageId::Train;
+    type Options = TrainOptions;
+    type Inputs = TrainInputs;
+    type Record = TrainRecord;
+
+    fn slot(state: &State) -> Option<&Entry<TrainRecord>> {
+        state.train.as_ref()
+    }
+
+    fn slot_mut(state: &mut State) -> &mut Option<Entry<TrainRecord>> {
+        &mut state.train
+    }
+
+    fn resolve(ctx: &Ctx, options: &TrainOptions, state: &State) -> Result<TrainInputs> {
+        let instrument =
+            state.instrument.as_ref().context("no instrumented build; run `pgo-build instrument` first")?;
+        let mut chosen = choose(ctx, options.shard)?;
+        // Order does not matter: reordering [[workload]] tables changes no profile.
+        chosen.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(TrainInputs {
+            instrumented: instrument.output.clone(),
+            binaries: instrument.record.binaries.clone(),
+            shard: options.shard,
+            workloads: chosen.iter().map(|w| WorkloadInput::of(ctx, w)).collect(),
+            from: options.from.clone(),
+        })
+    }
+
+    fn intact(record: &TrainRecord) -> Result<(), String> {
+        match record.workloads.iter().find(|w| !w.raw_dir.is_dir()) {
+            Some(w) => Err(format!("the raw profiles of workload `{}` are gone ({})", w.name, w.raw_dir.display())),
+            None => Ok(()),
+        }
+    }
+
+    fn output_id(record: &TrainRecord) -> String {
+        let parts: Vec<String> = record
+            .workloads
+            .iter()
+            .map(|w| format!("{}:{}:{}:{}", w.name, w.definition, w.raw_files, w.raw_bytes))
+            .collect();
+        crate::pipeline::fingerprint::id_of(parts.iter().map(String::as_str))
+    }
+
+    fn explain(field: &str) -> String {
+        match field {
+            "instrumented" => "the instrumented build".into(),
+            "workloads" => "the training workloads (their definitions or data)".into(),
+            "from" => "the joined profile sets".into(),
+            other => crate::pipeline::explain_field(other),
+        }
+    }
+
+    fn dry_run(ctx: &Ctx, options: &TrainOptions, state: &State) -> Result<()> {
+        let binaries = match &state.instrument {
+            Some(rec) => rec.record.binaries.iter().map(BinaryRecord::binary).collect(),
+            None => placeholder_binaries(ctx),
+        };
+        let root = ctx.layout.raw_root();
+        for w in choose(ctx, options.shard)? {
+            let cmd = workload::command(ctx, w, "train", &binaries, &profile_env(&root.join(&w.name)))?;
+            ctx.printer.would_run(&cmd);
         }
         Ok(())
-    })();
-    bar.finish_and_clear();
-    if let Err(e) = result {
-        for w in workloads {
-            let _ = std::fs::remove_dir_all(staging_dir(root, w));
+    }
+
+    fn run(ctx: &Ctx, inputs: &TrainInputs) -> Result<TrainRecord> {
+        if !inputs.from.is_empty() {
+            return join_sets(ctx, inputs);
         }
-        return Err(e);
-    }
-    // Every workload succeeded: swap the new profile sets in.
-    for (record, staging) in &done {
-        if record.raw_dir.exists() {
-            std::fs::remove_dir_all(&record.raw_dir)
-                .with_context(|| format!("could not replace {}", record.raw_dir.display()))?;
+        let workloads = choose(ctx, inputs.shard)?;
+        if let Some(shard) = inputs.shard {
+            ctx.printer.status(
+                "train",
+                format!(
+                    "shard {shard}: {} of {} training workloads ({})",
+                    workloads.len(),
+                    ctx.config.workloads_for(Use::Train).count(),
+                    workloads.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            );
         }
-        std::fs::rename(staging, &record.raw_dir)
-            .with_context(|| format!("could not move {} to {}", staging.display(), record.raw_dir.display()))?;
+        let binaries: Vec<Binary> = inputs.binaries.iter().map(BinaryRecord::binary).collect();
+        ctx.printer.status(
+            "train",
+            format!(
+                "running {} against the instrumented build",
+                plural(workloads.len(), "training workload", "training workloads")
+            ),
+        );
+        let start = Instant::now();
+        let root = ctx.layout.raw_root();
+        let records = collect(ctx, &workloads, &binaries, "train", &root)
+            .map_err(|e| e.context("training stopped; the previous profiles (if any) are kept"))?;
+        // Sets of an earlier run (or another shard) would be merged with the new ones.
+        let names: Vec<&str> = workloads.iter().map(|w| w.name.as_str()).collect();
+        clear_other_sets(&root, &names)?;
+        let record = TrainRecord {
+            instrument_id: inputs.instrumented.clone(),
+            workloads: records,
+            shard: inputs.shard,
+            joined_from: Vec::new(),
+            toolchain: ctx.rustc.version.clone(),
+            llvm: ctx.rustc.llvm_version.clone(),
+            instrumented: inputs.binaries.iter().map(|b| (b.name.clone(), b.sha256.clone())).collect(),
+            training_s: start.elapsed().as_secs_f64(),
+        };
+        // The set travels with its description, so `merge --from` can check it.
+        crate::util::write_atomic(&root.join(SET_FILE), serde_json::to_string_pretty(&record)?.as_bytes())?;
+        ctx.printer.status("train", format!("done in {}; next: `pgo-build merge`", human_duration(start.elapsed())));
+        Ok(record)
     }
-    Ok(done.into_iter().map(|(r, _)| r).collect())
 }
 
-fn profile_env(dir: &Path) -> Vec<(String, String)> {
-    vec![("LLVM_PROFILE_FILE".to_string(), dir.join("%m_%p.profraw").display().to_string())]
-}
-
-fn staging_dir(root: &Path, w: &Workload) -> PathBuf {
-    root.join(format!(".{}.partial", w.name))
-}
-
-fn reset_dir(dir: &Path) -> Result<()> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("could not empty {}", dir.display()))?;
+/// The training workloads, or a shard's share of them; none is an error.
+fn choose(ctx: &Ctx, shard: Option<Shard>) -> Result<Vec<&Workload>> {
+    let all: Vec<&Workload> = ctx.config.workloads_for(Use::Train).collect();
+    if all.is_empty() {
+        bail!(no_training_workloads(ctx));
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))
-}
-
-/// Counts the non-empty `.profraw` files under `dir` and their total size.
-pub fn raw_profiles(dir: &Path) -> Result<(usize, u64)> {
-    let mut files = 0;
-    let mut bytes = 0;
-    for path in raw_profile_paths(dir)? {
-        files += 1;
-        bytes += std::fs::metadata(&path)?.len();
+    let Some(shard) = shard else { return Ok(all) };
+    let chosen = shard.select(&all);
+    if chosen.is_empty() {
+        bail!("shard {shard} has no training workloads: there are only {} of them", all.len());
     }
-    Ok((files, bytes))
+    Ok(chosen)
 }
 
-/// The non-empty `.profraw` files under `dir`, sorted.
-pub fn raw_profile_paths(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut paths = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.with_context(|| format!("could not list {}", dir.display()))?;
-        let is_raw = entry.path().extension().is_some_and(|e| e == "profraw");
-        if entry.file_type().is_file() && is_raw && entry.metadata().is_ok_and(|m| m.len() > 0) {
-            paths.push(entry.into_path());
-        }
-    }
-    Ok(paths)
-}
-
-fn no_profile_message(w: &Workload, log: &Path) -> String {
+/// The error for a pipeline without training workloads.
+pub fn no_training_workloads(ctx: &Ctx) -> String {
     format!(
-        "workload `{}` succeeded but no raw profile was written. Likely causes:\n\
-         \x20 - it did not run the instrumented binary: it must run \"$PGO_BUILD_BIN\" (or $PGO_BUILD_BIN_<NAME>), \
-         not a binary from PATH or target/release;\n\
-         \x20 - the binary did not exit normally: profiles are written at exit, so a process killed by a signal, \
-         or ended by abort() or a panic with panic = \"abort\", writes none;\n\
-         \x20 - it changed LLVM_PROFILE_FILE, so the profile went elsewhere.\n\
-         Its output is in {}",
-        w.name,
-        log.display()
+        "there are no training workloads: add `[[workload]]` tables with `use = [\"train\"]` to {}, \
+         or executable scripts to {} (see docs/workloads.md)",
+        ctx.config.path.clone().unwrap_or_else(|| ctx.project.dir.join("pgo-build.toml")).display(),
+        ctx.project.dir.join("workloads/train").display()
     )
 }
 
-/// Stand-ins for the instrumented binaries in a dry run before anything was built.
-pub fn placeholder_binaries(ctx: &Ctx) -> Vec<Binary> {
-    ctx.settings
-        .bins
-        .iter()
-        .map(|name| Binary { name: name.clone(), path: PathBuf::from(format!("<instrumented {name}>")) })
-        .collect()
+/// Checks profile sets gathered elsewhere (`merge --from`) and copies them in as
+/// this machine's training profiles: every set must come from this machine's
+/// instrumented binaries and toolchain, no workload may appear twice, and
+/// together they must cover the configured training workloads.
+fn join_sets(ctx: &Ctx, inputs: &TrainInputs) -> Result<TrainRecord> {
+    let root = ctx.layout.raw_root();
+    let mut workloads: Vec<WorkloadRecord> = Vec::new();
+    let mut from: Vec<(String, PathBuf)> = Vec::new();
+    let mut total_s = 0.0;
+    let ours: Vec<(String, String)> = inputs.binaries.iter().map(|b| (b.name.clone(), b.sha256.clone())).collect();
+    for dir in &inputs.from {
+        let file = dir.join(SET_FILE);
+        let text = std::fs::read_to_string(&file).with_context(|| {
+            format!(
+                "{} is not a profile set: it has no {SET_FILE} (a set is the folder target/pgo-build/profiles/raw \
+                 that `pgo-build train` fills)",
+                dir.display()
+            )
+        })?;
+        let set: TrainRecord =
+            serde_json::from_str(&text).with_context(|| format!("could not read {}", file.display()))?;
+        if set.toolchain != ctx.rustc.version {
+            bail!(
+                "the profile set in {} was made with {} (LLVM {}), but this machine has {} (LLVM {}); every \
+                 training job must use the same toolchain as the merge and optimize jobs",
+                dir.display(),
+                set.toolchain,
+                set.llvm,
+                ctx.rustc.version,
+                ctx.rustc.llvm_version
+            );
+        }
+        if set.instrumented != ours {
+            let show = |list: &[(String, String)]| {
+                list.iter().map(|(n, h)| format!("{n} {}", &h[..h.len().min(12)])).collect::<Vec<_>>().join(", ")
+            };
+            bail!(
+                "the profile set in {} came from a different instrumented binary ({}) than this machine's ({}); \
+                 its counts would not fit. Train every shard against the one instrumented build: copy the \
+                 instrument job's target/pgo-build to each training job",
+                dir.display(),
+                show(&set.instrumented),
+                show(&ours)
+            );
+        }
+        for w in set.workloads {
+            if let Some((_, other)) = from.iter().find(|(n, _)| *n == w.name) {
+                bail!(
+                    "workload `{}` is in two sets ({} and {}); each must be merged once",
+                    w.name,
+                    other.display(),
+                    dir.display()
+                );
+            }
+            from.push((w.name.clone(), dir.clone()));
+            workloads.push(WorkloadRecord { raw_dir: root.join(&w.name), ..w });
+        }
+        total_s += set.training_s;
+    }
+    let missing: Vec<&str> =
+        inputs.workloads.iter().map(|w| w.name.as_str()).filter(|n| !workloads.iter().any(|w| w.name == *n)).collect();
+    if !missing.is_empty() {
+        bail!(
+            "the sets given to --from have no profiles for {} {}: is a shard's set missing?",
+            if missing.len() == 1 { "training workload" } else { "training workloads" },
+            missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    // Every set checked: only now replace this machine's sets with them.
+    for (name, dir) in &from {
+        let (src, dest) = (dir.join(name), root.join(name));
+        if dest != src {
+            if dest.exists() {
+                std::fs::remove_dir_all(&dest).with_context(|| format!("could not replace {}", dest.display()))?;
+            }
+            copy_dir(&src, &dest)?;
+        }
+    }
+    let names: Vec<&str> = workloads.iter().map(|w| w.name.as_str()).collect();
+    clear_other_sets(&root, &names)?;
+    ctx.printer.status(
+        "merge",
+        format!(
+            "joined {} with {}",
+            plural(inputs.from.len(), "profile set", "profile sets"),
+            plural(workloads.len(), "workload", "workloads")
+        ),
+    );
+    Ok(TrainRecord {
+        instrument_id: inputs.instrumented.clone(),
+        workloads,
+        shard: None,
+        joined_from: inputs.from.clone(),
+        toolchain: ctx.rustc.version.clone(),
+        llvm: ctx.rustc.llvm_version.clone(),
+        instrumented: ours,
+        training_s: total_s,
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.with_context(|| format!("could not read the profile set {}", from.display()))?;
+        let dest = to.join(entry.path().strip_prefix(from)?);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest)?;
+        } else {
+            std::fs::copy(entry.path(), &dest)
+                .with_context(|| format!("could not copy {} to {}", entry.path().display(), dest.display()))?;
+        }
+    }
+    Ok(())
 }

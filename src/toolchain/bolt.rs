@@ -13,7 +13,7 @@ use super::profdata::parse_llvm_version;
 use crate::process::Cmd;
 
 /// A usable BOLT installation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct BoltTools {
     pub llvm_bolt: PathBuf,
     pub merge_fdata: PathBuf,

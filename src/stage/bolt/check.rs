@@ -1,21 +1,21 @@
 //! Whether a BOLT binary may replace the binary it was made from: it must run the
 //! check workloads like it (exit statuses, and standard output where a workload
-//! sets `check-output`), and, unless `--keep-bolt`, be faster on the benchmark
-//! workloads.
+//! sets `check-output`), and, for `pgo-build bolt` on its own, be faster on the
+//! benchmark workloads (in `all --bolt`, `compare` measures that instead).
 
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use super::Reference;
 use crate::cargo::Binary;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
+use crate::deliver::Evidence;
 use crate::measure::stats::{Verdict, median};
 use crate::measure::{self, MeasureArgs, executor::RealExecutor};
 use crate::process::Outcome;
 use crate::stage::compare::report::{ratio_text, time};
-use crate::state::BinaryRecord;
+use crate::util::plural;
 use crate::workload;
 
 /// Measures the BOLT binaries against the PGO ones on the benchmark workloads, as
@@ -23,25 +23,26 @@ use crate::workload;
 /// intervals), and says which to keep: BOLT only when it is faster with
 /// confidence. BOLT is not always a gain, it makes the binary bigger, and a BOLT
 /// input that lost its PGO profile is slower than the PGO binary it would replace.
-pub(super) fn bolt_is_faster(ctx: &Ctx, reference: &Reference, bolted: &[Binary], args: &MeasureArgs) -> Result<bool> {
+pub(super) fn bolt_vs(
+    ctx: &Ctx,
+    label: &str,
+    reference: &[Binary],
+    bolted: &[Binary],
+    args: &MeasureArgs,
+) -> Result<Evidence> {
     let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
-    let what = shown(reference.label);
+    let what = shown(label);
     if bench.is_empty() {
-        ctx.printer.warn(format!(
-            "no benchmark workloads to measure BOLT against {what}; keeping the BOLT binaries unmeasured"
-        ));
-        return Ok(true);
+        ctx.printer.warn(format!("no benchmark workloads to measure BOLT against {what}"));
+        return Ok(Evidence::NotMeasured);
     }
     let plan = args.plan(2, vec![true; bench.len()], 0);
     let bar = ctx.printer.bar(u64::from(plan.min_rounds), "");
-    bar.set_prefix(format!("bolt vs {}", reference.label));
+    bar.set_prefix(format!("bolt vs {label}"));
     let mut exec = RealExecutor {
         ctx,
         workloads: bench.clone(),
-        variants: vec![
-            (reference.label.to_string(), reference.binaries.iter().map(BinaryRecord::binary).collect()),
-            ("bolt".to_string(), bolted.to_vec()),
-        ],
+        variants: vec![(label.to_string(), reference.to_vec()), ("bolt".to_string(), bolted.to_vec())],
         startup: None,
         started: Instant::now(),
         bar: bar.clone(),
@@ -66,38 +67,48 @@ pub(super) fn bolt_is_faster(ctx: &Ctx, reference: &Reference, bolted: &[Binary]
     }
     let g = samples.geomean(&plan, 1).context("a geometric mean over the benchmark workloads")?;
     let interval = format!("{:.0}% interval {:.3}–{:.3}", plan.confidence * 100.0, g.low, g.high);
-    match Verdict::of(&g, plan.noise, plan.confidence) {
-        Verdict::Faster => {
-            ctx.printer.status(
-                "bolt",
-                format!(
-                    "BOLT is {:.1}% faster than {what} alone (geometric mean over {} workloads, {interval}): keeping BOLT",
-                    (1.0 - g.value) * 100.0,
-                    bench.len()
-                ),
-            );
-            Ok(true)
-        }
-        verdict => {
-            let how = match verdict {
-                Verdict::Slower => format!("{:.1}% slower", (g.value - 1.0) * 100.0),
-                _ => format!("no clear difference: {:.3}×", g.value),
-            };
-            ctx.printer.warn(format!(
-                "BOLT was not shown to be faster than {what} alone ({how}, geometric mean over {} workloads, \
-                 {interval}), so the {what} binaries stay the result; --keep-bolt keeps BOLT anyway. The BOLT \
-                 binaries are in {}",
-                bench.len(),
-                ctx.layout.root.join(if reference.label == "pgo" { "bolt" } else { "bolt-no-pgo" }).display()
-            ));
-            Ok(false)
-        }
-    }
+    let over = plural(bench.len(), "workload", "workloads");
+    let (keep, summary) = match Verdict::of(&g, plan.noise, plan.confidence) {
+        Verdict::Faster => (
+            true,
+            format!(
+                "BOLT is {:.1}% faster than {what} alone (geometric mean over {over}, {interval})",
+                (1.0 - g.value) * 100.0
+            ),
+        ),
+        Verdict::Slower => (
+            false,
+            format!(
+                "BOLT is {:.1}% slower than {what} alone (geometric mean over {over}, {interval})",
+                (g.value - 1.0) * 100.0
+            ),
+        ),
+        _ => (
+            false,
+            format!(
+                "BOLT was not shown to be faster than {what} alone: {:.3}× ({interval}, geometric mean over {over}) \
+                 is not wholly beyond the {}% noise threshold",
+                g.value,
+                plan.noise * 100.0
+            ),
+        ),
+    };
+    Ok(Evidence::Measured { keep, summary })
+}
+
+/// What the check found.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Verified {
+    /// Every check workload ran alike.
+    Same,
+    /// Why not.
+    Differs(String),
 }
 
 /// Runs the benchmark workloads (the training ones when there are none) with the
-/// PGO and the BOLT binaries; any difference in exit status keeps the PGO ones.
-pub(super) fn verify(ctx: &Ctx, label: &str, before: &[Binary], bolted: &[Binary]) -> Result<()> {
+/// PGO and the BOLT binaries, once each; any difference in exit status (or in
+/// output, where a workload sets `check-output`) keeps the PGO ones.
+pub(super) fn verify(ctx: &Ctx, label: &str, before: &[Binary], bolted: &[Binary]) -> Result<Verified> {
     let mut checks: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
     if checks.is_empty() {
         checks = ctx.config.workloads_for(Use::Train).collect();
@@ -116,31 +127,31 @@ pub(super) fn verify(ctx: &Ctx, label: &str, before: &[Binary], bolted: &[Binary
         }
         let what = shown(label);
         if w.check_output && stdouts[0] != stdouts[1] {
-            bail!(
+            return Ok(Verified::Differs(format!(
                 "the BOLT binary printed different output from the {what} binary on workload `{}` (check-output \
-                 is set), so it was not delivered; the {what} binary stays the result. Compare {} with {}",
+                 is set), so it is not delivered. Compare {} with {}",
                 w.name,
                 ctx.layout.logs("bolt-verify").join(format!("{}.{label}.log", w.name)).display(),
                 ctx.layout.logs("bolt-verify").join(format!("{}.bolt.log", w.name)).display()
-            );
+            )));
         }
         if let Some(o) = outcomes.iter().find(|o| matches!(o, Outcome::Interrupted | Outcome::TimedOut(_))) {
             bail!("checking workload `{}` did not finish ({o}), so the BOLT binary was not delivered", w.name);
         }
         if outcomes[0] != outcomes[1] {
-            bail!(
+            return Ok(Verified::Differs(format!(
                 "the BOLT binary behaved differently from the {what} binary on workload `{}` ({} with {what}, {} \
-                 with BOLT), so it was not delivered; the {what} binary stays the result. Logs: {}",
+                 with BOLT), so it is not delivered. Logs: {}",
                 w.name,
                 outcomes[0],
                 outcomes[1],
                 ctx.layout.logs("bolt-verify").display()
-            );
+            )));
         }
     }
     ctx.printer
         .status("bolt", format!("verified: the BOLT binaries ran every check workload like the {} ones", shown(label)));
-    Ok(())
+    Ok(Verified::Same)
 }
 
 /// How a reference variant is named in messages.

@@ -32,7 +32,10 @@ pub(super) fn collect_instrumented(
         run_bolt(ctx, &cmd, &input.path)?;
         instrumented.push(Binary { name: input.name.clone(), path: dir.join(format!("{}.instrumented", input.name)) });
     }
-    ctx.printer.status("bolt", format!("instrumented {} binary(ies) with llvm-bolt", instrumented.len()));
+    ctx.printer.status(
+        "bolt",
+        format!("instrumented {} with llvm-bolt", crate::util::plural(instrumented.len(), "binary", "binaries")),
+    );
     for w in train {
         let cmd = workload::command(ctx, w, "bolt", &instrumented, &[])?;
         train_once(ctx, w, &cmd)?;

@@ -6,10 +6,14 @@
 //! result and the BOLT input, and BOLT's own steps rewrite it in seconds:
 //! instrument it (`llvm-bolt -instrument`, one profile file per process), run the
 //! training workloads, `merge-fdata`, then optimize the layout. The output is
-//! stripped the way the Cargo profile asks and delivered only after it has run the
-//! benchmark workloads with the same exit statuses as the PGO binary. With
-//! `--no-pgo` the input is a plain build of the profile instead (no instrumented
-//! build, training run or merged profile needed).
+//! stripped the way the Cargo profile asks, kept in `<root>/bolt/`, and checked:
+//! it must run the benchmark workloads with the same exit statuses (and output,
+//! where a workload sets `check-output`) as the PGO binary. The stage never
+//! touches the PGO binaries or optimize's record; which of the two is delivered
+//! is decided by `deliver.rs`, from a measurement (`compare` in `all --bolt`, the
+//! stage's own check in `pgo-build bolt`). With `--no-pgo` the input is a plain
+//! build of the profile instead (no instrumented build, training run or merged
+//! profile needed), worked on apart from the pipeline.
 //!
 //! BOLT by default pads hot text to a 2 MiB huge-page boundary and keeps the old
 //! code beside the new, which multiplies the size of a command-line binary; see
@@ -18,7 +22,7 @@
 mod check;
 mod collect;
 
-use check::{bolt_is_faster, shown, verify};
+use check::{Verified, bolt_vs, verify};
 use collect::{collect_instrumented, collect_sampled, instrument_command, merge_profiles};
 
 use std::path::{Path, PathBuf};
@@ -26,15 +30,20 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use serde::{Deserialize, Serialize};
 
+use crate::cargo::cargo_config::Strip;
 use crate::cargo::{Binary, cargo_build};
-use crate::config::{BoltMode, Use, Workload};
+use crate::config::{BoltMode, Config, Use, Workload};
 use crate::context::Ctx;
+use crate::deliver::Evidence;
 use crate::measure::MeasureArgs;
+use crate::pipeline::fingerprint::WorkloadInput;
+use crate::pipeline::{Stage, StageId};
 use crate::process::Cmd;
 use crate::project::BuildKind;
-use crate::state::{BinaryRecord, BoltRecord, OptimizeRecord, State, now};
-use crate::toolchain::bolt;
+use crate::state::{BinaryRecord, BoltRecord, Entry, State, binaries_id, binaries_intact};
+use crate::toolchain::bolt::{self, BoltTools};
 use crate::util::{copy_atomic, human_duration, human_size};
 
 /// llvm-bolt's optimization flags: the current recommended set (BOLT 22 deprecates
@@ -115,80 +124,221 @@ pub struct BoltCommandArgs {
     /// Its results go to <out>/no-pgo/, apart from the PGO pipeline's.
     #[arg(long)]
     pub no_pgo: bool,
-    /// How BOLT is measured against PGO before it is kept.
+    /// Where to put the delivered binaries [default: <target>/pgo-build/out].
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// How BOLT is measured against PGO before it is delivered.
     #[command(flatten)]
     pub measure: MeasureArgs,
 }
 
+impl BoltArgs {
+    pub fn options(&self) -> BoltOptions {
+        BoltOptions {
+            flags: self.bolt_flags.clone(),
+            args: self.bolt_args.clone(),
+            mode: self.bolt_mode,
+            no_split: self.bolt_no_split,
+        }
+    }
+}
+
+/// The BOLT stage's own choices (the command line's; the config's are merged in
+/// `resolve`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BoltOptions {
+    /// A replacement for the default optimization flags.
+    pub flags: Vec<String>,
+    /// Flags added after them.
+    pub args: Vec<String>,
+    pub mode: Option<BoltMode>,
+    pub no_split: bool,
+}
+
 /// The optimization flags: the command line's or the config's replacement set,
 /// else the defaults; then the config's and the command line's additions.
-fn optimization_flags(ctx: &Ctx, args: &BoltArgs) -> Vec<String> {
-    let base: Vec<String> = if !args.bolt_flags.is_empty() {
-        args.bolt_flags.clone()
-    } else if !ctx.config.bolt_flags.is_empty() {
-        ctx.config.bolt_flags.clone()
+pub fn optimization_flags(config: &Config, options: &BoltOptions) -> Vec<String> {
+    let base: Vec<String> = if !options.flags.is_empty() {
+        options.flags.clone()
+    } else if !config.bolt_flags.is_empty() {
+        config.bolt_flags.clone()
     } else {
         DEFAULT_FLAGS.iter().map(|f| f.to_string()).collect()
     };
-    let split = !(args.bolt_no_split || ctx.config.bolt_split == Some(false));
+    let split = !(options.no_split || config.bolt_split == Some(false));
     let base = base.into_iter().filter(|f| split || !SPLIT_FLAGS.contains(&f.as_str()));
-    base.chain(ctx.config.bolt_args.iter().cloned()).chain(args.bolt_args.iter().cloned()).collect()
+    base.chain(config.bolt_args.iter().cloned()).chain(options.args.iter().cloned()).collect()
 }
 
-pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool) -> Result<()> {
-    let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
-    if ctx.dry_run {
-        let input = PathBuf::from(if no_pgo { "<plain build>" } else { "<PGO build>" });
+/// The BOLT stage: rewrite the PGO build (see the module documentation).
+#[derive(Debug)]
+pub struct Bolt;
+
+#[derive(Debug, Serialize)]
+pub struct BoltInputs {
+    /// The PGO build's output id.
+    pub optimized: String,
+    /// The unstripped PGO binaries BOLT rewrites, and the delivered ones it must
+    /// behave like (both covered by `optimized`).
+    #[serde(skip)]
+    pub inputs: Vec<BinaryRecord>,
+    #[serde(skip)]
+    pub reference: Vec<BinaryRecord>,
+    pub tools: BoltTools,
+    pub flags: Vec<String>,
+    pub mode: BoltMode,
+    pub strip: Strip,
+    /// BOLT trains on the training workloads and is checked on the benchmark ones.
+    pub training: Vec<WorkloadInput>,
+    pub checks: Vec<WorkloadInput>,
+}
+
+impl Stage for Bolt {
+    const ID: StageId = StageId::Bolt;
+    type Options = BoltOptions;
+    type Inputs = BoltInputs;
+    type Record = BoltRecord;
+
+    fn slot(state: &State) -> Option<&Entry<BoltRecord>> {
+        state.bolt.as_ref()
+    }
+
+    fn slot_mut(state: &mut State) -> &mut Option<Entry<BoltRecord>> {
+        &mut state.bolt
+    }
+
+    fn resolve(ctx: &Ctx, options: &BoltOptions, state: &State) -> Result<BoltInputs> {
+        let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
+        let optimized = state.optimize.as_ref().context("no optimized build; run `pgo-build optimize` first")?;
+        if optimized.record.bolt_inputs.is_empty() {
+            bail!(
+                "the optimized build was made without BOLT mode; run `pgo-build all --bolt` to build the \
+                 pipeline for BOLT"
+            );
+        }
+        let workloads = |purpose| ctx.config.workloads_for(purpose).map(|w| WorkloadInput::of(ctx, w)).collect();
+        Ok(BoltInputs {
+            optimized: optimized.output.clone(),
+            inputs: optimized.record.bolt_inputs.clone(),
+            reference: optimized.record.binaries.clone(),
+            tools,
+            flags: optimization_flags(&ctx.config, options),
+            mode: options.mode.or(ctx.config.bolt_mode).unwrap_or_default(),
+            strip: ctx.profile_strip()?,
+            training: workloads(Use::Train),
+            checks: workloads(Use::Bench),
+        })
+    }
+
+    fn intact(record: &BoltRecord) -> Result<(), String> {
+        binaries_intact(&record.binaries)
+    }
+
+    fn output_id(record: &BoltRecord) -> String {
+        binaries_id(&record.binaries)
+    }
+
+    fn explain(field: &str) -> String {
+        match field {
+            "optimized" => "the PGO build".into(),
+            "tools" => "llvm-bolt".into(),
+            "flags" => "llvm-bolt's flags".into(),
+            "mode" => "--bolt-mode".into(),
+            "training" => "the training workloads".into(),
+            "checks" => "the benchmark workloads it is checked on".into(),
+            other => crate::pipeline::explain_field(other),
+        }
+    }
+
+    fn dry_run(ctx: &Ctx, _: &BoltOptions, _: &State) -> Result<()> {
+        let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
+        let input = PathBuf::from("<PGO build>");
         ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt"), "<binary>"));
-        return Ok(());
+        Ok(())
     }
-    let mut state = State::load(&ctx.layout.state_file())?;
-    let inputs = if no_pgo { String::new() } else { bolt_inputs(ctx, args, measure_args, &state)? };
-    if let Some(rec) = state.bolt.as_ref().filter(|r| !no_pgo && !ctx.force && r.inputs == inputs)
-        && rec.binaries.iter().all(BinaryRecord::unchanged)
-        && state.require_optimize(ctx).is_ok()
-    {
-        crate::cache::skipped(ctx, "bolt", rec.finished_at);
-        return Ok(());
+
+    fn run(ctx: &Ctx, inputs: &BoltInputs) -> Result<BoltRecord> {
+        // BOLT works in `bolt/work/`; only a finished run replaces the binaries
+        // in `bolt/`, so a failed one leaves the last good ones (and their record).
+        let dir = ctx.layout.root.join("bolt");
+        let rewritten = rewrite(
+            ctx,
+            &inputs.tools,
+            &inputs.inputs,
+            &inputs.reference,
+            &inputs.flags,
+            inputs.mode,
+            inputs.strip,
+            &dir.join("work"),
+        )?;
+        let before: Vec<Binary> = inputs.reference.iter().map(BinaryRecord::binary).collect();
+        let verification_failure = match verify(ctx, "pgo", &before, &rewritten.binaries)? {
+            Verified::Same => None,
+            Verified::Differs(why) => {
+                ctx.printer.warn(format!("{why}; the PGO binaries stay the result"));
+                Some(why)
+            }
+        };
+        let mut binaries = Vec::new();
+        for b in &rewritten.binaries {
+            let dest = dir.join(&b.name);
+            copy_atomic(&b.path, &dest)?;
+            binaries.push(BinaryRecord::of(&Binary { name: b.name.clone(), path: dest })?);
+        }
+        Ok(BoltRecord { binaries, flags: inputs.flags.clone(), rewrite_s: rewritten.seconds, verification_failure })
     }
-    if !no_pgo {
-        // Whatever happens below, the PGO binaries are the result until a new BOLT
-        // binary is delivered: undo an earlier delivery first.
-        restore_pgo(ctx, &mut state)?;
-    }
-    let reference = if no_pgo { Reference::plain(ctx)? } else { Reference::pgo(state.require_optimize(ctx)?)? };
+}
+
+/// What BOLT made.
+struct Rewritten {
+    binaries: Vec<Binary>,
+    /// Instrument, train, merge and optimize: what BOLT adds to a build.
+    seconds: f64,
+}
+
+/// BOLT's own pipeline, in `dir`: collect a profile of `inputs` (unstripped,
+/// linked with relocations) on the training workloads, merge it, rewrite each
+/// binary, strip it as the profile asks. `reference` are the binaries it
+/// replaces, for the size comparison.
+#[allow(clippy::too_many_arguments)]
+fn rewrite(
+    ctx: &Ctx,
+    tools: &BoltTools,
+    inputs: &[BinaryRecord],
+    reference: &[BinaryRecord],
+    flags: &[String],
+    mode: BoltMode,
+    strip: Strip,
+    dir: &Path,
+) -> Result<Rewritten> {
     let train: Vec<&Workload> = ctx.config.workloads_for(Use::Train).collect();
-    // `--no-pgo` works apart, so it never empties the PGO pipeline's BOLT files.
-    let dir = ctx.layout.root.join(if no_pgo { "bolt-no-pgo" } else { "bolt" });
     let fdata_dir = dir.join("profiles");
     if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("could not empty {}", dir.display()))?;
+        std::fs::remove_dir_all(dir).with_context(|| format!("could not empty {}", dir.display()))?;
     }
     std::fs::create_dir_all(&fdata_dir)?;
     let start = Instant::now();
 
     // 1. and 2.: per-process profiles, `<binary>.fdata.*` in fdata_dir.
-    match args.bolt_mode.or(ctx.config.bolt_mode).unwrap_or_default() {
-        BoltMode::Instrument => collect_instrumented(ctx, &tools, &reference.inputs, &train, &dir)?,
-        BoltMode::Perf => collect_sampled(ctx, &tools, &reference.inputs, &train, &dir, &fdata_dir)?,
+    match mode {
+        BoltMode::Instrument => collect_instrumented(ctx, tools, inputs, &train, dir)?,
+        BoltMode::Perf => collect_sampled(ctx, tools, inputs, &train, dir, &fdata_dir)?,
     }
 
     // 3. Merge and 4. optimize, per binary.
-    let strip = ctx.profile_strip()?;
-    let flags = optimization_flags(ctx, args);
-    let mut results = Vec::new();
-    for input in &reference.inputs {
-        let fdata = merge_profiles(&tools, &fdata_dir, &input.name, &dir)?;
+    let mut binaries = Vec::new();
+    for input in inputs {
+        let fdata = merge_profiles(tools, &fdata_dir, &input.name, dir)?;
         let out = dir.join(&input.name);
         let cmd = Cmd::new(&tools.llvm_bolt)
             .arg(&input.path)
             .arg("-o")
             .arg(&out)
             .arg(format!("-data={}", fdata.display()))
-            .args(&flags);
+            .args(flags);
         let report = run_bolt(ctx, &cmd, &input.path)?;
         crate::toolchain::strip(&ctx.rustc, &out, strip)?;
-        let before = reference.binaries.iter().find(|b| b.name == input.name).context("reference binary missing")?;
+        let before = reference.iter().find(|b| b.name == input.name).context("reference binary missing")?;
         let size = std::fs::metadata(&out)?.len();
         ctx.printer.status(
             "bolt",
@@ -201,161 +351,93 @@ pub fn run(ctx: &Ctx, args: &BoltArgs, measure_args: &MeasureArgs, no_pgo: bool)
                 dyno_summary(&report)
             ),
         );
-        results.push(Binary { name: input.name.clone(), path: out });
+        binaries.push(Binary { name: input.name.clone(), path: out });
     }
-
-    // What BOLT adds to a build: instrument, train, merge, optimize (the checks
-    // below are not part of it).
-    let rewrite_s = start.elapsed().as_secs_f64();
     ctx.printer.status("bolt", format!("rewritten in {}", human_duration(start.elapsed())));
+    Ok(Rewritten { binaries, seconds: start.elapsed().as_secs_f64() })
+}
 
-    // 5. Verify before delivering.
-    let before: Vec<Binary> = reference.binaries.iter().map(BinaryRecord::binary).collect();
-    verify(ctx, reference.label, &before, &results)?;
-    let faster = args.keep_bolt || bolt_is_faster(ctx, &reference, &results, measure_args)?;
-    if !faster {
-        // Not delivered, but kept for `compare`'s pgo+bolt variant. A `--no-pgo`
-        // run is no part of the PGO pipeline and leaves its record alone.
-        if !no_pgo {
-            state.bolt = Some(BoltRecord {
-                inputs,
-                optimize_profile_sha256: reference.profile_sha256.clone(),
-                binaries: results.iter().map(BinaryRecord::of).collect::<Result<_>>()?,
-                delivered: false,
-                flags,
-                rewrite_s,
-                elapsed_s: start.elapsed().as_secs_f64(),
-                finished_at: now(),
-            });
-            state.save(&ctx.layout.state_file())?;
-        }
+/// Runs `pgo-build bolt`: the BOLT stage, then (unless `--keep-bolt`) BOLT
+/// measured against PGO on the benchmark workloads, then the delivery that
+/// measurement decides.
+pub fn command(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
+    if args.no_pgo {
+        return run_no_pgo(ctx, args);
+    }
+    let out_dir = crate::deliver::out_dir(ctx, args.out_dir.as_deref())?;
+    if crate::pipeline::run::<Bolt>(ctx, &args.bolt.options())? == crate::pipeline::Ran::DryRun {
         return Ok(());
     }
+    let state = State::load(&ctx.layout.state_file())?;
+    let walk = crate::pipeline::Walk::new(ctx, &state);
+    let record = walk.current::<Bolt>()?;
+    let evidence = if record.verification_failure.is_some() {
+        Evidence::NotMeasured
+    } else if args.bolt.keep_bolt {
+        Evidence::KeepBolt
+    } else {
+        let pgo: Vec<Binary> =
+            walk.current::<super::optimize::Optimize>()?.binaries.iter().map(BinaryRecord::binary).collect();
+        let bolted: Vec<Binary> = record.binaries.iter().map(BinaryRecord::binary).collect();
+        bolt_vs(ctx, "pgo", &pgo, &bolted, &args.measure)?
+    };
+    crate::deliver::deliver(ctx, &out_dir, evidence)
+}
 
-    // 6. Deliver: the BOLT binary takes the binary's name; the one it was made
-    // from is kept in <out>/<label>/ (for PGO, moved there and recorded).
-    let kept_dir = reference.out_dir.join(reference.label);
-    let mut delivered = Vec::new();
-    let mut optimize_record = state.optimize.clone();
-    for b in &results {
-        if let Some(rec) = optimize_record.as_mut().filter(|_| !no_pgo)
-            && let Some(pgo) = rec.binaries.iter_mut().find(|p| p.name == b.name)
-        {
-            let kept = kept_dir.join(&pgo.name);
-            if pgo.path != kept {
-                std::fs::create_dir_all(&kept_dir)?;
-                std::fs::rename(&pgo.path, &kept).with_context(|| format!("could not move {}", pgo.path.display()))?;
-                pgo.path = kept;
-            }
-        }
-        let dest = reference.out_dir.join(&b.name);
-        copy_atomic(&b.path, &dest)?;
-        delivered.push(BinaryRecord::of(&Binary { name: b.name.clone(), path: dest })?);
+/// `bolt --no-pgo`: BOLT a plain build of the profile, apart from the PGO
+/// pipeline (its own folders, no record): build it linked with relocations,
+/// rewrite, check, measure against the plain build, and put the result in
+/// `<out>/no-pgo/` (the plain build in `<out>/no-pgo/plain/`).
+fn run_no_pgo(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
+    let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
+    if ctx.dry_run {
+        let input = PathBuf::from("<plain build>");
+        ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt-no-pgo"), "<binary>"));
+        return Ok(());
     }
-    if !no_pgo {
-        state.optimize = optimize_record;
-        state.bolt = Some(BoltRecord {
-            inputs,
-            optimize_profile_sha256: reference.profile_sha256.clone(),
-            binaries: delivered,
-            delivered: true,
-            flags,
-            rewrite_s,
-            elapsed_s: start.elapsed().as_secs_f64(),
-            finished_at: now(),
-        });
-        state.save(&ctx.layout.state_file())?;
+    let out_dir = crate::deliver::out_dir(ctx, args.out_dir.as_deref())?.join("no-pgo");
+    crate::deliver::check_out_dir(&out_dir)?;
+    ctx.printer.status("bolt", format!("building {} without PGO, linked with relocations", ctx.settings.package));
+    let built = cargo_build(ctx, BuildKind::BoltInput, &["-Clink-arg=-Wl,--emit-relocs".to_string()])?;
+    let strip = ctx.profile_strip()?;
+    let mut inputs = Vec::new();
+    let mut plain = Vec::new();
+    for b in &built.binaries {
+        inputs.push(BinaryRecord::of(b)?);
+        let dest = out_dir.join("plain").join(&b.name);
+        copy_atomic(&b.path, &dest)?;
+        crate::toolchain::strip(&ctx.rustc, &dest, strip)?;
+        plain.push(BinaryRecord::of(&Binary { name: b.name.clone(), path: dest })?);
+    }
+    let options = args.bolt.options();
+    let flags = optimization_flags(&ctx.config, &options);
+    let mode = options.mode.or(ctx.config.bolt_mode).unwrap_or_default();
+    let dir = ctx.layout.root.join("bolt-no-pgo");
+    let rewritten = rewrite(ctx, &tools, &inputs, &plain, &flags, mode, strip, &dir)?;
+    let before: Vec<Binary> = plain.iter().map(BinaryRecord::binary).collect();
+    if let Verified::Differs(why) = verify(ctx, "plain", &before, &rewritten.binaries)? {
+        bail!("{why}; the plain binaries in {} stay the result", out_dir.join("plain").display());
+    }
+    let keep = args.bolt.keep_bolt
+        || matches!(
+            bolt_vs(ctx, "plain", &before, &rewritten.binaries, &args.measure)?,
+            Evidence::Measured { keep: true, .. }
+        );
+    if !keep {
+        ctx.printer.note(format!("the BOLT binaries are in {}", dir.display()));
+        return Ok(());
+    }
+    for b in &rewritten.binaries {
+        copy_atomic(&b.path, &out_dir.join(&b.name))?;
     }
     ctx.printer.status(
         "bolt",
         format!(
-            "done in {}; the BOLT binaries are in {} (the {} ones in {})",
-            human_duration(start.elapsed()),
-            reference.out_dir.display(),
-            shown(reference.label),
-            kept_dir.display()
+            "the BOLT binaries are in {} (the plain ones in {})",
+            out_dir.display(),
+            out_dir.join("plain").display()
         ),
     );
-    Ok(())
-}
-
-/// What the BOLT stage reads: the PGO build it rewrites, the training workloads,
-/// the flags and how the result is judged.
-fn bolt_inputs(ctx: &Ctx, args: &BoltArgs, measure: &MeasureArgs, state: &State) -> Result<String> {
-    let Some(opt) = &state.optimize else { return Ok(String::new()) };
-    let mut parts: Vec<(String, String)> = vec![
-        ("optimized".into(), opt.bolt_inputs.iter().map(|b| b.sha256.as_str()).collect::<Vec<_>>().join(",")),
-        ("flags".into(), optimization_flags(ctx, args).join(" ")),
-        ("mode".into(), format!("{:?}", args.bolt_mode.or(ctx.config.bolt_mode).unwrap_or_default())),
-        ("keep".into(), format!("{} {measure:?}", args.keep_bolt)),
-    ];
-    parts.extend(ctx.config.workloads_for(Use::Train).map(|w| (w.name.clone(), crate::cache::workload(ctx, w))));
-    parts.extend(ctx.config.workloads_for(Use::Bench).map(|w| (w.name.clone(), crate::cache::workload(ctx, w))));
-    Ok(crate::cache::fingerprint(&parts.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect::<Vec<_>>()))
-}
-
-/// What BOLT rewrites and must beat: the PGO build, or with `--no-pgo` a plain one.
-struct Reference {
-    /// `pgo` or `plain`: the variant's name in messages and the folder it is kept in.
-    label: &'static str,
-    /// Unstripped, linked with relocations: BOLT's input.
-    inputs: Vec<BinaryRecord>,
-    /// The same binaries as delivered (stripped as the profile asks).
-    binaries: Vec<BinaryRecord>,
-    out_dir: PathBuf,
-    /// The PGO profile they were built with (empty for a plain build).
-    profile_sha256: String,
-}
-
-impl Reference {
-    fn pgo(optimized: &OptimizeRecord) -> Result<Reference> {
-        if optimized.bolt_inputs.is_empty() {
-            bail!("the optimized build was not made for BOLT; run `pgo-build all --bolt`");
-        }
-        Ok(Reference {
-            label: "pgo",
-            inputs: optimized.bolt_inputs.clone(),
-            binaries: optimized.binaries.clone(),
-            out_dir: optimized.out_dir.clone(),
-            profile_sha256: optimized.profile_sha256.clone(),
-        })
-    }
-
-    /// Builds the profile as it is, linked with relocations, and keeps a copy
-    /// stripped as the profile asks in `<out>/plain/`.
-    fn plain(ctx: &Ctx) -> Result<Reference> {
-        ctx.printer.status("bolt", format!("building {} without PGO, linked with relocations", ctx.settings.package));
-        let built = cargo_build(ctx, BuildKind::BoltInput, &["-Clink-arg=-Wl,--emit-relocs".to_string()])?;
-        let strip = ctx.profile_strip()?;
-        let out_dir = ctx.layout.default_out_dir().join("no-pgo");
-        let mut inputs = Vec::new();
-        let mut binaries = Vec::new();
-        for b in &built.binaries {
-            inputs.push(BinaryRecord::of(b)?);
-            let dest = out_dir.join("plain").join(&b.name);
-            copy_atomic(&b.path, &dest)?;
-            crate::toolchain::strip(&ctx.rustc, &dest, strip)?;
-            binaries.push(BinaryRecord::of(&Binary { name: b.name.clone(), path: dest })?);
-        }
-        Ok(Reference { label: "plain", inputs, binaries, out_dir, profile_sha256: String::new() })
-    }
-}
-
-/// Undoes an earlier BOLT delivery: the PGO binaries go back to `<out>/<name>`.
-fn restore_pgo(ctx: &Ctx, state: &mut State) -> Result<()> {
-    let Some(rec) = state.optimize.as_mut() else { return Ok(()) };
-    let mut changed = state.bolt.take().is_some();
-    for b in &mut rec.binaries {
-        let home = rec.out_dir.join(&b.name);
-        if b.path != home && b.path.is_file() {
-            std::fs::rename(&b.path, &home).with_context(|| format!("could not move {}", b.path.display()))?;
-            b.path = home;
-            changed = true;
-        }
-    }
-    if changed {
-        state.save(&ctx.layout.state_file())?;
-    }
     Ok(())
 }
 

@@ -90,7 +90,8 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
     let requested =
         if !args.variants.is_empty() { Some(args.variants.as_slice()) } else { ctx.config.variants.as_deref() };
     let baseline = args.baseline.as_deref().or(ctx.config.baseline.as_deref());
-    let specs = variants::resolve(requested, baseline, &ctx.settings.profile, &profiles, &state)?;
+    let specs =
+        variants::resolve(requested, baseline, &ctx.settings.profile, &profiles, variants::has_bolt(ctx, &state))?;
     if let Some(gate) = &args.gate
         && !specs.iter().any(|s| &s.name == gate)
     {

@@ -11,7 +11,10 @@ use anyhow::{Context, Result, bail};
 use super::report::{BinaryInfo, BuildInfo, BuildTimes};
 use crate::cargo::{Binary, BuildSpec, cargo_build_for};
 use crate::context::Ctx;
+use crate::pipeline::{StageId, Walk};
 use crate::presets::{self, Preset};
+use crate::stage::bolt::Bolt;
+use crate::stage::optimize::Optimize;
 use crate::state::{BinaryRecord, State};
 
 /// The name of the baseline variant in reports.
@@ -101,13 +104,13 @@ fn source_of(name: &str, profiles: &BTreeSet<String>) -> Option<Source> {
 
 /// The variants to measure, baseline first. `requested` comes from `--variants`
 /// or the config; without it: the baseline, the pipeline's profile as it is,
-/// `pgo`, and `pgo+bolt` when the pipeline has BOLT binaries.
+/// `pgo`, and `pgo+bolt` when the pipeline has checked BOLT binaries (`has_bolt`).
 pub fn resolve(
     requested: Option<&[String]>,
     baseline: Option<&str>,
     profile: &str,
     profiles: &BTreeSet<String>,
-    state: &State,
+    has_bolt: bool,
 ) -> Result<Vec<Spec>> {
     let unknown = |name: &str| {
         let mut known: Vec<String> = vec![PGO.into(), PGO_BOLT.into()];
@@ -134,8 +137,7 @@ pub fn resolve(
         Some(list) => list.to_vec(),
         None => {
             let mut v = vec![profile.to_string(), PGO.to_string()];
-            let current = state.optimize.as_ref().map(|o| o.profile_sha256.as_str());
-            if state.bolt.as_ref().is_some_and(|b| Some(b.optimize_profile_sha256.as_str()) == current) {
+            if has_bolt {
                 v.push(PGO_BOLT.to_string());
             }
             v
@@ -166,7 +168,7 @@ pub fn check_available(ctx: &Ctx, specs: &[Spec], state: &State) -> Result<()> {
     for spec in specs {
         match spec.source {
             Source::Pgo => {
-                state.require_optimize(ctx)?;
+                Walk::new(ctx, state).require(StageId::Optimize)?;
             }
             Source::PgoBolt => {
                 bolt_record(ctx, state)?;
@@ -178,11 +180,19 @@ pub fn check_available(ctx: &Ctx, specs: &[Spec], state: &State) -> Result<()> {
 }
 
 fn bolt_record<'s>(ctx: &Ctx, state: &'s State) -> Result<&'s crate::state::BoltRecord> {
-    let optimized = state.require_optimize(ctx)?;
-    state.bolt.as_ref().filter(|b| b.optimize_profile_sha256 == optimized.profile_sha256).context(
+    let record = Walk::new(ctx, state).current::<Bolt>().context(
         "there are no BOLT binaries for the current PGO build: run `pgo-build bolt` (or `pgo-build all --bolt`) \
          first, or leave `pgo+bolt` out of the variants",
-    )
+    )?;
+    if let Some(why) = &record.verification_failure {
+        bail!("the BOLT binaries failed their check ({why}); leave `pgo+bolt` out of the variants");
+    }
+    Ok(record)
+}
+
+/// Whether the pipeline has BOLT binaries to measure: current, and checked.
+pub fn has_bolt(ctx: &Ctx, state: &State) -> bool {
+    bolt_record(ctx, state).is_ok()
 }
 
 /// A variant ready to measure.
@@ -198,7 +208,7 @@ pub struct Ready {
 pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
     let (binaries, build) = match &spec.source {
         Source::Pgo => {
-            let rec = state.require_optimize(ctx)?;
+            let rec = Walk::new(ctx, state).current::<Optimize>()?;
             let mut post = if rec.bolt_inputs.is_empty() {
                 Vec::new()
             } else {
@@ -209,7 +219,7 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
                 origin: "reused from `pgo-build optimize`".into(),
                 cargo_profile: ctx.settings.profile.clone(),
                 cargo_config: BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized).config,
-                rustflags: crate::stage::optimize::flags(ctx, Path::new("<merged profile>")),
+                rustflags: crate::cargo::flags::profile_use(ctx.bolt, Path::new("<merged profile>")),
                 post,
             };
             (rec.binaries.iter().map(BinaryRecord::binary).collect(), build)
@@ -220,7 +230,7 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
                 origin: "reused from `pgo-build bolt`".into(),
                 cargo_profile: ctx.settings.profile.clone(),
                 cargo_config: BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized).config,
-                rustflags: crate::stage::optimize::flags(ctx, Path::new("<merged profile>")),
+                rustflags: crate::cargo::flags::profile_use(ctx.bolt, Path::new("<merged profile>")),
                 post: [
                     format!(
                         "llvm-bolt {} (BOLT's instrument, train, merge and optimize took {:.1} s)",
@@ -268,17 +278,13 @@ pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes
             (ready.spec.build_spec(ctx).context("a built variant has a build")?, Vec::new(), 0.0)
         }
         Source::Pgo | Source::PgoBolt => {
-            let optimized = state.require_optimize(ctx)?;
-            let profile = match &optimized.stored_profile {
-                Some(stored) => stored.clone(),
-                None => state.require_merge(ctx)?.profile.clone(),
-            };
+            let profile = Walk::new(ctx, state).current::<Optimize>()?.profile.clone();
             let extra = match ready.spec.source {
-                Source::PgoBolt => state.bolt.as_ref().map_or(0.0, |b| b.rewrite_s),
+                Source::PgoBolt => bolt_record(ctx, state)?.rewrite_s,
                 _ => 0.0,
             };
             let spec = BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized);
-            (spec, crate::stage::optimize::flags(ctx, &profile), extra)
+            (spec, crate::cargo::flags::profile_use(ctx.bolt, &profile), extra)
         }
     };
     let dir = ctx.layout.root.join("build-times").join(ready.spec.name.replace('+', "-"));
@@ -300,7 +306,7 @@ pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes
 /// What collecting the PGO profile cost, which a release build from a stored
 /// profile does not pay again (so it is not in the build times).
 fn collection_cost(state: &State) -> Option<String> {
-    if state.optimize.as_ref().is_some_and(|o| o.stored_profile.is_some()) {
+    if state.optimize.as_ref().is_some_and(|o| o.record.stored_profile) {
         return Some("built from a stored profile: no profile collection in this pipeline".into());
     }
     let (i, t, m) = (state.instrument.as_ref()?, state.train.as_ref()?, state.merge.as_ref()?);
@@ -336,7 +342,7 @@ mod tests {
 
     #[test]
     fn default_variants_follow_the_pipeline() {
-        let specs = resolve(None, None, "release", &profiles(), &State::default()).expect("resolves");
+        let specs = resolve(None, None, "release", &profiles(), false).expect("resolves");
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["baseline", "release", "pgo"]);
         assert!(matches!(specs[0].source, Source::Preset(p) if p.name == "production"));
@@ -345,7 +351,7 @@ mod tests {
     #[test]
     fn the_projects_profile_wins_over_a_preset_of_its_name() {
         let list = ["small".to_string(), "fastest".to_string()];
-        let specs = resolve(Some(&list), Some("release"), "release", &profiles(), &State::default()).expect("ok");
+        let specs = resolve(Some(&list), Some("release"), "release", &profiles(), false).expect("ok");
         assert!(matches!(&specs[0].source, Source::Profile(p) if p == "release"));
         assert!(matches!(&specs[1].source, Source::Profile(p) if p == "small"));
         assert!(matches!(specs[2].source, Source::Preset(p) if p.name == "fastest"));
@@ -353,12 +359,11 @@ mod tests {
 
     #[test]
     fn unknown_and_repeated_variants_are_refused() {
-        let err =
-            resolve(Some(&["tiny".to_string()]), None, "release", &profiles(), &State::default()).expect_err("unknown");
+        let err = resolve(Some(&["tiny".to_string()]), None, "release", &profiles(), false).expect_err("unknown");
         assert!(err.to_string().contains("unknown variant `tiny`"), "{err}");
         assert!(err.to_string().contains("smallest"), "{err}");
         let twice = ["pgo".to_string(), "pgo".to_string()];
-        assert!(resolve(Some(&twice), None, "release", &profiles(), &State::default()).is_err());
-        assert!(resolve(None, Some("pgo"), "release", &profiles(), &State::default()).is_err());
+        assert!(resolve(Some(&twice), None, "release", &profiles(), false).is_err());
+        assert!(resolve(None, Some("pgo"), "release", &profiles(), false).is_err());
     }
 }

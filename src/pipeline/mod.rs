@@ -1,0 +1,342 @@
+//! The stage protocol: what every pipeline stage is, and the one runner that
+//! does the bookkeeping for all of them.
+//!
+//! A stage ([`Stage`]) has a typed id ([`StageId`], ordered as the pipeline
+//! runs), options (its command-line choices, recorded so that later commands and
+//! `status` resolve the same inputs), a `resolve` step that turns options, config
+//! and the earlier stages' records into one serializable inputs struct, and a
+//! `run` step that returns the stage's record. It knows nothing of the state
+//! file. The runner ([`run`]) does the rest, the same way for every stage:
+//!
+//! 1. load the state; check that the stage before is current ([`Walk`]);
+//! 2. resolve the inputs and fingerprint them ([`fingerprint`]): a hash of each
+//!    serialized input field, plus the content of the files the stage watches;
+//! 3. skip when the fingerprint matches the record and the record's outputs are
+//!    intact (`--force` runs anyway);
+//! 4. run, then commit the record. When the stage's output differs from the
+//!    previous run's, every later stage's record is dropped (by [`StageId`]'s
+//!    order); an unchanged output (say, `merge --force` writing the same
+//!    profile) leaves the later stages valid;
+//! 5. save the state atomically.
+//!
+//! `status`, and every command that reads a stage's output (compare, overlap),
+//! asks the same [`Walk`] for a verdict, so none of them can disagree with what
+//! a run would do.
+
+pub mod fingerprint;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::context::Ctx;
+use crate::state::{Entry, State, now};
+
+/// The pipeline's stages, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageId {
+    Instrument,
+    Train,
+    Merge,
+    Optimize,
+    Bolt,
+}
+
+impl StageId {
+    pub const ALL: [StageId; 5] =
+        [StageId::Instrument, StageId::Train, StageId::Merge, StageId::Optimize, StageId::Bolt];
+
+    /// The name of its command: `pgo-build <name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StageId::Instrument => "instrument",
+            StageId::Train => "train",
+            StageId::Merge => "merge",
+            StageId::Optimize => "optimize",
+            StageId::Bolt => "bolt",
+        }
+    }
+
+    /// What the stage makes, for messages: "no instrumented build was found".
+    pub fn output(self) -> &'static str {
+        match self {
+            StageId::Instrument => "instrumented build",
+            StageId::Train => "set of training profiles",
+            StageId::Merge => "merged profile",
+            StageId::Optimize => "optimized build",
+            StageId::Bolt => "BOLT build",
+        }
+    }
+}
+
+impl fmt::Display for StageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One stage of the pipeline. See the module documentation for what the runner
+/// does around `resolve` and `run`.
+pub trait Stage {
+    const ID: StageId;
+    /// The stage's own choices (command line, resolved with the config in
+    /// `resolve`), recorded with its output.
+    type Options: Serialize + DeserializeOwned + Clone + Default + fmt::Debug;
+    /// Everything that shapes the output. Each top-level field is fingerprinted
+    /// on its own, so a stale verdict can say which one changed.
+    type Inputs: Serialize + fmt::Debug;
+    /// What the stage made.
+    type Record: Serialize + DeserializeOwned + Clone + fmt::Debug;
+
+    fn slot(state: &State) -> Option<&Entry<Self::Record>>;
+    fn slot_mut(state: &mut State) -> &mut Option<Entry<Self::Record>>;
+
+    /// The stage that must be current before this one runs; `None` when these
+    /// options need none (a build from a stored profile).
+    fn upstream(_options: &Self::Options) -> Option<StageId> {
+        previous(Self::ID)
+    }
+
+    /// Options, config and the earlier stages' records, into the inputs.
+    fn resolve(ctx: &Ctx, options: &Self::Options, state: &State) -> Result<Self::Inputs>;
+
+    /// Files whose content is part of the fingerprint; `last` is the stage's own
+    /// record when there is one (a build watches the sources its last build read).
+    fn watched(_ctx: &Ctx, _inputs: &Self::Inputs, _last: Option<&Self::Record>) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    /// Whether what the record says was made is still there, unchanged.
+    fn intact(record: &Self::Record) -> Result<(), String>;
+
+    /// Identifies the output: when it changes, later stages are stale.
+    fn output_id(record: &Self::Record) -> String;
+
+    /// A person's words for an input field that changed ("the training workloads").
+    fn explain(field: &str) -> String {
+        explain_field(field)
+    }
+
+    /// Prints what the stage would run, without running it or reading records it needs.
+    fn dry_run(ctx: &Ctx, options: &Self::Options, state: &State) -> Result<()>;
+
+    fn run(ctx: &Ctx, inputs: &Self::Inputs) -> Result<Self::Record>;
+}
+
+/// The stage before `id`, if any.
+pub fn previous(id: StageId) -> Option<StageId> {
+    let i = StageId::ALL.iter().position(|s| *s == id)?;
+    i.checked_sub(1).map(|p| StageId::ALL[p])
+}
+
+/// The default words for an input field (see [`Stage::explain`]).
+pub fn explain_field(field: &str) -> String {
+    match field {
+        "files" => "the files it read (sources, manifests, Cargo.lock, cargo config, raw profiles)".into(),
+        "bolt" => "BOLT mode".into(),
+        "bins" => "the binaries".into(),
+        "profile" => "the Cargo profile".into(),
+        "cargo_profiles" => "the Cargo profile settings (Cargo hashes them into every symbol name)".into(),
+        "cargo_args" => "the cargo arguments".into(),
+        "cargo_env" => "cargo's environment variables".into(),
+        "env_rustflags" | "rustflags" => "the rustflags".into(),
+        "profile_overrides" => "the profile overrides".into(),
+        "rustc" => "the Rust toolchain".into(),
+        "pgo_build" => "pgo-build's version".into(),
+        "upstream" => "the output of the stage before".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// What the runner did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    Done,
+    /// Inputs unchanged since the last run.
+    Skipped,
+    DryRun,
+}
+
+/// Runs stage `S` with `options` through the protocol described above.
+pub fn run<S: Stage>(ctx: &Ctx, options: &S::Options) -> Result<Ran> {
+    let path = ctx.layout.state_file();
+    let mut state = State::load(&path)?;
+    if ctx.dry_run {
+        S::dry_run(ctx, options, &state)?;
+        return Ok(Ran::DryRun);
+    }
+    if let Some(up) = S::upstream(options) {
+        Walk::new(ctx, &state).require(up)?;
+    }
+    let inputs = S::resolve(ctx, options, &state)?;
+    let last = S::slot(&state);
+    let before = fingerprint::of::<S>(ctx, &inputs, last.map(|e| &e.record))?;
+    if let Some(e) = last
+        && !ctx.force
+        && e.fingerprint == before
+        && S::intact(&e.record).is_ok()
+    {
+        ctx.printer.status(
+            S::ID.name(),
+            format!(
+                "up to date: its inputs are unchanged since its run {}; --force runs it again",
+                fingerprint::ago(e.finished_at)
+            ),
+        );
+        return Ok(Ran::Skipped);
+    }
+    let previous_output = last.map(|e| e.output.clone());
+    let start = Instant::now();
+    let record = S::run(ctx, &inputs)?;
+    let entry = Entry {
+        options: serde_json::to_value(options)?,
+        fingerprint: fingerprint::of::<S>(ctx, &inputs, Some(&record))?,
+        output: S::output_id(&record),
+        elapsed_s: start.elapsed().as_secs_f64(),
+        finished_at: now(),
+        record,
+    };
+    let changed = previous_output.as_deref() != Some(entry.output.as_str());
+    *S::slot_mut(&mut state) = Some(entry);
+    if changed {
+        state.clear_after(S::ID);
+    }
+    state.save(&path)?;
+    Ok(Ran::Done)
+}
+
+/// A stage's standing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    NotRun,
+    Current,
+    /// Its inputs changed, or its output is gone: the reason.
+    Stale(String),
+    /// The stage before it is not current.
+    Waiting(StageId),
+}
+
+/// Verdicts on the recorded stages, computed once each: what `status` shows and
+/// what a stage checks before it reads another's output.
+pub struct Walk<'c, 's> {
+    ctx: &'c Ctx,
+    state: &'s State,
+    seen: RefCell<BTreeMap<StageId, Verdict>>,
+}
+
+impl fmt::Debug for Walk<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Walk").field("seen", &self.seen).finish()
+    }
+}
+
+impl<'c, 's> Walk<'c, 's> {
+    pub fn new(ctx: &'c Ctx, state: &'s State) -> Self {
+        Walk { ctx, state, seen: RefCell::new(BTreeMap::new()) }
+    }
+
+    pub fn verdict(&self, id: StageId) -> Verdict {
+        if let Some(v) = self.seen.borrow().get(&id) {
+            return v.clone();
+        }
+        use crate::stage::{bolt::Bolt, instrument::Instrument, merge::Merge, optimize::Optimize, train::Train};
+        let v = match id {
+            StageId::Instrument => self.judge::<Instrument>(),
+            StageId::Train => self.judge::<Train>(),
+            StageId::Merge => self.judge::<Merge>(),
+            StageId::Optimize => self.judge::<Optimize>(),
+            StageId::Bolt => self.judge::<Bolt>(),
+        };
+        self.seen.borrow_mut().insert(id, v.clone());
+        v
+    }
+
+    fn judge<S: Stage>(&self) -> Verdict {
+        let Some(entry) = S::slot(self.state) else { return Verdict::NotRun };
+        let options: S::Options = serde_json::from_value(entry.options.clone()).unwrap_or_default();
+        if let Some(up) = S::upstream(&options)
+            && self.verdict(up) != Verdict::Current
+        {
+            return Verdict::Waiting(up);
+        }
+        if let Err(why) = S::intact(&entry.record) {
+            return Verdict::Stale(why);
+        }
+        let inputs = match S::resolve(self.ctx, &options, self.state) {
+            Ok(i) => i,
+            Err(e) => return Verdict::Stale(format!("{e:#}")),
+        };
+        match fingerprint::of::<S>(self.ctx, &inputs, Some(&entry.record)) {
+            Ok(now) if now == entry.fingerprint => Verdict::Current,
+            Ok(now) => Verdict::Stale(fingerprint::changed::<S>(&entry.fingerprint, &now)),
+            Err(e) => Verdict::Stale(format!("{e:#}")),
+        }
+    }
+
+    /// The earliest stage, up to `id`, that is not current, with its verdict.
+    pub fn first_not_current(&self, id: StageId) -> Option<(StageId, Verdict)> {
+        let mut at = id;
+        loop {
+            match self.verdict(at) {
+                Verdict::Current => return None,
+                Verdict::Waiting(up) => at = up,
+                v => return Some((at, v)),
+            }
+        }
+    }
+
+    /// Fails, saying which stage to run, unless stage `id` is current.
+    pub fn require(&self, id: StageId) -> Result<()> {
+        let Some((stage, verdict)) = self.first_not_current(id) else { return Ok(()) };
+        let then = if stage == id { String::new() } else { format!(" (then the stages after it up to {id})") };
+        match verdict {
+            Verdict::NotRun => bail!(
+                "no {} was found in {}; run `pgo-build {stage}` first{then}, or `pgo-build all`",
+                stage.output(),
+                self.ctx.layout.root.display()
+            ),
+            Verdict::Stale(why) => {
+                bail!("the {} is out of date: {why}; {}", stage.output(), fix(self.ctx, stage, &then))
+            }
+            Verdict::Current | Verdict::Waiting(_) => unreachable!("first_not_current returns neither"),
+        }
+    }
+
+    /// The record of stage `S` after checking that it is current.
+    pub fn current<S: Stage>(&self) -> Result<&'s S::Record> {
+        self.require(S::ID)?;
+        S::slot(self.state).map(|e| &e.record).ok_or_else(|| anyhow::anyhow!("no {} was found", S::ID.output()))
+    }
+}
+
+/// What to run to bring `stage` up to date.
+fn fix(ctx: &Ctx, stage: StageId, then: &str) -> String {
+    let mode = if ctx.bolt { " --bolt" } else { "" };
+    format!("run `pgo-build{mode} {stage}`{then}, or `pgo-build all{mode}`")
+}
+
+/// The stage's entry as it is, current or not (`status`; `check` and `show`
+/// read a profile even when the sources have moved on).
+pub fn entry<S: Stage>(state: &State) -> Option<&Entry<S::Record>> {
+    S::slot(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_are_ordered_as_they_run() {
+        assert!(StageId::Instrument < StageId::Train && StageId::Optimize < StageId::Bolt);
+        assert_eq!(previous(StageId::Instrument), None);
+        assert_eq!(previous(StageId::Bolt), Some(StageId::Optimize));
+        assert_eq!(serde_json::to_string(&StageId::Merge).unwrap(), "\"merge\"");
+    }
+}
