@@ -19,6 +19,7 @@ use crate::context::Ctx;
 use crate::process::Cmd;
 use crate::state::{MergeRecord, State, TrainRecord, WorkloadRecord, now};
 use crate::toolchain::Profdata;
+use crate::toolchain::profdata::merge::FailureMode;
 use crate::util::{human_duration, human_size, sha256_file, write_atomic};
 
 /// `pgo-build merge`'s own arguments.
@@ -37,15 +38,6 @@ pub struct MergeArgs {
     /// process killed mid-write): fail, or warn and merge the rest.
     #[arg(long, value_enum, default_value_t = FailureMode::Fail, value_name = "MODE")]
     pub failure_mode: FailureMode,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailureMode {
-    /// Stop at the first unreadable raw profile, naming it.
-    #[default]
-    Fail,
-    /// Skip unreadable raw profiles with a warning naming each.
-    Warn,
 }
 
 pub fn run(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
@@ -199,12 +191,7 @@ fn store(ctx: &Ctx, profile: &Path, stored: &Path) -> Result<()> {
 }
 
 pub fn merge_command(tool: &Cmd, list: &Path, output: &Path, mode: FailureMode) -> Cmd {
-    tool.clone()
-        .arg("merge")
-        .arg(format!("--failure-mode={}", if mode == FailureMode::Warn { "warn" } else { "any" }))
-        .arg("--output")
-        .arg(output)
-        .arg(format!("--input-files={}", list.display()))
+    crate::toolchain::profdata::merge::command(tool.clone(), list, output, mode)
 }
 
 /// Checks profile sets gathered elsewhere (`merge --from`) and copies them in as

@@ -22,13 +22,15 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use super::show::{FunctionCount, ProfileCounts, function_line, hottest, merge_raw, percent, read_counts};
+use super::show::{FunctionCount, ProfileCounts, function_line, hottest, percent, read_counts};
 use super::train::{self, placeholder_binaries, raw_profile_paths};
 use crate::cargo::Binary;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::process::Cmd;
 use crate::state::{State, now};
+use crate::toolchain::Profdata;
+use crate::toolchain::profdata::merge::{FailureMode, merge_raw};
 use crate::util::write_atomic;
 use crate::workload;
 
@@ -91,7 +93,7 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
         raw.extend(raw_profile_paths(&r.raw_dir)?);
     }
     let partial = profiles.join(".bench.partial.profdata");
-    if let Err(e) = merge_raw(ctx, profdata, &raw, &profiles.join("bench-inputs.txt"), &partial) {
+    if let Err(e) = merge_raw(profdata, &ctx.printer, &raw, &profiles.join("bench-inputs.txt"), &partial) {
         let _ = std::fs::remove_file(&partial);
         return Err(e.context("llvm-profdata could not merge the benchmark workloads' profiles"));
     }
@@ -148,13 +150,11 @@ fn dry_run(ctx: &Ctx, state: &State, bench: &[&Workload], root: &Path, bench_pro
         let env = [("LLVM_PROFILE_FILE".to_string(), root.join(&w.name).join("%m_%p.profraw").display().to_string())];
         ctx.printer.would_run(&workload::command(ctx, w, "overlap", &binaries, &env)?);
     }
-    let tool = Cmd::new(ctx.profdata().map_or_else(|_| PathBuf::from("llvm-profdata"), |p| p.path.clone()));
+    let tool = Profdata::for_dry_run(ctx.profdata());
     let list = ctx.layout.profiles().join("bench-inputs.txt");
-    ctx.printer.would_run(
-        &tool.clone().arg("merge").arg("--output").arg(bench_profile).arg(format!("--input-files={}", list.display())),
-    );
+    ctx.printer.would_run(&tool.merge(&list, bench_profile, FailureMode::Fail));
     let training = state.merge.as_ref().map_or_else(|| PathBuf::from("<merged profile>"), |m| m.profile.clone());
-    ctx.printer.would_run(&overlap_command(&tool, &training, bench_profile));
+    ctx.printer.would_run(&overlap_command(&tool.cmd(), &training, bench_profile));
     Ok(0)
 }
 

@@ -28,7 +28,8 @@ use crate::context::Ctx;
 use crate::process::Cmd;
 use crate::state::{MergeRecord, State, TrainRecord};
 use crate::toolchain::Profdata;
-use crate::util::{sha256_file, write_atomic};
+use crate::toolchain::profdata::merge::merge_raw;
+use crate::util::sha256_file;
 
 /// `pgo-build show`'s own arguments.
 #[derive(Debug, Clone, Args)]
@@ -222,7 +223,7 @@ fn contributions(
         ctx.printer.status("show", format!("merging the profiles of workload `{}` alone", w.name));
         let paths = raw_profile_paths(&w.raw_dir)?;
         let alone = scratch.path().join(format!("{i}.profdata"));
-        merge_raw(ctx, profdata, &paths, &scratch.path().join(format!("{i}.txt")), &alone)
+        merge_raw(profdata, &ctx.printer, &paths, &scratch.path().join(format!("{i}.txt")), &alone)
             .with_context(|| format!("could not merge the raw profiles of workload `{}`", w.name))?;
         let cmd = profdata.cmd().arg("show").arg(&alone);
         ctx.printer.command(&cmd);
@@ -243,19 +244,6 @@ fn shares(measured: Vec<(String, u32, u64)>) -> Vec<Contribution> {
             Contribution { workload, weight, count, share }
         })
         .collect()
-}
-
-/// Merges raw profiles (unweighted) into `output`, through the input list `list`.
-pub fn merge_raw(ctx: &Ctx, profdata: &Profdata, raw: &[PathBuf], list: &Path, output: &Path) -> Result<()> {
-    if raw.is_empty() {
-        bail!("there are no raw profiles to merge");
-    }
-    let lines: String = raw.iter().map(|p| format!("{}\n", p.display())).collect();
-    write_atomic(list, lines.as_bytes())?;
-    let cmd = super::merge::merge_command(&profdata.cmd(), list, output, super::merge::FailureMode::Fail);
-    ctx.printer.command(&cmd);
-    cmd.read()?;
-    Ok(())
 }
 
 /// A percentage as a person reads it: `93.4%`, `0.02%`, `<0.01%`; never rounded
