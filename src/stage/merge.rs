@@ -20,6 +20,7 @@ use crate::process::Cmd;
 use crate::state::{MergeRecord, State, TrainRecord, WorkloadRecord, now};
 use crate::toolchain::Profdata;
 use crate::toolchain::profdata::merge::FailureMode;
+use crate::toolchain::profdata::show::Summary;
 use crate::util::{human_duration, human_size, sha256_file, write_atomic};
 
 /// `pgo-build merge`'s own arguments.
@@ -303,31 +304,8 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The figures `llvm-profdata show` gives about a merged profile.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub functions: u64,
-    pub functions_with_counts: u64,
-    pub total_count: u64,
-}
-
 pub fn summarize(ctx: &Ctx, profdata: &Profdata, profile: &Path) -> Result<Summary> {
-    let show = profdata.cmd().arg("show").arg(profile);
-    let show_covered = profdata.cmd().args(["show", "--covered"]).arg(profile);
-    ctx.printer.command(&show);
-    let text = show.read()?;
-    ctx.printer.command(&show_covered);
-    let covered = show_covered.read()?;
-    let mut summary = parse_show(&text);
-    summary.functions_with_counts = covered.lines().filter(|l| !l.trim().is_empty()).count() as u64;
-    Ok(summary)
-}
-
-fn parse_show(text: &str) -> Summary {
-    let field = |name: &str| {
-        text.lines().find_map(|l| l.trim().strip_prefix(name)).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0)
-    };
-    Summary { functions: field("Total functions:"), functions_with_counts: 0, total_count: field("Total count:") }
+    crate::toolchain::profdata::show::summarize(profdata, &ctx.printer, profile)
 }
 
 /// Turns llvm-profdata's terse failures into what the user should do.
@@ -362,16 +340,5 @@ fn remove_other_merged(dir: &Path, keep: &Path) {
         if path != keep && name.starts_with("merged-") && name.ends_with(".profdata") {
             let _ = std::fs::remove_file(&path);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_show_output() {
-        let text = "Instrumentation level: IR  entry_first = 0\nTotal functions: 9\nMaximum function count: 1\nTotal count: 100024\n";
-        assert_eq!(parse_show(text), Summary { functions: 9, functions_with_counts: 0, total_count: 100_024 });
     }
 }

@@ -17,6 +17,7 @@ use crate::cargo::{Diagnostic, cargo_build, cargo_command};
 use crate::context::Ctx;
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, OptimizeRecord, State, now};
+use crate::toolchain::profdata::show::read_listing;
 use crate::util::{copy_atomic, human_duration, human_size, sha256_file};
 
 #[derive(Debug, Clone, Args)]
@@ -207,7 +208,7 @@ impl ProfileSource {
         }
         // The same check as `pgo-build check`: names both LLVM versions and the
         // profile's format version when they do not fit.
-        let listing = crate::stage::check::read_profile(ctx, ctx.profdata()?, &path)?;
+        let listing = read_listing(ctx.profdata()?, &ctx.rustc, &ctx.printer, &path)?;
         Ok(ProfileSource { sha256: sha256_file(&path)?, functions: listing.functions, path, stored: true })
     }
 }

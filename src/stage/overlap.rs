@@ -11,7 +11,8 @@
 //! llvm-profdata names no functions at program level, and at function level
 //! (`--value-cutoff`) it leaves out those missing from the training profile. So
 //! the functions the benchmarks ran and the training never did are found by
-//! comparing the two profiles' per-function counts (`show::read_counts`).
+//! comparing the two profiles' per-function counts
+//! (`toolchain::profdata::show::read_counts`).
 //! The result is printed and written to `<target>/pgo-build/overlap.json`
 //! (docs/insight.md).
 
@@ -22,7 +23,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use super::show::{FunctionCount, ProfileCounts, function_line, hottest, percent, read_counts};
+use super::show::{function_line, hottest, percent};
 use super::train::{self, placeholder_binaries, raw_profile_paths};
 use crate::cargo::Binary;
 use crate::config::{Use, Workload};
@@ -31,6 +32,7 @@ use crate::process::Cmd;
 use crate::state::{State, now};
 use crate::toolchain::Profdata;
 use crate::toolchain::profdata::merge::{FailureMode, merge_raw};
+use crate::toolchain::profdata::show::{FunctionCount, ProfileCounts, read_counts};
 use crate::util::write_atomic;
 use crate::workload;
 
@@ -106,8 +108,8 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
     let text = cmd.read().context("llvm-profdata could not compare the profiles")?;
     let figures =
         parse_overlap(&text).with_context(|| format!("could not read `{}`'s output:\n{}", cmd.display(), text))?;
-    let training = read_counts(ctx, profdata, &merge.profile)?;
-    let benchmark = read_counts(ctx, profdata, &bench_profile)?;
+    let training = read_counts(profdata, &ctx.printer, &merge.profile)?;
+    let benchmark = read_counts(profdata, &ctx.printer, &bench_profile)?;
 
     let report = Report {
         training_profile: merge.profile.clone(),
