@@ -17,6 +17,7 @@
 //! `merge --output FILE RAW` that only has to succeed, is the one exception.)
 
 pub mod merge;
+pub mod overlap;
 pub mod show;
 
 use std::fmt;
