@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::Profdata;
 use crate::printer::Printer;
-use crate::process::Cmd;
+use crate::process::{Cmd, TAIL_LINES, last_lines};
 
 impl Profdata {
     /// `overlap TRAINING BENCH`: the training profile as the base, the benchmark
@@ -83,7 +83,9 @@ pub fn read_overlap(profdata: &Profdata, printer: &Printer, training: &Path, ben
     let cmd = profdata.overlap(training, bench);
     printer.command(&cmd);
     let text = cmd.read().context("llvm-profdata could not compare the profiles")?;
-    parse_overlap(&text).with_context(|| format!("could not read `{}`'s output:\n{}", cmd.display(), text))
+    parse_overlap(&text).with_context(|| {
+        format!("could not read `{}`'s output, which ends with:\n{}", cmd.display(), last_lines(&text, TAIL_LINES))
+    })
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use super::Profdata;
 use crate::printer::Printer;
-use crate::process::Cmd;
+use crate::process::{Cmd, TAIL_LINES, last_lines};
 use crate::toolchain::RustcInfo;
 
 /// The magic number that starts a raw profile (`.profraw`), which rustc cannot use.
@@ -189,7 +189,11 @@ pub fn read_counts(profdata: &Profdata, printer: &Printer, profile: &Path) -> Re
     printer.command(&cmd);
     let text = cmd.read().with_context(|| format!("llvm-profdata could not read {}", profile.display()))?;
     if !text.contains("Total functions:") {
-        bail!("could not read `{}`'s output (no \"Total functions:\" line):\n{}", cmd.display(), text.trim_end());
+        bail!(
+            "could not read `{}`'s output (no \"Total functions:\" line); it ends with:\n{}",
+            cmd.display(),
+            last_lines(&text, TAIL_LINES)
+        );
     }
     Ok(parse_counts(&text))
 }
