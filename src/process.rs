@@ -5,8 +5,12 @@
 //! one place that shows a command shell-quoted (for `-v` and `--dry-run`), that kills a
 //! whole process group on timeout or Ctrl-C (a workload script's children included),
 //! and that turns a failure into an error naming the command, its exit status or
-//! signal, and the tail of its output (cut to a readable size: [`tail`]).
+//! signal, and the tail of its output (cut to a readable size: [`tail`]). Processes
+//! left running by a workload are found and ended by [`instances`].
 
+// Until the train stage calls them (the lead's next change): then drop both allows.
+#[allow(dead_code, reason = "not called yet outside its tests")]
+mod instances;
 mod tail;
 
 use std::ffi::{OsStr, OsString};
@@ -20,6 +24,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+#[allow(unused_imports, reason = "not called yet outside its tests")]
+pub use instances::{running_instances, stop};
 pub use tail::{TAIL_LINES, last_lines, tail_of_file};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
