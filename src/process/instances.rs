@@ -40,6 +40,8 @@ pub fn running_instances(exe: &Path) -> Vec<u32> {
 
 /// Asks each process to end (SIGTERM), waits up to `grace` for all of them, then
 /// kills the ones still running (SIGKILL). Processes already gone are skipped.
+/// Call it right after [`running_instances`]: a pid names a process only while it
+/// runs, and the system may give it to another one later.
 pub fn stop(pids: &[u32], grace: Duration) {
     let pids: Vec<Pid> = pids.iter().filter_map(|&p| i32::try_from(p).ok()).map(Pid::from_raw).collect();
     for &pid in &pids {
