@@ -211,6 +211,17 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
         }
         let run = classify_run(w.run.get_ref(), project_dir)
             .with_context(|| format!("{}: workload {name:?}", at(w.run.span())))?;
+        if let Run::Shell(line) = &run
+            && !w.args.is_empty()
+            && !uses_positional_parameters(line)
+        {
+            bail!(
+                "{}: workload {name:?} has `args`, but its command line uses none of them: a command line gets \
+                 `args` as \"$@\" ($1, $2, …) and places them itself, so they would be ignored. Add \"$@\" where \
+                 they belong, e.g. run = '\"$PGO_BUILD_BIN\" --input \"$@\"' (see docs/workloads.md)",
+                at(w.run.span())
+            );
+        }
         workloads.push(Workload {
             name: name.clone(),
             run,
@@ -258,6 +269,20 @@ fn classify_run(run: &str, project_dir: &Path) -> Result<Run> {
         bail!("`run` names the script {run:?}, but {} does not exist", candidate.display());
     }
     Ok(Run::Shell(run.to_string()))
+}
+
+/// Whether a command line refers to its positional parameters: `$@`, `$*`, `$1`…,
+/// or the same in braces (`${1}`, `${@:-x}`).
+fn uses_positional_parameters(line: &str) -> bool {
+    let parameter = |c: char| c == '@' || c == '*' || ('1'..='9').contains(&c);
+    line.match_indices('$').any(|(i, _)| {
+        let mut rest = line[i + 1..].chars();
+        match rest.next() {
+            Some('{') => rest.next().is_some_and(parameter),
+            Some(c) => parameter(c),
+            None => false,
+        }
+    })
 }
 
 fn valid_name(name: &str) -> bool {
@@ -415,6 +440,23 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("pgo-build.toml:6"), "{err:#}");
+    }
+
+    #[test]
+    fn command_line_args_must_be_used_by_the_line() {
+        let config = |run: &str| {
+            parse_str(&format!("[[workload]]\nname = \"a\"\nrun = '''{run}'''\nargs = [\"x\"]\nuse = [\"train\"]\n"))
+        };
+        for used in
+            ["\"$PGO_BUILD_BIN\" \"$@\"", "for f in \"$@\"; do echo $f; done", "echo $1", "echo ${1}", "echo $*"]
+        {
+            assert!(config(used).is_ok(), "{used}");
+        }
+        let err = config("\"$PGO_BUILD_BIN\" --count").unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("pgo-build.toml:3") && text.contains("uses none of them"), "{text}");
+        // A script gets its args as arguments: nothing to check.
+        assert!(parse_str("[[workload]]\nname = \"a\"\nrun = \"w/a.sh\"\nargs = [\"x\"]\nuse = [\"train\"]\n").is_ok());
     }
 
     #[test]

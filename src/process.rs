@@ -5,12 +5,18 @@
 //! one place that shows a command shell-quoted (for `-v` and `--dry-run`), that kills a
 //! whole process group on timeout or Ctrl-C (a workload script's children included),
 //! and that turns a failure into an error naming the command, its exit status or
-//! signal, and the tail of its output.
+//! signal, and the tail of its output (cut to a readable size: [`tail`]). Processes
+//! left running by a workload are found and ended by [`instances`].
+
+// Until the train stage calls them (the lead's next change): then drop both allows.
+#[allow(dead_code, reason = "not called yet outside its tests")]
+mod instances;
+mod tail;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
@@ -18,9 +24,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-
-/// How many lines of a failed command's output an error shows.
-pub const TAIL_LINES: usize = 20;
+pub use instances::{running_instances, stop};
+pub use tail::{TAIL_LINES, last_lines, tail_of_file};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
@@ -343,61 +348,6 @@ pub fn quote(word: &OsStr) -> String {
     shlex::try_quote(&text).map_or_else(|_| format!("{text:?}"), |q| q.into_owned())
 }
 
-/// The last `n` lines of a text.
-pub fn last_lines(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// The last `n` lines of a log file (reading at most its last 64 KiB).
-pub fn tail_of_file(path: &Path, n: usize) -> String {
-    const WINDOW: u64 = 64 * 1024;
-    let Ok(mut file) = File::open(path) else { return String::new() };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if len > WINDOW {
-        let _ = file.seek(SeekFrom::Start(len - WINDOW));
-    }
-    let mut bytes = Vec::new();
-    let _ = file.read_to_end(&mut bytes);
-    last_lines(&String::from_utf8_lossy(&bytes), n)
-}
-
-// TEMPORARY(lead): replaced by the helper's versions on merge.
-/// Pids of the running processes whose executable is `exe`.
-pub fn running_instances(exe: &Path) -> Vec<u32> {
-    let Ok(want) = exe.canonicalize() else { return Vec::new() };
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    let me = std::process::id();
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid != me)
-        .filter(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| {
-                let text = p.to_string_lossy();
-                Path::new(text.trim_end_matches(" (deleted)")) == want
-            })
-        })
-        .collect()
-}
-
-/// SIGTERM to `pids`, then SIGKILL to those still there after `grace`.
-pub fn stop(pids: &[u32], grace: Duration) {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
-    for pid in pids {
-        let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGTERM);
-    }
-    let deadline = Instant::now() + grace;
-    let alive = |pid: &u32| kill(Pid::from_raw(*pid as i32), None).is_ok();
-    while Instant::now() < deadline && pids.iter().any(alive) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    for pid in pids.iter().filter(|p| alive(p)) {
-        let _ = kill(Pid::from_raw(*pid as i32), Signal::SIGKILL);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,6 +371,14 @@ mod tests {
         let text = format!("{err:#}");
         assert!(text.contains("exit status 3"), "{text}");
         assert!(text.contains("two"), "{text}");
+    }
+
+    #[test]
+    fn a_failed_commands_long_line_is_cut_in_the_error() {
+        let err = Cmd::new("sh").args(["-c", "head -c 65536 /dev/zero | tr '\\0' x >&2; exit 1"]).read().unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.len() < 1024, "{} bytes", text.len());
+        assert!(text.ends_with("… [65,136 bytes cut]"), "{text}");
     }
 
     #[test]

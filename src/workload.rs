@@ -5,7 +5,9 @@
 //! `PGO_BUILD_BIN` the binary under test (the first selected binary),
 //! `PGO_BUILD_BIN_<NAME>` one per binary, `PGO_BUILD_STAGE` the stage,
 //! `PGO_BUILD_WORKLOAD` its name, `PGO_BUILD_WORKDIR` an empty scratch directory,
-//! plus the workload's own `env`.
+//! plus the workload's own `env`. A script gets `args` as its arguments; a command
+//! line runs as `sh -c LINE NAME ARGS…`, so `$0` is the workload's name and `args`
+//! are "$@" ($1, $2, …), for the line to place itself.
 
 use std::path::{Path, PathBuf};
 
@@ -38,9 +40,11 @@ pub fn command(ctx: &Ctx, w: &Workload, stage: &str, binaries: &[Binary], extra:
             }
             Cmd::new(full).args(&w.args)
         }
-        Run::Shell(line) if w.args.is_empty() => Cmd::new("sh").arg("-c").arg(line),
-        // `$0` is the workload's name; the args follow as "$@".
-        Run::Shell(line) => Cmd::new("sh").arg("-c").arg(format!("{line} \"$@\"")).arg(&w.name).args(&w.args),
+        // `sh -c LINE NAME ARGS…`: `$0` is the workload's name and `args` are the
+        // positional parameters ("$@", $1, …), which the line places itself. Pasting
+        // them after the line broke any line that does not end in a simple command
+        // (`…; done "$@"` is a syntax error).
+        Run::Shell(line) => Cmd::new("sh").arg("-c").arg(line).arg(&w.name).args(&w.args),
     };
     let main = binaries.first().context("no binary to run the workload against")?;
     cmd = cmd

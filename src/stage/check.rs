@@ -8,9 +8,10 @@
 //! when a profile kept in the repository needs refreshing.
 //!
 //! Decisions that may surprise:
-//! - The profile is read with `llvm-profdata show` before the build. rustc only
-//!   warns about a profile its LLVM cannot read (one from a newer LLVM) and builds
-//!   without it, which would show up here as "every function unprofiled".
+//! - The profile is read with `llvm-profdata show` before the build
+//!   (`toolchain::profdata::show::read_listing`). rustc only warns about a profile
+//!   its LLVM cannot read (one from a newer LLVM) and builds without it, which
+//!   would show up here as "every function unprofiled".
 //! - The workspace packages are cleaned in check's own target directory before each
 //!   build. Cargo replays the warnings of an up-to-date crate from its cache, but it
 //!   tracks the profile by path: a stored profile replaced under the same name would
@@ -22,10 +23,9 @@
 //!   are counted in the total only.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
@@ -34,7 +34,7 @@ use crate::context::Ctx;
 use crate::process::Cmd;
 use crate::project::BuildKind;
 use crate::state::{State, now};
-use crate::toolchain::Profdata;
+use crate::toolchain::profdata::show::{Listing, read_listing};
 use crate::util::{human_duration, sha256_file, write_atomic};
 
 /// Exit codes of `check` (docs/check.md).
@@ -56,10 +56,6 @@ pub struct CheckArgs {
 
 /// Stale functions named in the terminal; check.json has them all.
 const EXAMPLES: usize = 5;
-/// The magic number that starts a raw profile (`.profraw`), which rustc cannot use.
-const RAW_MAGIC: [u8; 8] = [0x81, b'r', b'f', b'o', b'r', b'p', b'l', 0xff];
-/// The magic number that starts an indexed profile (`.profdata`).
-const INDEXED_MAGIC: [u8; 8] = [0xff, b'l', b'p', b'r', b'o', b'f', b'i', 0x81];
 
 pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
     let spec = BuildSpec {
@@ -76,7 +72,7 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
     }
     let profile = profile_path(ctx, args)?;
     let profdata = ctx.profdata()?;
-    let listing = read_profile(ctx, profdata, &profile)?;
+    let listing = read_listing(profdata, &ctx.rustc, &ctx.printer, &profile)?;
     ctx.printer.status("check", format!("{}: {} profiled functions", profile.display(), listing.functions));
 
     let workspace = workspace(ctx)?;
@@ -166,80 +162,6 @@ fn profile_path(ctx: &Ctx, args: &CheckArgs) -> Result<PathBuf> {
         bail!("the merged profile {} is gone; run `pgo-build merge` again", merge.profile.display());
     }
     Ok(merge.profile.clone())
-}
-
-/// What `llvm-profdata show --all-functions` says about a profile.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Listing {
-    /// As in the profile: `<crate>.<hash>-cgu.<n>;<symbol>` or `<symbol>`.
-    pub names: Vec<String>,
-    pub functions: u64,
-    pub total_count: u64,
-}
-
-/// Reads the profile with the toolchain's llvm-profdata, which is what rustc's
-/// LLVM will make of it.
-pub fn read_profile(ctx: &Ctx, profdata: &Profdata, path: &Path) -> Result<Listing> {
-    let mut head = Vec::with_capacity(16);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(16).read_to_end(&mut head))
-        .with_context(|| format!("could not read the profile {}", path.display()))?;
-    if head.starts_with(&RAW_MAGIC) {
-        bail!(
-            "{} is a raw profile (.profraw), which rustc cannot use; merge it into an indexed one first: \
-             `pgo-build merge --output FILE`, or `{} merge -o FILE.profdata {}`",
-            path.display(),
-            profdata.path.display(),
-            path.display()
-        );
-    }
-    let cmd = profdata.cmd().args(["show", "--all-functions"]).arg(path);
-    ctx.printer.command(&cmd);
-    let text = cmd.read().map_err(|e| {
-        let detail = format!("{e:#}");
-        let why = if detail.contains("unsupported instrumentation profile format version") {
-            let version = format_version(&head).map(|v| format!(" (format version {v})")).unwrap_or_default();
-            format!("it was written by another LLVM version{version}, most likely a newer Rust toolchain")
-        } else {
-            "it is not an indexed LLVM profile, or it is damaged".to_string()
-        };
-        anyhow!(
-            "the profile {} cannot be read by this toolchain's llvm-profdata ({}, LLVM {}; rustc uses LLVM {}): \
-             {why}. rustc would not stop on it: it would warn once and build without the profile. Make the \
-             profile again with this toolchain: `pgo-build all`, then `pgo-build merge --output {}`.\n{detail}",
-            path.display(),
-            profdata.path.display(),
-            profdata.llvm_version,
-            ctx.rustc.llvm_version,
-            path.display()
-        )
-    })?;
-    Ok(parse_listing(&text))
-}
-
-/// The format version in an indexed profile's header, without the variant flags.
-fn format_version(head: &[u8]) -> Option<u64> {
-    if !head.starts_with(&INDEXED_MAGIC) {
-        return None;
-    }
-    let bytes: [u8; 8] = head.get(8..16)?.try_into().ok()?;
-    Some(u64::from_le_bytes(bytes) & 0x00ff_ffff_ffff_ffff)
-}
-
-/// Function names are the lines indented by exactly two spaces, ending in `:`.
-fn parse_listing(text: &str) -> Listing {
-    let names = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("  ").filter(|r| !r.starts_with(' '))?.strip_suffix(':'))
-        .map(str::to_string)
-        .collect::<Vec<_>>();
-    let field =
-        |name: &str| text.lines().find_map(|l| l.trim().strip_prefix(name)).and_then(|v| v.trim().parse::<u64>().ok());
-    Listing {
-        functions: field("Total functions:").unwrap_or(names.len() as u64),
-        total_count: field("Total count:").unwrap_or(0),
-        names,
-    }
 }
 
 /// The crate a profile entry belongs to, if its name says.

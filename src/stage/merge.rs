@@ -26,6 +26,7 @@ use crate::pipeline::{self, Stage, StageId};
 use crate::process::Cmd;
 use crate::state::{Entry, MergeRecord, State, TrainRecord};
 use crate::toolchain::Profdata;
+use crate::toolchain::profdata::merge::FailureMode;
 use crate::util::{human_duration, human_size, plural, sha256_file, write_atomic};
 
 /// `pgo-build merge`'s own arguments.
@@ -45,16 +46,6 @@ pub struct MergeArgs {
     /// process killed mid-write): fail, or warn and merge the rest.
     #[arg(long, value_enum, default_value_t = FailureMode::Fail, value_name = "MODE")]
     pub failure_mode: FailureMode,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FailureMode {
-    /// Stop at the first unreadable raw profile, naming it.
-    #[default]
-    Fail,
-    /// Skip unreadable raw profiles with a warning naming each.
-    Warn,
 }
 
 impl MergeArgs {
@@ -164,8 +155,8 @@ impl Stage for Merge {
     fn dry_run(ctx: &Ctx, options: &MergeOptions, _: &State) -> Result<()> {
         let profiles = ctx.layout.profiles();
         let tool = ctx.profdata().map_or_else(|_| PathBuf::from("llvm-profdata"), |p| p.path.clone());
-        ctx.printer.would_run(&merge_command(
-            &Cmd::new(tool),
+        ctx.printer.would_run(&crate::toolchain::profdata::merge::command(
+            Cmd::new(tool),
             &profiles.join("merge-inputs.txt"),
             &profiles.join(".merged.partial.profdata"),
             options.failure_mode,
@@ -197,7 +188,7 @@ impl Stage for Merge {
         let spinner = ctx.printer.spinner("llvm-profdata merge");
         spinner.set_prefix("merge");
         let start = Instant::now();
-        let cmd = merge_command(&profdata.cmd(), &list, &partial, inputs.failure_mode);
+        let cmd = profdata.merge(&list, &partial, inputs.failure_mode);
         ctx.printer.command(&cmd);
         let result = cmd.capture();
         spinner.finish_and_clear();
@@ -206,7 +197,12 @@ impl Stage for Merge {
             Ok(out) => {
                 let _ = std::fs::remove_file(&partial);
                 return Err(explain_merge_failure(
-                    anyhow::anyhow!("`{}` ended with {}:\n{}", cmd.display(), out.outcome, out.stderr.trim_end()),
+                    anyhow::anyhow!(
+                        "`{}` ended with {}:\n{}",
+                        cmd.display(),
+                        out.outcome,
+                        crate::process::last_lines(out.stderr.trim_end(), crate::process::TAIL_LINES)
+                    ),
                     profdata,
                     ctx,
                 ));
@@ -224,7 +220,7 @@ impl Stage for Merge {
         let profile = profiles.join(format!("merged-{}.profdata", &sha[..16]));
         std::fs::rename(&partial, &profile).with_context(|| format!("could not write {}", profile.display()))?;
         remove_other_merged(&profiles, &profile);
-        let summary = summarize(ctx, profdata, &profile)?;
+        let summary = crate::toolchain::profdata::show::summarize(profdata, &ctx.printer, &profile)?;
         let weights_text: Vec<String> = inputs.weights.iter().map(|(n, w)| format!("{n}×{w}")).collect();
         ctx.printer.status(
             "merge",
@@ -278,42 +274,6 @@ fn store(ctx: &Ctx, profile: &Path, stored: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn merge_command(tool: &Cmd, list: &Path, output: &Path, mode: FailureMode) -> Cmd {
-    tool.clone()
-        .arg("merge")
-        .arg(format!("--failure-mode={}", if mode == FailureMode::Warn { "warn" } else { "any" }))
-        .arg("--output")
-        .arg(output)
-        .arg(format!("--input-files={}", list.display()))
-}
-
-/// The figures `llvm-profdata show` gives about a merged profile.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub functions: u64,
-    pub functions_with_counts: u64,
-    pub total_count: u64,
-}
-
-pub fn summarize(ctx: &Ctx, profdata: &Profdata, profile: &Path) -> Result<Summary> {
-    let show = profdata.cmd().arg("show").arg(profile);
-    let show_covered = profdata.cmd().args(["show", "--covered"]).arg(profile);
-    ctx.printer.command(&show);
-    let text = show.read()?;
-    ctx.printer.command(&show_covered);
-    let covered = show_covered.read()?;
-    let mut summary = parse_show(&text);
-    summary.functions_with_counts = covered.lines().filter(|l| !l.trim().is_empty()).count() as u64;
-    Ok(summary)
-}
-
-fn parse_show(text: &str) -> Summary {
-    let field = |name: &str| {
-        text.lines().find_map(|l| l.trim().strip_prefix(name)).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0)
-    };
-    Summary { functions: field("Total functions:"), functions_with_counts: 0, total_count: field("Total count:") }
-}
-
 /// Turns llvm-profdata's terse failures into what the user should do.
 fn explain_merge_failure(err: anyhow::Error, profdata: &Profdata, ctx: &Ctx) -> anyhow::Error {
     let text = format!("{err:#}");
@@ -346,16 +306,5 @@ fn remove_other_merged(dir: &Path, keep: &Path) {
         if path != keep && name.starts_with("merged-") && name.ends_with(".profdata") {
             let _ = std::fs::remove_file(&path);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_show_output() {
-        let text = "Instrumentation level: IR  entry_first = 0\nTotal functions: 9\nMaximum function count: 1\nTotal count: 100024\n";
-        assert_eq!(parse_show(text), Summary { functions: 9, functions_with_counts: 0, total_count: 100_024 });
     }
 }

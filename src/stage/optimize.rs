@@ -23,6 +23,7 @@ use crate::pipeline::fingerprint::{BuildInputs, build_files, compiled_sources};
 use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, Entry, OptimizeRecord, State, binaries_id, binaries_intact};
+use crate::toolchain::profdata::show::read_listing;
 use crate::util::{copy_atomic, human_duration, human_size, percentage, plural, sha256_file};
 
 /// The share of the profile's functions that may go without profile data.
@@ -300,7 +301,7 @@ impl ProfileSource {
         }
         // The same check as `pgo-build check`: names both LLVM versions and the
         // profile's format version when they do not fit.
-        let listing = crate::stage::check::read_profile(ctx, ctx.profdata()?, &path)?;
+        let listing = read_listing(ctx.profdata()?, &ctx.rustc, &ctx.printer, &path)?;
         Ok(ProfileSource { sha256: sha256_file(&path)?, functions: listing.functions, path, stored: true })
     }
 }

@@ -11,7 +11,8 @@
 //! llvm-profdata names no functions at program level, and at function level
 //! (`--value-cutoff`) it leaves out those missing from the training profile. So
 //! the functions the benchmarks ran and the training never did are found by
-//! comparing the two profiles' per-function counts (`show::read_counts`).
+//! comparing the two profiles' per-function counts
+//! (`toolchain::profdata::show::read_counts`).
 //! The result is printed and written to `<target>/pgo-build/overlap.json`
 //! (docs/insight.md).
 
@@ -22,13 +23,16 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use super::show::{FunctionCount, ProfileCounts, function_line, hottest, merge_raw, percent, read_counts};
+use super::show::{function_line, hottest, percent};
 use crate::cargo::Binary;
 use crate::collect::{self, placeholder_binaries, raw_profile_paths};
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
-use crate::process::Cmd;
 use crate::state::{State, now};
+use crate::toolchain::Profdata;
+use crate::toolchain::profdata::merge::{FailureMode, merge_raw};
+use crate::toolchain::profdata::overlap::{Figures, read_overlap};
+use crate::toolchain::profdata::show::{FunctionCount, ProfileCounts, read_counts};
 use crate::util::write_atomic;
 use crate::workload;
 
@@ -98,7 +102,7 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
         raw.extend(raw_profile_paths(&r.raw_dir)?);
     }
     let partial = profiles.join(".bench.partial.profdata");
-    if let Err(e) = merge_raw(ctx, profdata, &raw, &profiles.join("bench-inputs.txt"), &partial) {
+    if let Err(e) = merge_raw(profdata, &ctx.printer, &raw, &profiles.join("bench-inputs.txt"), &partial) {
         let _ = std::fs::remove_file(&partial);
         return Err(e.context("llvm-profdata could not merge the benchmark workloads' profiles"));
     }
@@ -106,13 +110,9 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
         .with_context(|| format!("could not write {}", bench_profile.display()))?;
 
     ctx.printer.status("overlap", "comparing the training profile with the benchmark profile");
-    let cmd = overlap_command(&profdata.cmd(), &merge.profile, &bench_profile);
-    ctx.printer.command(&cmd);
-    let text = cmd.read().context("llvm-profdata could not compare the profiles")?;
-    let figures =
-        parse_overlap(&text).with_context(|| format!("could not read `{}`'s output:\n{}", cmd.display(), text))?;
-    let training = read_counts(ctx, profdata, &merge.profile)?;
-    let benchmark = read_counts(ctx, profdata, &bench_profile)?;
+    let figures = read_overlap(profdata, &ctx.printer, &merge.profile, &bench_profile)?;
+    let training = read_counts(profdata, &ctx.printer, &merge.profile)?;
+    let benchmark = read_counts(profdata, &ctx.printer, &bench_profile)?;
 
     let report = Report {
         training_profile: merge.profile.clone(),
@@ -141,10 +141,6 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
     }
 }
 
-fn overlap_command(tool: &Cmd, training: &Path, bench: &Path) -> Cmd {
-    tool.clone().arg("overlap").arg(training).arg(bench)
-}
-
 /// Shows the workload runs, the merge and the comparison, running nothing.
 fn dry_run(ctx: &Ctx, state: &State, bench: &[&Workload], root: &Path, bench_profile: &Path) -> Result<u8> {
     let binaries = match &state.instrument {
@@ -155,67 +151,12 @@ fn dry_run(ctx: &Ctx, state: &State, bench: &[&Workload], root: &Path, bench_pro
         let env = [("LLVM_PROFILE_FILE".to_string(), root.join(&w.name).join("%m_%p.profraw").display().to_string())];
         ctx.printer.would_run(&workload::command(ctx, w, "overlap", &binaries, &env)?);
     }
-    let tool = Cmd::new(ctx.profdata().map_or_else(|_| PathBuf::from("llvm-profdata"), |p| p.path.clone()));
+    let tool = Profdata::for_dry_run(ctx.profdata());
     let list = ctx.layout.profiles().join("bench-inputs.txt");
-    ctx.printer.would_run(
-        &tool.clone().arg("merge").arg("--output").arg(bench_profile).arg(format!("--input-files={}", list.display())),
-    );
+    ctx.printer.would_run(&tool.merge(&list, bench_profile, FailureMode::Fail));
     let training = state.merge.as_ref().map_or_else(|| PathBuf::from("<merged profile>"), |m| m.record.profile.clone());
-    ctx.printer.would_run(&overlap_command(&tool, &training, bench_profile));
+    ctx.printer.would_run(&tool.overlap(&training, bench_profile));
     Ok(0)
-}
-
-/// The program-level figures of `llvm-profdata overlap <training> <bench>`.
-#[derive(Debug, Default, Clone, PartialEq, Serialize)]
-pub struct Figures {
-    /// "Edge profile overlap", in percent.
-    pub edge_overlap_pct: f64,
-    /// "# of functions overlap": functions in both profiles, run or not.
-    pub functions_in_both: u64,
-    /// "# of functions mismatch": functions whose shape (hash) differs.
-    pub functions_mismatched: u64,
-    /// "Mismatched count percentage (Edge)": their share of the benchmark counts.
-    pub mismatched_count_pct: f64,
-    /// "# of functions only in test_profile".
-    pub functions_only_in_bench: u64,
-    /// "Percentage of Edge profile only in test_profile".
-    pub only_in_bench_count_pct: f64,
-    /// "Edge profile base count sum".
-    pub training_count: u64,
-    /// "Edge profile test count sum".
-    pub bench_count: u64,
-}
-
-/// Parses the "Program level:" section (lines `  <label>: <value>`).
-fn parse_overlap(text: &str) -> Result<Figures> {
-    let section = text.split("Program level:").nth(1).context("no \"Program level:\" section")?;
-    let section = section.split("Function level:").next().unwrap_or(section);
-    let mut figures = Figures::default();
-    let mut found = false;
-    for line in section.lines() {
-        let Some((label, value)) = line.trim().rsplit_once(':') else { continue };
-        let value = value.trim().trim_end_matches('%');
-        let pct = || value.parse::<f64>().ok().filter(|v| v.is_finite());
-        let num = || value.parse::<u64>().ok();
-        match label {
-            "Edge profile overlap" => {
-                figures.edge_overlap_pct = pct().context("the edge profile overlap is not a number")?;
-                found = true;
-            }
-            "# of functions overlap" => figures.functions_in_both = num().unwrap_or(0),
-            "# of functions mismatch" => figures.functions_mismatched = num().unwrap_or(0),
-            "Mismatched count percentage (Edge)" => figures.mismatched_count_pct = pct().unwrap_or(0.0),
-            "# of functions only in test_profile" => figures.functions_only_in_bench = num().unwrap_or(0),
-            "Percentage of Edge profile only in test_profile" => figures.only_in_bench_count_pct = pct().unwrap_or(0.0),
-            "Edge profile base count sum" => figures.training_count = num().unwrap_or(0),
-            "Edge profile test count sum" => figures.bench_count = num().unwrap_or(0),
-            _ => {}
-        }
-    }
-    if !found {
-        bail!("no \"Edge profile overlap\" line");
-    }
-    Ok(figures)
 }
 
 /// How the training profile reaches what the benchmarks ran, function by function.
@@ -380,50 +321,6 @@ fn functions(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// llvm-profdata 22's output, function level trimmed.
-    const OVERLAP: &str = "Profile overlap information for base_profile: a.profdata and test_profile: b.profdata
-Program level:
-  # of functions overlap: 9
-  # of functions mismatch: 1
-  # of functions only in test_profile: 2
-  Edge profile overlap: 53.337%
-  Mismatched count percentage (Edge): 1.500%
-  Percentage of Edge profile only in test_profile: 4.250%
-  Edge profile base count sum: 22886
-  Edge profile test count sum: 428609
-  IndirectCall profile overlap: 100.000%
-  IndirectCall profile base count sum: 1
-  IndirectCall profile test count sum: 1
-Function level:
-  Function: main (Hash=742261418966908927)
-  # of edge counters overlap: 1
-  Edge profile overlap: 100.000%
-";
-
-    #[test]
-    fn reads_program_level_figures() {
-        assert_eq!(
-            parse_overlap(OVERLAP).unwrap(),
-            Figures {
-                edge_overlap_pct: 53.337,
-                functions_in_both: 9,
-                functions_mismatched: 1,
-                mismatched_count_pct: 1.5,
-                functions_only_in_bench: 2,
-                only_in_bench_count_pct: 4.25,
-                training_count: 22_886,
-                bench_count: 428_609,
-            }
-        );
-    }
-
-    #[test]
-    fn output_without_figures_is_an_error() {
-        assert!(parse_overlap("Program level:\n  # of functions overlap: 0\n").is_err());
-        assert!(parse_overlap("error: nothing").is_err());
-        assert!(parse_overlap("Program level:\n  Edge profile overlap: nan%\n").is_err());
-    }
 
     #[test]
     fn uncovered_functions_are_the_ones_training_never_ran() {

@@ -14,8 +14,9 @@
 //! and are added up into one line.
 //!
 //! A workload's contribution is measured by merging its raw profiles alone:
-//! nothing in the merged profile says which workload a count came from. The
-//! per-function reader and the raw-profile merge here are shared with `overlap`.
+//! nothing in the merged profile says which workload a count came from. Running
+//! and reading llvm-profdata is `toolchain::profdata`'s; the presentation pieces
+//! here (demangling, grouping, percentages) are shared with `overlap`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,11 +26,12 @@ use clap::Args;
 
 use crate::collect::raw_profile_paths;
 use crate::context::Ctx;
-use crate::process::Cmd;
 use crate::stage::merge::Merge;
 use crate::state::{MergeRecord, State, TrainRecord};
 use crate::toolchain::Profdata;
-use crate::util::{sha256_file, write_atomic};
+use crate::toolchain::profdata::merge::merge_raw;
+use crate::toolchain::profdata::show::{FunctionCount, ProfileCounts, read_counts, read_totals};
+use crate::util::sha256_file;
 
 /// `pgo-build show`'s own arguments.
 #[derive(Debug, Clone, Args)]
@@ -46,12 +48,11 @@ pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8> {
     let state = State::load(&ctx.layout.state_file())?;
     let (file, record) = choose_profile(&state, args.file.as_deref())?;
     if ctx.dry_run {
-        let tool = ctx.profdata().map_or_else(|_| PathBuf::from("llvm-profdata"), |p| p.path.clone());
-        ctx.printer.would_run(&counts_command(&Cmd::new(tool), &file));
+        ctx.printer.would_run(&Profdata::for_dry_run(ctx.profdata()).show_counts(&file));
         return Ok(0);
     }
     let profdata = ctx.profdata()?;
-    let counts = read_counts(ctx, profdata, &file)?;
+    let counts = read_counts(profdata, &ctx.printer, &file)?;
     let contributions = match record {
         Some(merge) => match recorded_sets(&state, merge) {
             Ok(train) => Ok(contributions(ctx, profdata, train, &merge.weights)?),
@@ -100,70 +101,6 @@ fn recorded_sets<'s>(state: &'s State, merge: &MergeRecord) -> Result<&'s TrainR
         return Err(format!("the raw profiles of workload `{}` are gone ({})", w.name, w.raw_dir.display()));
     }
     Ok(train)
-}
-
-/// What `llvm-profdata show --all-functions --counts --value-cutoff=1` tells
-/// about a profile.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ProfileCounts {
-    /// Every function in the profile, run or not.
-    pub functions: u64,
-    /// All counters summed.
-    pub total_count: u64,
-    /// The functions that ran, with the sum of their block counts.
-    pub ran: Vec<FunctionCount>,
-}
-
-/// One function of a profile, by its symbol.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionCount {
-    pub symbol: String,
-    pub count: u64,
-}
-
-fn counts_command(tool: &Cmd, profile: &Path) -> Cmd {
-    tool.clone().args(["show", "--all-functions", "--counts", "--value-cutoff=1"]).arg(profile)
-}
-
-/// Reads a profile's summary and the count of every function that ran.
-pub fn read_counts(ctx: &Ctx, profdata: &Profdata, profile: &Path) -> Result<ProfileCounts> {
-    let cmd = counts_command(&profdata.cmd(), profile);
-    ctx.printer.command(&cmd);
-    let text = cmd.read().with_context(|| format!("llvm-profdata could not read {}", profile.display()))?;
-    if !text.contains("Total functions:") {
-        bail!("could not read `{}`'s output (no \"Total functions:\" line):\n{}", cmd.display(), text.trim_end());
-    }
-    Ok(parse_counts(&text))
-}
-
-/// Parses `show --all-functions --counts`: a `  <symbol>:` line opens each
-/// function, its `    Block counts: [a, b, …]` line follows; the summary ends it.
-pub fn parse_counts(text: &str) -> ProfileCounts {
-    let mut counts = ProfileCounts::default();
-    let mut current: Option<String> = None;
-    for line in text.lines() {
-        let symbol = line.strip_prefix("  ").filter(|r| !r.starts_with(' ')).and_then(|r| r.strip_suffix(':'));
-        if let Some(symbol) = symbol {
-            current = Some(symbol.to_string());
-        } else if let Some(list) = line.trim().strip_prefix("Block counts:") {
-            let sum = list
-                .trim()
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .split(',')
-                .filter_map(|n| n.trim().parse::<u64>().ok())
-                .fold(0u64, u64::saturating_add);
-            match current.take() {
-                Some(symbol) if sum > 0 => counts.ran.push(FunctionCount { symbol, count: sum }),
-                _ => {}
-            }
-        } else if let Some(v) = line.strip_prefix("Total functions:") {
-            counts.functions = v.trim().parse().unwrap_or(0);
-        } else if let Some(v) = line.strip_prefix("Total count:") {
-            counts.total_count = v.trim().parse().unwrap_or(0);
-        }
-    }
-    counts
 }
 
 /// A symbol as a person reads it: `fixture::classify`. Symbols that are not
@@ -224,11 +161,9 @@ fn contributions(
         ctx.printer.status("show", format!("merging the profiles of workload `{}` alone", w.name));
         let paths = raw_profile_paths(&w.raw_dir)?;
         let alone = scratch.path().join(format!("{i}.profdata"));
-        merge_raw(ctx, profdata, &paths, &scratch.path().join(format!("{i}.txt")), &alone)
+        merge_raw(profdata, &ctx.printer, &paths, &scratch.path().join(format!("{i}.txt")), &alone)
             .with_context(|| format!("could not merge the raw profiles of workload `{}`", w.name))?;
-        let cmd = profdata.cmd().arg("show").arg(&alone);
-        ctx.printer.command(&cmd);
-        let count = parse_counts(&cmd.read()?).total_count;
+        let count = read_totals(profdata, &ctx.printer, &alone)?.total_count;
         let weight = weights.iter().find(|(n, _)| *n == w.name).map_or(w.weight, |(_, weight)| *weight);
         measured.push((w.name.clone(), weight, count));
     }
@@ -245,19 +180,6 @@ fn shares(measured: Vec<(String, u32, u64)>) -> Vec<Contribution> {
             Contribution { workload, weight, count, share }
         })
         .collect()
-}
-
-/// Merges raw profiles (unweighted) into `output`, through the input list `list`.
-pub fn merge_raw(ctx: &Ctx, profdata: &Profdata, raw: &[PathBuf], list: &Path, output: &Path) -> Result<()> {
-    if raw.is_empty() {
-        bail!("there are no raw profiles to merge");
-    }
-    let lines: String = raw.iter().map(|p| format!("{}\n", p.display())).collect();
-    write_atomic(list, lines.as_bytes())?;
-    let cmd = super::merge::merge_command(&profdata.cmd(), list, output, super::merge::FailureMode::Fail);
-    ctx.printer.command(&cmd);
-    cmd.read()?;
-    Ok(())
 }
 
 /// A percentage as a person reads it: `93.4%`, `0.02%`, `<0.01%`; never rounded
@@ -330,51 +252,6 @@ fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const SHOW: &str = "Counters:
-  fixture.50de3fbff3e9d843-cgu.0;_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$$u7d$17h5d9797c7c17f736eE:
-    Hash: 0x0a4d0ad3efffffff
-    Counters: 1
-    Block counts: [1]
-  main:
-    Hash: 0x0a4d0ad3efffffff
-    Counters: 1
-    Block counts: [1]
-  _ZN7fixture4main17hac8b0e8fa081523fE:
-    Hash: 0x0f95a391724f9c9a
-    Counters: 4
-    Block counts: [28572, 0, 57144, 1]
-  _ZN7fixture8classify17h0123456789abcdefE:
-    Hash: 0x0f95a391724f9c9b
-    Counters: 2
-    Block counts: [0, 0]
-Instrumentation level: IR  entry_first = 0  instrument_loop_entries = 0
-Functions shown: 3
-Total functions: 8
-Maximum function count: 28572
-Maximum internal block count: 57144
-Total number of blocks: 59
-Total count: 85719
-";
-
-    #[test]
-    fn reads_functions_that_ran_and_the_summary() {
-        let counts = parse_counts(SHOW);
-        assert_eq!(counts.functions, 8);
-        assert_eq!(counts.total_count, 85_719);
-        let ran: Vec<(&str, u64)> = counts.ran.iter().map(|f| (f.symbol.as_str(), f.count)).collect();
-        assert_eq!(
-            ran,
-            [
-                (
-                    "fixture.50de3fbff3e9d843-cgu.0;_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$$u7d$17h5d9797c7c17f736eE",
-                    1
-                ),
-                ("main", 1),
-                ("_ZN7fixture4main17hac8b0e8fa081523fE", 85_717),
-            ]
-        );
-    }
 
     #[test]
     fn demangles_without_hash_or_object_prefix() {

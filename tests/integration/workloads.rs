@@ -147,6 +147,20 @@ use = ["train"]
     assert!(inputs.lines().any(|l| l.starts_with("1,") && l.contains("/raw/light/")), "{inputs}");
 }
 
+/// A command line's `args` were pasted after it as ` "$@"`, so a line ending in
+/// `done` became `…; done "$@"`, a shell syntax error. They are its positional
+/// parameters now, for the line to place.
+#[test]
+fn args_with_a_shell_loop_ending_in_done() {
+    let p = with_training(
+        r#"echo "$0 $#" > seen.txt; for n in "$@"; do "$PGO_BUILD_BIN" "$n" > /dev/null; done"#,
+        "args = [\"1000\", \"2000\"]",
+    );
+    let out = p.run(&["train"]);
+    assert!(stderr(&out).contains("w: 2 raw profile(s)"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(p.path().join("seen.txt")).unwrap(), "w 2\n");
+}
+
 #[test]
 fn non_executable_script_says_chmod() {
     let p = TestProject::new();

@@ -8,6 +8,17 @@
 //! `PGO_BUILD_LLVM_PROFDATA`; the rustup `llvm-tools` component of the active
 //! toolchain (always the exact LLVM rustc uses); `llvm-profdata-NN` on PATH;
 //! Debian's `/usr/lib/llvm-NN/bin/llvm-profdata`; plain `llvm-profdata` on PATH.
+//!
+//! The subcommands pgo-build runs have a file each beside this one ([`merge`],
+//! [`show`], [`overlap`]): a typed command builder on [`Profdata`] and the one
+//! parser of that command's output. Stages go through them instead of assembling
+//! llvm-profdata command lines or reading its output themselves, so a change in
+//! llvm-profdata's text is fixed in one place. (`doctor`'s probe merge, a bare
+//! `merge --output FILE RAW` that only has to succeed, is the one exception.)
+
+pub mod merge;
+pub mod overlap;
+pub mod show;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -53,6 +64,16 @@ pub struct Profdata {
 impl Profdata {
     pub fn cmd(&self) -> Cmd {
         Cmd::new(&self.path)
+    }
+
+    /// The tool a `--dry-run` shows: the one found, else plain `llvm-profdata`
+    /// (a dry run installs nothing, so there may be none). Only for display.
+    pub fn for_dry_run(found: Result<&Profdata>) -> Profdata {
+        found.cloned().unwrap_or_else(|_| Profdata {
+            path: PathBuf::from("llvm-profdata"),
+            llvm_version: String::new(),
+            origin: Origin::Path,
+        })
     }
 }
 
