@@ -275,18 +275,29 @@ impl<'c, 's> Walk<'c, 's> {
         };
         match fingerprint::of::<S>(self.ctx, &inputs, Some(&entry.record)) {
             Ok(now) if now == entry.fingerprint => Verdict::Current,
+            // A change of mode changes much else (the profile overrides, …): say only it.
+            Ok(now) if now.get("bolt") != entry.fingerprint.get("bolt") => Verdict::Stale(if self.ctx.bolt {
+                "it was built without BOLT mode, and this command runs in BOLT mode".into()
+            } else {
+                "it was built in BOLT mode, and this command runs without it (--no-bolt or `bolt = false`)".into()
+            }),
             Ok(now) => Verdict::Stale(fingerprint::changed::<S>(&entry.fingerprint, &now)),
             Err(e) => Verdict::Stale(format!("{e:#}")),
         }
     }
 
-    /// The earliest stage, up to `id`, that is not current, with its verdict.
+    /// The earliest stage, up to `id`, that is not current, with its verdict. A
+    /// stage never run is preceded by the stages its default options need.
     pub fn first_not_current(&self, id: StageId) -> Option<(StageId, Verdict)> {
         let mut at = id;
         loop {
             match self.verdict(at) {
                 Verdict::Current => return None,
                 Verdict::Waiting(up) => at = up,
+                Verdict::NotRun => match default_upstream(at) {
+                    Some(up) if self.verdict(up) != Verdict::Current => at = up,
+                    _ => return Some((at, Verdict::NotRun)),
+                },
                 v => return Some((at, v)),
             }
         }
@@ -313,6 +324,18 @@ impl<'c, 's> Walk<'c, 's> {
     pub fn current<S: Stage>(&self) -> Result<&'s S::Record> {
         self.require(S::ID)?;
         S::slot(self.state).map(|e| &e.record).ok_or_else(|| anyhow::anyhow!("no {} was found", S::ID.output()))
+    }
+}
+
+/// The stage that stage `id` needs with its default options.
+fn default_upstream(id: StageId) -> Option<StageId> {
+    use crate::stage::{bolt::Bolt, instrument::Instrument, merge::Merge, optimize::Optimize, train::Train};
+    match id {
+        StageId::Instrument => Instrument::upstream(&Default::default()),
+        StageId::Train => Train::upstream(&Default::default()),
+        StageId::Merge => Merge::upstream(&Default::default()),
+        StageId::Optimize => Optimize::upstream(&Default::default()),
+        StageId::Bolt => Bolt::upstream(&Default::default()),
     }
 }
 

@@ -13,20 +13,27 @@ fn pgo_then_bolt_delivers_a_verified_binary() {
     let p = TestProject::new();
     let out = p.run(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
     let err = stderr(&out);
-    assert!(err.contains("instrumented 1 binary(ies) with llvm-bolt"), "{err}");
+    assert!(err.contains("instrumented 1 binary with llvm-bolt"), "{err}");
     assert!(!err.contains("BOLT/PGO "), "--keep-bolt skips the measurement: {err}");
     assert!(err.contains("taken branches"), "dyno-stats summary expected: {err}");
     assert!(err.contains("verified: the BOLT binaries ran every check workload"), "{err}");
+    assert!(err.contains("deliver pgo+bolt (fixture)") && err.contains("--keep-bolt"), "{err}");
     let bolted = p.pgo_dir().join("out/fixture");
     let pgo = p.pgo_dir().join("out/pgo/fixture");
     assert_eq!(run_binary(&bolted, &["1000"]), run_binary(&pgo, &["1000"]));
     let state = p.state();
-    assert_eq!(state["bolt"]["binaries"][0]["path"], bolted.display().to_string());
+    // Each stage keeps its own binaries; delivery copied BOLT's to the output.
+    assert_eq!(state["bolt"]["binaries"][0]["path"], p.pgo_dir().join("bolt/fixture").display().to_string());
+    assert_eq!(state["optimize"]["binaries"][0]["path"], p.pgo_dir().join("optimized/fixture").display().to_string());
+    assert_eq!(state["delivery"]["variant"], "pgo+bolt");
+    assert_eq!(state["delivery"]["binaries"][0]["path"], bolted.display().to_string());
+    assert_eq!(state["delivery"]["binaries"][0]["sha256"], state["bolt"]["binaries"][0]["sha256"]);
     // The BOLT input kept its symbols; the default release profile strips debug
     // info only, so the delivered binaries keep their symbol table too.
     assert!(has_symtab(&bolted) && has_symtab(&pgo));
     // Every build of the pipeline used the same unstripped settings.
     assert_eq!(state["instrument"]["settings"]["profile_overrides"][0][0], "strip");
+    assert_eq!(state["instrument"]["settings"]["bolt"], true);
 }
 
 #[test]
@@ -41,20 +48,27 @@ fn strip_symbols_profile_goes_through_bolt_and_is_stripped_at_the_end() {
 }
 
 #[test]
-fn bolt_is_measured_against_pgo_and_the_faster_one_is_kept() {
+fn bolt_on_its_own_is_measured_against_pgo_and_the_faster_one_is_delivered() {
     let p = TestProject::new();
-    let out = p.run(&["all", "--bolt", "--no-compare", "--rounds", "6", "--warmup", "0"]);
+    // `all --bolt --no-compare` measures nothing: it delivers the checked BOLT binary.
+    let err = stderr(&p.run(&["all", "--bolt", "--no-compare"]));
+    assert!(!err.contains("BOLT/PGO "), "{err}");
+    assert!(err.contains("deliver pgo+bolt (fixture)") && err.contains("it was not measured"), "{err}");
+    // `pgo-build bolt` on its own measures (the stage itself is up to date).
+    let out = p.run(&["bolt", "--rounds", "6", "--warmup", "0"]);
     let err = stderr(&out);
+    assert!(err.contains("bolt up to date"), "{err}");
     assert!(err.contains("long: PGO ") && err.contains("(medians of 6): BOLT/PGO "), "{err}");
     assert!(err.contains("95% interval"), "the decision shows its interval: {err}");
-    let kept_bolt = err.contains("keeping BOLT");
+    let kept_bolt = err.contains("deliver pgo+bolt");
     assert!(kept_bolt || err.contains("BOLT was not shown to be faster than PGO alone"), "{err}");
     // What was delivered matches the verdict, whichever it was; the BOLT binaries
-    // are recorded either way, for compare's pgo+bolt variant.
+    // stay recorded either way, for compare's pgo+bolt variant.
     let state = p.state();
-    assert_eq!(state["bolt"]["delivered"], kept_bolt, "{state}");
+    assert_eq!(state["delivery"]["variant"], if kept_bolt { "pgo+bolt" } else { "pgo" }, "{state}");
     assert_eq!(p.pgo_dir().join("out/pgo/fixture").exists(), kept_bolt);
     assert!(p.pgo_dir().join("out/fixture").is_file());
+    assert!(!state["bolt"]["binaries"][0]["path"].is_null());
 }
 
 #[test]
@@ -125,10 +139,16 @@ fn check_output_refuses_a_bolt_binary_that_prints_differently() {
         )
     };
     p.file("pgo-build.toml", &config(true));
-    let out = p.fail(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
+    let out = p.run(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
     let err = stderr(&out);
     assert!(err.contains("printed different output from the PGO binary on workload `says-its-name`"), "{err}");
+    assert!(err.contains("deliver pgo (fixture)") && err.contains("BOLT failed its check"), "{err}");
     assert!(!p.pgo_dir().join("out/pgo").exists(), "the PGO binary stays the result");
+    let state = p.state();
+    assert_eq!(state["delivery"]["binaries"][0]["sha256"], state["optimize"]["binaries"][0]["sha256"]);
+    // compare leaves out a BOLT build that failed its check.
+    let err = stderr(&p.fail(&["compare", "--variants", "pgo+bolt", "--rounds", "1"]));
+    assert!(err.contains("failed their check"), "{err}");
 
     p.file("pgo-build.toml", &config(false));
     p.run(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
@@ -202,18 +222,23 @@ fn dry_run_in_bolt_mode_runs_nothing() {
 }
 
 #[test]
-fn a_failed_bolt_run_leaves_the_pgo_binary_as_the_result() {
+fn a_failed_bolt_run_leaves_the_last_delivery_and_the_pgo_build_alone() {
     let p = TestProject::new();
     p.run(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
-    assert!(p.pgo_dir().join("out/pgo/fixture").is_file(), "BOLT delivered first");
+    let state = p.state();
+    let (delivered, optimized) = (state["delivery"].clone(), state["optimize"].clone());
     p.fail(&["bolt", "--keep-bolt", "--bolt-arg=-no-such-bolt-flag"]);
     let state = p.state();
-    assert!(state["bolt"].is_null(), "{state}");
-    let out = p.pgo_dir().join("out/fixture");
-    assert_eq!(state["optimize"]["binaries"][0]["path"], out.display().to_string());
-    assert!(!p.pgo_dir().join("out/pgo/fixture").exists(), "the PGO binary is back in place");
-    // And the pipeline still holds together.
-    p.run(&["--bolt", "compare", "--rounds", "1", "--warmup", "0"]);
+    assert_eq!(state["optimize"], optimized, "the BOLT stage never touches optimize's record");
+    assert_eq!(state["delivery"], delivered, "nothing was delivered");
+    assert!(p.pgo_dir().join("bolt/fixture").is_file(), "the last good BOLT binary is kept");
+    // The record is the last good run's, with its options: still current.
+    let status = crate::utils::stdout(&p.run(&["status"]));
+    assert!(!status.contains("stale"), "{status}");
+    // And the pipeline still holds together: compare measures that BOLT build.
+    let out = p.run(&["compare", "--rounds", "1", "--warmup", "0"]);
+    let report = std::fs::read_to_string(p.pgo_dir().join("report/report.json")).unwrap();
+    assert!(report.contains("\"pgo+bolt\""), "{}", stderr(&out));
 }
 
 #[test]

@@ -51,7 +51,8 @@ fn a_stored_profile_builds_a_release_without_the_pipeline() {
     assert!(err.contains(" 0 of ") && err.contains("without profile data"), "{err}");
     assert!(p.pgo_dir().join("out/fixture").is_file());
     assert!(p.state()["instrument"].is_null(), "no instrumented build was needed");
-    assert!(p.state()["optimize"]["stored_profile"].as_str().expect("test I/O").ends_with("pgo/fixture.profdata"));
+    assert_eq!(p.state()["optimize"]["stored_profile"], true);
+    assert!(p.state()["optimize"]["profile"].as_str().expect("test I/O").ends_with("pgo/fixture.profdata"));
     // `all` with a stored profile collects nothing.
     std::fs::remove_dir_all(p.pgo_dir()).expect("test I/O");
     let out = p.run(&["all", "--profile", "pgo/fixture.profdata", "--no-compare"]);
@@ -115,11 +116,11 @@ fn sharded_training_is_merged_from_the_shards_folders() {
 
     let (one, two) = (sets.path().join("1-of-2"), sets.path().join("2-of-2"));
     let out = p.fail(&["merge", "--from", one.to_str().expect("test I/O")]);
-    assert!(stderr(&out).contains("no profiles for training workload(s) `b`"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no profiles for training workload `b`"), "{}", stderr(&out));
     assert!(!p.pgo_dir().join("profiles/raw/a").exists(), "a refused join copies nothing in");
     let out = p.run(&["merge", "--from", one.to_str().expect("test I/O"), two.to_str().expect("test I/O")]);
     let err = stderr(&out);
-    assert!(err.contains("joined 2 profile set(s) with 2 workload(s)") && err.contains("weights a×1, b×2"), "{err}");
+    assert!(err.contains("joined 2 profile sets with 2 workloads") && err.contains("weights a×1, b×2"), "{err}");
     let out = p.run(&["optimize"]);
     assert!(stderr(&out).contains(" 0 of "), "{}", stderr(&out));
 
@@ -157,27 +158,27 @@ fn unchanged_stages_are_skipped_and_force_runs_them() {
     assert_eq!(text.matches("current").count(), 4, "{text}");
 
     let out = p.run(&["--force", "train"]);
-    assert!(stderr(&out).contains("short: 1 raw profile(s)"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("short: 1 raw profile,"), "{}", stderr(&out));
     // The workload's input data is part of its fingerprint.
     p.run(&["merge"]);
     p.file("workloads/n.txt", "300000\n");
     let out = p.run(&["train"]);
-    assert!(stderr(&out).contains("short: 1 raw profile(s)"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("short: 1 raw profile,"), "{}", stderr(&out));
 
     // So do rustflags in a cargo config file.
     p.file(".cargo/config.toml", "[build]\nrustflags = [\"--cfg\", \"user_flag\"]\n");
     let text = crate::utils::stdout(&p.run(&["status"]));
-    assert!(text.contains("stale: the sources, Cargo.lock, toolchain or build settings changed"), "{text}");
+    assert!(text.contains("stale: the files it read (sources, manifests, Cargo.lock, cargo config, raw profiles) changed"), "{text}");
     std::fs::remove_file(p.path().join(".cargo/config.toml")).expect("test I/O");
     // And the workload's data.
     p.file("workloads/n.txt", "250000\n");
     let text = crate::utils::stdout(&p.run(&["status"]));
-    assert!(text.contains("stale: a training workload's script or data changed"), "{text}");
+    assert!(text.contains("stale: the training workloads (their definitions or data) changed"), "{text}");
 
     // An edited source makes the builds stale; status says so, and all rebuilds.
     p.file("src/main.rs", &crate::utils::FIXTURE_MAIN.replace("n / 7", "n / 9"));
     let text = crate::utils::stdout(&p.run(&["status"]));
-    assert!(text.contains("stale: the sources, Cargo.lock, toolchain or build settings changed"), "{text}");
+    assert!(text.contains("stale: the files it read (sources, manifests, Cargo.lock, cargo config, raw profiles) changed"), "{text}");
     let out = p.run(&["all", "--no-compare", "--out-dir", "dist"]);
     assert!(stderr(&out).contains("with -Cprofile-generate"), "{}", stderr(&out));
     assert_ne!(sha(&p.recorded_binary("instrument")), instrumented);

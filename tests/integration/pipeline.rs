@@ -18,7 +18,7 @@ fn stages_run_one_by_one_and_deliver_a_pgo_binary() {
     assert!(!p.path().join("target/release").exists(), "the user's target/release must be left alone");
 
     let out = p.run(&["train"]);
-    assert!(stderr(&out).contains("short: 1 raw profile(s)"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("short: 1 raw profile,"), "{}", stderr(&out));
     let raw = p.pgo_dir().join("profiles/raw/short");
     let raws: Vec<_> = std::fs::read_dir(&raw).unwrap().flatten().collect();
     assert_eq!(raws.len(), 1);
@@ -55,10 +55,17 @@ fn each_stage_names_the_stage_to_run_first() {
     let out = p.fail(&["compare"]);
     assert!(stderr(&out).contains("run `pgo-build optimize` first"), "{}", stderr(&out));
 
-    // A new instrumented build makes the training profiles stale.
+    // An identical rebuild leaves the training profiles valid…
     p.run(&["--force", "instrument"]);
+    p.run(&["merge"]);
+    // …an edited source makes the instrumented build stale, and a new one the profiles.
+    p.file("src/main.rs", &crate::utils::FIXTURE_MAIN.replace("n * 3 + 1", "n * 3 + 2"));
     let out = p.fail(&["merge"]);
-    assert!(stderr(&out).contains("run `pgo-build train`"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the instrumented build is out of date"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("run `pgo-build instrument`"), "{}", stderr(&out));
+    p.run(&["instrument"]);
+    let out = p.fail(&["merge"]);
+    assert!(stderr(&out).contains("run `pgo-build train` first"), "{}", stderr(&out));
 }
 
 #[test]

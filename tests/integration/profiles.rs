@@ -25,7 +25,7 @@ fn custom_profile_from_the_config_and_stages_agree() {
     assert_eq!(p.state()["instrument"]["settings"]["profile"], "dist");
     // Asking for another profile in a later stage is refused: the profile would not fit.
     let out = p.fail(&["--cargo-profile", "release", "train"]);
-    assert!(stderr(&out).contains("cargo profile changed since"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the Cargo profile changed since it ran"), "{}", stderr(&out));
     p.run(&["train"]);
 }
 
@@ -36,8 +36,8 @@ fn changed_profile_settings_require_a_new_instrumented_build() {
     p.file("Cargo.toml", &format!("{}\n[profile.release]\nstrip = true\n", crate::utils::FIXTURE_MANIFEST));
     let out = p.fail(&["train"]);
     let err = stderr(&out);
-    assert!(err.contains("Cargo profile settings changed since"), "{err}");
-    assert!(err.contains("Run `pgo-build instrument` again"), "{err}");
+    assert!(err.contains("the Cargo profile settings (Cargo hashes them into every symbol name)"), "{err}");
+    assert!(err.contains("run `pgo-build instrument`"), "{err}");
 }
 
 /// The bug this tool exists to prevent: a profile setting that differs between the
@@ -54,26 +54,26 @@ fn regression_strip_changed_between_builds_is_refused_by_optimize() {
     let mut cmd = p.cmd(&["optimize"]);
     cmd.env("CARGO_PROFILE_RELEASE_STRIP", "true");
     let out = p.check(cmd, &["optimize"], false);
-    assert!(stderr(&out).contains("Cargo profile settings changed since"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Cargo hashes them into every symbol name"), "{}", stderr(&out));
 
     p.file(".cargo/config.toml", "[profile.release]\nstrip = true\n");
     let out = p.fail(&["optimize"]);
     let err = stderr(&out);
-    assert!(err.contains("Cargo profile settings changed since"), "{err}");
-    assert!(err.contains("hashes a profile's settings into every symbol name"), "{err}");
+    assert!(err.contains("the Cargo profile settings (Cargo hashes them into every symbol name)"), "{err}");
     assert!(!p.pgo_dir().join("build/optimized").exists(), "refused before building");
     assert!(!p.pgo_dir().join("out/fixture").exists(), "a build without its profile must not be delivered");
 }
 
 /// The last line of defence, for what no record can see: when most functions get
-/// no profile data (here the sources were rewritten after training), `optimize`
-/// refuses to deliver a binary that would be PGO-optimized in name only.
+/// no profile data (here a stored profile meets sources rewritten since it was
+/// made), `optimize` refuses to deliver a binary that would be PGO-optimized in
+/// name only.
 #[test]
 fn optimize_refuses_a_build_the_profile_does_not_fit() {
     let p = TestProject::new();
     p.run(&["instrument"]);
     p.run(&["train"]);
-    p.run(&["merge"]);
+    p.run(&["merge", "--output", "pgo/fixture.profdata"]);
     let mut src = String::from("use std::hint::black_box;\n");
     let mut table = Vec::new();
     for i in 0..40 {
@@ -88,7 +88,10 @@ fn optimize_refuses_a_build_the_profile_does_not_fit() {
         table.join(", ")
     ));
     p.file("src/main.rs", &src);
-    let out = p.fail(&["optimize", "--max-unprofiled", "50"]);
+    // The pipeline's own stages see the edit (instrument is stale) and say so.
+    let err = stderr(&p.fail(&["optimize"]));
+    assert!(err.contains("the instrumented build is out of date"), "{err}");
+    let out = p.fail(&["optimize", "--profile", "pgo/fixture.profdata", "--max-unprofiled", "50"]);
     let err = stderr(&out);
     assert!(err.contains("rustc found no profile data for"), "{err}");
     assert!(err.contains("the profile does not fit these functions"), "{err}");
