@@ -14,6 +14,10 @@ ci:
     cargo clippy --all-targets --locked -- -D warnings
     cargo test --locked
 
+# What `all --bolt --no-compare` costs on the demo from a clean target: stage times, cargo builds, workload runs.
+pipeline-cost *ARGS:
+    bash benches/pipeline-cost.sh {{ARGS}}
+
 # Check the toolchain on this machine.
 doctor:
     cargo run --release -- doctor

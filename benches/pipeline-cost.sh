@@ -86,7 +86,8 @@ if [[ -z $pgo_build ]]; then
     pgo_build=$target_dir/release/pgo-build
 fi
 [[ -x $pgo_build ]] || { echo "pipeline-cost: no pgo-build binary at $pgo_build" >&2; exit 2; }
-version=$("$pgo_build" --version 2>/dev/null || echo "pgo-build ?")
+version=$("$pgo_build" --version 2>/dev/null || true)
+[[ -n $version ]] || version="pgo-build ?"
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")
 if [[ -n $(git -C "$root" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null) ]]; then
     commit="$commit+changes"
@@ -217,6 +218,13 @@ function take(stage, line,   cmd, i, st, bin) {
         if (per_bin[i, bin] > most[i]) { most[i] = per_bin[i, bin]; most_bin[i] = bin }
     }
 }
+# "a 2, b 1" from the list "a, b" and the counts table[i, a], table[i, b].
+function counted(i, list, table,   parts, np, p, out) {
+    out = ""
+    np = split(list, parts, ", ")
+    for (p = 1; p <= np; p++) out = out (p > 1 ? ", " : "") parts[p] " " table[i, parts[p]]
+    return out
+}
 function flush_pending(stage,   k) {
     for (k = 1; k <= npend; k++) take(stage, pend[k])
     npend = 0
@@ -243,9 +251,9 @@ function table(align, nrows, rows,   ncol, c, r, cell, w, line, sep) {
             sep = ""
             for (c = 1; c <= ncol; c++) {
                 cell[c] = ""
-                while (length(cell[c]) < w[c]) cell[c] = cell[c] "-"
+                while (length(cell[c]) < w[c] + 2) cell[c] = cell[c] "-"
                 if (substr(align, c, 1) == "r") cell[c] = substr(cell[c], 2) ":"
-                sep = sep "|-" cell[c] "-"
+                sep = sep "|" cell[c]
             }
             print sep "|"
         }
@@ -269,6 +277,10 @@ BEGIN {
     line = substr($0, length($1) + 2)
     gsub(/\033\[[0-9;]*[A-Za-z]/, "", line)
     gsub(/\r/, "", line)
+    # A command runs until the next line arrives: time the benchmark workloads so.
+    if (open_i) { bsecs[open_i] += ts - open_ts; open_i = 0 }
+    if (substr(line, 1, 13) == "     running ")
+        for (i = 1; i <= nb; i++) if (mentions(substr(line, 14), bpath[i])) { open_i = i; open_ts = ts; break }
     tag = ""
     if (length(line) > 13 && substr(line, 13, 1) == " " && substr(line, 1, 12) ~ /^ *[a-z][a-z+-]*$/) {
         tag = substr(line, 1, 12)
@@ -291,6 +303,7 @@ BEGIN {
 END {
     flush_pending(cur)
     wall[cur] += end - since
+    if (open_i) bsecs[open_i] += end - open_ts
     total = end - start
 
     if (markdown == "true") {
@@ -324,28 +337,30 @@ END {
         print "(the demo config has no benchmark workloads)"
     } else {
         n = 0
-        rows[0] = "bench workload\truns\tbolt-verify\tother\tbinaries\tmost on one binary\tstages\tPGO_BUILD_STAGE"
+        rows[0] = "bench workload\truns\ttime\tbolt-verify\tother\tbinaries\tmost on one binary\tstages\tPGO_BUILD_STAGE"
         for (i = 1; i <= nb; i++) {
-            st = ""; ev = ""
-            np = split(stages[i], parts, ", ")
-            for (p = 1; p <= np; p++) st = st (p > 1 ? ", " : "") parts[p] " " by_stage[i, parts[p]]
-            np = split(envs[i], parts, ", ")
-            for (p = 1; p <= np; p++) ev = ev (p > 1 ? ", " : "") parts[p] " " by_env[i, parts[p]]
-            rows[++n] = bname[i] "\t" runs[i] + 0 "\t" verify[i] + 0 "\t" runs[i] - verify[i] "\t" nbin[i] + 0 \
+            st = counted(i, stages[i], by_stage)
+            ev = counted(i, envs[i], by_env)
+            bt += bsecs[i]
+            rows[++n] = bname[i] "\t" runs[i] + 0 "\t" secs(bsecs[i]) "\t" verify[i] + 0 "\t" runs[i] - verify[i] "\t" nbin[i] + 0 \
                 "\t" most[i] + 0 "\t" (st == "" ? "—" : st) "\t" (ev == "" ? "—" : ev)
         }
-        table("lrrrrrll", n, rows)
+        table("lrrrrrrll", n, rows)
     }
 
     print ""
     bad = 0
     for (i = 1; i <= nb; i++) if (most[i] > 1) {
         bad = 1
-        printf "%sSURPRISE: %s ran %d times on %s (runs by PGO_BUILD_STAGE: %s)\n", \
-            markdown == "true" ? "- " : "", bname[i], most[i], most_bin[i], envs[i]
+        printf "%sSURPRISE: %s ran %d times on one binary, %s (all its runs by PGO_BUILD_STAGE: %s)\n", \
+            markdown == "true" ? "- " : "", bname[i], most[i], most_bin[i], counted(i, envs[i], by_env)
     }
-    if (!bad && nb > 0)
+    if (!bad && tbr > 0)
         printf "%sEach benchmark workload ran at most once per binary.\n", markdown == "true" ? "- " : ""
+    if (nb > 0 && tbr == 0) printf "%sNo benchmark workload ran.\n", markdown == "true" ? "- " : ""
+    if (rc != 0) printf "%spgo-build failed (status %s): the counts cover what ran before it stopped.\n", markdown == "true" ? "- " : "", rc
+    if (tbr > 0) printf "%sBenchmark workload runs took %s, %.0f%% of the total.\n", \
+        markdown == "true" ? "- " : "", secs(bt), (total > 0 ? 100 * bt / total : 0)
     for (k = 1; k <= nst; k++) if (order[k] == "compare" && (order[k] in seen))
         printf "%sSURPRISE: a compare stage ran despite --no-compare.\n", markdown == "true" ? "- " : ""
     for (k = 1; k <= nwarn; k++) printf "%s%s\n", markdown == "true" ? "- " : "", warnings[k]

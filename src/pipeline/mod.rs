@@ -314,10 +314,26 @@ impl<'c, 's> Walk<'c, 's> {
                 self.ctx.layout.root.display()
             ),
             Verdict::Stale(why) => {
-                bail!("the {} is out of date: {why}; {}", stage.output(), fix(self.ctx, stage, &then))
+                bail!("the {} is out of date: {why}; {}", stage.output(), self.fix(stage, &then))
             }
             Verdict::Current | Verdict::Waiting(_) => unreachable!("first_not_current returns neither"),
         }
+    }
+
+    /// The flag a command needs to keep this run's BOLT mode when the record has
+    /// the other: ` --bolt`, ` --no-bolt`, or nothing.
+    pub fn mode_flag(&self) -> &'static str {
+        match (self.ctx.bolt, self.state.recorded_bolt_mode()) {
+            (true, Some(true)) | (false, None | Some(false)) => "",
+            (true, _) => " --bolt",
+            (false, Some(true)) => " --no-bolt",
+        }
+    }
+
+    /// What to run to bring `stage` up to date.
+    pub fn fix(&self, stage: StageId, then: &str) -> String {
+        let mode = self.mode_flag();
+        format!("run `pgo-build {stage}{mode}`{then}, or `pgo-build all{mode}`")
     }
 
     /// The record of stage `S` after checking that it is current.
@@ -337,12 +353,6 @@ fn default_upstream(id: StageId) -> Option<StageId> {
         StageId::Optimize => Optimize::upstream(&Default::default()),
         StageId::Bolt => Bolt::upstream(&Default::default()),
     }
-}
-
-/// What to run to bring `stage` up to date.
-fn fix(ctx: &Ctx, stage: StageId, then: &str) -> String {
-    let mode = if ctx.bolt { " --bolt" } else { "" };
-    format!("run `pgo-build{mode} {stage}`{then}, or `pgo-build all{mode}`")
 }
 
 /// The stage's entry as it is, current or not (`status`; `check` and `show`

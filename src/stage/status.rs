@@ -44,10 +44,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
             Verdict::Current => "current".to_string(),
             Verdict::NotRun => continue,
             Verdict::Waiting(up) => format!("waits on {up}"),
-            Verdict::Stale(why) => {
-                let mode = if ctx.bolt { " --bolt" } else { "" };
-                format!("stale: {why}; run `pgo-build{mode} {id}` (or `pgo-build all{mode}`)")
-            }
+            Verdict::Stale(why) => format!("stale: {why}; {}", walk.fix(id, "")),
         };
         let _ = writeln!(o, "  {:<10} {verdict}", "");
     }

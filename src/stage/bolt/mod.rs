@@ -191,6 +191,8 @@ pub struct BoltInputs {
     /// BOLT trains on the training workloads and is checked on the benchmark ones.
     pub training: Vec<WorkloadInput>,
     pub checks: Vec<WorkloadInput>,
+    /// The check workloads whose standard output must match too.
+    pub check_output: Vec<String>,
 }
 
 impl Stage for Bolt {
@@ -227,6 +229,7 @@ impl Stage for Bolt {
             strip: ctx.profile_strip()?,
             training: workloads(Use::Train),
             checks: workloads(Use::Bench),
+            check_output: ctx.config.workloads.iter().filter(|w| w.check_output).map(|w| w.name.clone()).collect(),
         })
     }
 
@@ -246,6 +249,7 @@ impl Stage for Bolt {
             "mode" => "--bolt-mode".into(),
             "training" => "the training workloads".into(),
             "checks" => "the benchmark workloads it is checked on".into(),
+            "check_output" => "which workloads set check-output".into(),
             other => crate::pipeline::explain_field(other),
         }
     }
