@@ -45,5 +45,5 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
         ctx.printer.warn("no benchmark workloads, so nothing to compare; add some with `use = [\"bench\"]`");
         return Ok(0);
     }
-    super::compare::run(ctx, &args.compare)
+    super::compare::run(ctx, &args.compare, args.optimize.bolt.keep_bolt).map(|c| c.code)
 }

@@ -50,7 +50,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Bolt(args) => bolt::run(&ctx, &args.bolt, &args.measure, args.no_pgo).map(|()| 0),
-        Command::Compare(args) => compare::run(&ctx, args),
+        Command::Compare(args) => compare::run(&ctx, args, false).map(|c| c.code),
         Command::All(args) => all::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
