@@ -201,19 +201,13 @@ impl ProfileSources {
         };
         let (chain, root) = inheritance(profile, &lookup);
         let get = |key: &str| chain.iter().find_map(|name| lookup(name, key));
-        let dev = root == "dev";
+        let defaults = if root == "dev" { &DEV } else { &RELEASE };
         let bool_or = |key: &str, default: bool| match get(key) {
             Some(toml::Value::Boolean(b)) => b,
             _ => default,
         };
         let debug = match get("debug") {
-            None => {
-                if dev {
-                    DebugInfo::Full
-                } else {
-                    DebugInfo::None
-                }
-            }
+            None => defaults.debug.clone(),
             Some(v) => debug_info(&v),
         };
         let strip = match get("strip") {
@@ -241,10 +235,45 @@ impl ProfileSources {
             },
             Some(v) => Lto::Other(v.to_string()),
         };
+        Ok(ProfileSettings {
+            opt_level: match get("opt-level") {
+                Some(toml::Value::String(s)) => s,
+                Some(v) => v.to_string(),
+                None => defaults.opt_level.to_string(),
+            },
+            debug,
+            split_debuginfo,
+            strip,
+            debug_assertions: bool_or("debug-assertions", defaults.checks),
+            overflow_checks: bool_or("overflow-checks", defaults.checks),
+            lto,
+            panic: match get("panic") {
+                Some(toml::Value::String(s)) => s,
+                Some(v) => v.to_string(),
+                None => "unwind".to_string(),
+            },
+            incremental: bool_or("incremental", defaults.incremental),
+            codegen_units: match get("codegen-units") {
+                Some(toml::Value::Integer(n)) => n,
+                _ => defaults.codegen_units,
+            },
+            rpath: bool_or("rpath", false),
+            other: self.other_keys(&chain, &cli, &lookup),
+        })
+    }
+
+    /// The keys of the profiles in `chain` that [`ProfileSettings`] does not
+    /// interpret, with their values as TOML text, the nearest profile's winning.
+    fn other_keys(
+        &self,
+        chain: &[String],
+        cli: &[toml::Table],
+        lookup: &dyn Fn(&str, &str) -> Option<toml::Value>,
+    ) -> std::collections::BTreeMap<String, String> {
         let mut other = std::collections::BTreeMap::new();
-        for name in &chain {
-            let keys = self.files.iter().chain(&cli).filter_map(|t| t.get("profile")?.get(name.as_str())?.as_table());
-            for key in keys.flat_map(|t| t.keys()) {
+        for name in chain {
+            let tables = self.files.iter().chain(cli).filter_map(|t| t.get("profile")?.get(name.as_str())?.as_table());
+            for key in tables.flat_map(|t| t.keys()) {
                 if key != "inherits" && !KNOWN_KEYS.contains(&key.as_str()) && !other.contains_key(key) {
                     other.insert(key.clone(), lookup(name, key).map(|v| v.to_string()).unwrap_or_default());
                 }
@@ -258,39 +287,27 @@ impl ProfileSources {
                 }
             }
         }
-        Ok(ProfileSettings {
-            opt_level: match get("opt-level") {
-                Some(toml::Value::String(s)) => s,
-                Some(v) => v.to_string(),
-                None => if dev { "0" } else { "3" }.to_string(),
-            },
-            debug,
-            split_debuginfo,
-            strip,
-            debug_assertions: bool_or("debug-assertions", dev),
-            overflow_checks: bool_or("overflow-checks", dev),
-            lto,
-            panic: match get("panic") {
-                Some(toml::Value::String(s)) => s,
-                Some(v) => v.to_string(),
-                None => "unwind".to_string(),
-            },
-            incremental: bool_or("incremental", dev),
-            codegen_units: match get("codegen-units") {
-                Some(toml::Value::Integer(n)) => n,
-                _ => {
-                    if dev {
-                        256
-                    } else {
-                        16
-                    }
-                }
-            },
-            rpath: bool_or("rpath", false),
-            other,
-        })
+        other
     }
 }
+
+/// Cargo's built-in `dev` and `release` settings where they differ (the Cargo
+/// book's "Default profiles"); both have `lto = false`, `panic = "unwind"`,
+/// `rpath = false`, and `strip` and `split-debuginfo` follow `debug`.
+#[derive(Debug)]
+struct Defaults {
+    opt_level: &'static str,
+    debug: DebugInfo,
+    /// `debug-assertions` and `overflow-checks`.
+    checks: bool,
+    incremental: bool,
+    codegen_units: i64,
+}
+
+const DEV: Defaults =
+    Defaults { opt_level: "0", debug: DebugInfo::Full, checks: true, incremental: true, codegen_units: 256 };
+const RELEASE: Defaults =
+    Defaults { opt_level: "3", debug: DebugInfo::None, checks: false, incremental: false, codegen_units: 16 };
 
 /// `CARGO_PROFILE_<NAME>_<KEY>`, as cargo spells it: upper case, `-` as `_`
 /// (`CARGO_PROFILE_<NAME>_` for no key).
