@@ -118,4 +118,26 @@ mod tests {
     fn cli_is_well_formed() {
         super::Cli::command().debug_assert();
     }
+
+    /// Regression: `all --help` listed compare's options under "BOLT options" and
+    /// `--no-compare` under "Measurement options".
+    #[test]
+    fn all_help_puts_each_option_under_its_own_heading() {
+        let mut cli = super::Cli::command();
+        cli.build();
+        let all = cli.find_subcommand("all").expect("all");
+        let heading = |long: &str| {
+            all.get_arguments().find(|a| a.get_long() == Some(long)).and_then(|a| a.get_help_heading()).unwrap_or("")
+        };
+        for (long, want) in [
+            ("no-compare", "Comparison options"),
+            ("variants", "Comparison options"),
+            ("fail-if-slower", "Comparison options"),
+            ("keep-bolt", "BOLT options"),
+            ("out-dir", "Build options"),
+            ("rounds", "Measurement options"),
+        ] {
+            assert_eq!(heading(long), want, "--{long}");
+        }
+    }
 }

@@ -5,8 +5,15 @@
 //! standard error. Progress bars are drawn only on a terminal and never with
 //! `--quiet`; status lines are printed *around* the bars (`suspend`) so the two
 //! never garble each other.
+//!
+//! A long step with a known number of steps (compare's rounds) reports through a
+//! [`Progress`], which fits where standard error goes: a bar on a terminal, and in
+//! a CI log, where a bar is not drawn, a plain status line now and then
+//! ([`PLAIN_EVERY`]), so a log never sits silent for minutes.
 
-use std::time::Duration;
+use std::cell::Cell;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
 use console::style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -25,8 +32,13 @@ pub enum ColorChoice {
 pub struct Printer {
     quiet: bool,
     verbose: bool,
+    /// Standard error is a terminal: progress is drawn as bars, not printed as lines.
+    tty: bool,
     multi: MultiProgress,
 }
+
+/// The least time between two plain progress lines.
+pub const PLAIN_EVERY: Duration = Duration::from_secs(10);
 
 impl Printer {
     pub fn new(quiet: bool, verbose: bool, color: ColorChoice) -> Self {
@@ -41,7 +53,7 @@ impl Printer {
             console::set_colors_enabled_stderr(on);
         }
         let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
-        Printer { quiet, verbose, multi: MultiProgress::with_draw_target(target) }
+        Printer { quiet, verbose, tty: std::io::stderr().is_terminal(), multi: MultiProgress::with_draw_target(target) }
     }
 
     fn err_line(&self, line: String) {
@@ -114,5 +126,51 @@ impl Printer {
         bar.set_message(message.into());
         bar.enable_steady_tick(Duration::from_millis(250));
         bar
+    }
+
+    /// Progress over `len` steps, shown as `stage`: see [`Progress`].
+    pub fn progress(&self, stage: &str, len: u64) -> Progress<'_> {
+        let bar = self.bar(len, "");
+        bar.set_prefix(stage.to_string());
+        Progress { printer: self, bar, stage: stage.to_string(), plain: !self.tty, last: Cell::new(None) }
+    }
+}
+
+/// Progress of a long step: a bar on a terminal; elsewhere (a CI log) a status
+/// line per [`Progress::update`], at most one every [`PLAIN_EVERY`]; nothing with
+/// `--quiet`.
+#[derive(Debug)]
+pub struct Progress<'p> {
+    printer: &'p Printer,
+    bar: ProgressBar,
+    stage: String,
+    /// Print plain lines (standard error is not a terminal).
+    plain: bool,
+    /// When the last plain line was printed.
+    last: Cell<Option<Instant>>,
+}
+
+impl Progress<'_> {
+    /// The bar, for a finer message between updates (hidden off a terminal).
+    pub fn bar(&self) -> &ProgressBar {
+        &self.bar
+    }
+
+    /// Step `pos` of `len` done: moves the bar, or prints `message` as a status
+    /// line unless one was printed less than [`PLAIN_EVERY`] ago.
+    pub fn update(&self, pos: u64, len: u64, message: impl Into<String>) {
+        let message = message.into();
+        self.bar.set_length(len);
+        self.bar.set_position(pos);
+        if self.plain && self.last.get().is_none_or(|t| t.elapsed() >= PLAIN_EVERY) {
+            self.last.set(Some(Instant::now()));
+            self.printer.status(&self.stage, &message);
+        }
+        self.bar.set_message(message);
+    }
+
+    /// Takes the bar away.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
     }
 }

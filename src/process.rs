@@ -8,8 +8,6 @@
 //! signal, and the tail of its output (cut to a readable size: [`tail`]). Processes
 //! left running by a workload are found and ended by [`instances`].
 
-// Until the train stage calls them (the lead's next change): then drop both allows.
-#[allow(dead_code, reason = "not called yet outside its tests")]
 mod instances;
 mod tail;
 

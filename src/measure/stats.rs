@@ -2,10 +2,11 @@
 //!
 //! - a variant's time on a workload: the median of its runs, with the exact
 //!   order-statistic confidence interval of the median (binomial);
-//! - a variant's time relative to the baseline: runs are paired by round (both ran
-//!   back to back in the same round), the paired log time ratios are summarized by
-//!   their Hodges–Lehmann estimate with the exact Wilcoxon signed-rank confidence
-//!   interval, and turned back into a ratio;
+//! - a variant's time relative to the baseline (or to another variant: `pgo+bolt`
+//!   to `pgo`): runs are paired by round (both ran back to back in the same
+//!   round), the paired log time ratios are summarized by their Hodges–Lehmann
+//!   estimate with the exact Wilcoxon signed-rank confidence interval, and turned
+//!   back into a ratio;
 //! - the geometric mean over workloads: the same, on each round's mean log ratio.
 //!
 //! Times on a shared machine are skewed and drift; none of this assumes normality,

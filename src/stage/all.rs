@@ -28,7 +28,7 @@ pub struct AllArgs {
     #[command(flatten)]
     pub optimize: OptimizeArgs,
     /// Stop after the builds: measure nothing, deliver the PGO (or checked BOLT) binaries.
-    #[arg(long, help_heading = "Measurement options")]
+    #[arg(long, help_heading = "Comparison options")]
     pub no_compare: bool,
     #[command(flatten)]
     pub compare: CompareArgs,
@@ -62,10 +62,17 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
         deliver::deliver(ctx, &out_dir, evidence)?;
         return Ok(0);
     }
-    let code = super::compare::run(ctx, &args.compare)?;
-    let evidence = if keep_bolt { Evidence::KeepBolt } else { Evidence::NotMeasured };
+    let compared = super::compare::run(ctx, &args.compare, keep_bolt)?;
+    // BOLT against PGO was measured once, in compare's rounds; that decides.
+    let evidence = match (&compared.bolt_vs_pgo, keep_bolt) {
+        (_, true) => Evidence::KeepBolt,
+        (Some(b), false) => {
+            Evidence::Measured { keep: b.keep_bolt, summary: format!("measured by compare, {}", b.reason) }
+        }
+        (None, false) => Evidence::NotMeasured,
+    };
     deliver::deliver(ctx, &out_dir, evidence)?;
-    Ok(code)
+    Ok(compared.code)
 }
 
 /// Fails before the first build when the pipeline cannot succeed.

@@ -52,7 +52,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Merge(args) => merge::command(&ctx, args).map(|()| 0),
         Command::Optimize(args) => optimize::command(&ctx, args).map(|()| 0),
         Command::Bolt(args) => bolt::command(&ctx, args).map(|()| 0),
-        Command::Compare(args) => compare::run(&ctx, args),
+        Command::Compare(args) => compare::run(&ctx, args, false).map(|c| c.code),
         Command::All(args) => all::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),

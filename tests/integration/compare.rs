@@ -1,10 +1,12 @@
 //! `compare` on a real tiny project: the variants, the reports, the statistics on
 //! real runs (an A/A comparison), presets through `--config`, the CI checks'
-//! exit codes, build times, and a failure part-way that keeps the report so far.
+//! exit codes, build times, a failure part-way that keeps the report so far,
+//! variants that are the same build (built and measured once), progress lines
+//! in a log, and BOLT decided against PGO from compare's own rounds.
 
 use serde_json::Value;
 
-use crate::utils::{TestProject, stderr, stdout};
+use crate::utils::{FIXTURE_MANIFEST, TestProject, stderr, stdout};
 
 fn report(p: &TestProject) -> Value {
     let text = std::fs::read_to_string(p.pgo_dir().join("report/report.json")).expect("report.json exists");
@@ -28,9 +30,15 @@ fn all_ends_with_a_report_in_three_formats() {
     let table = stdout(&out);
     assert!(table.contains("baseline (base)") && table.contains("pgo "), "{table}");
     assert!(table.contains("3 rounds; the round limit (3) was reached"), "{table}");
+    assert!(!table.contains("pgo+bolt vs pgo"), "no BOLT, no BOLT decision: {table}");
+    // Standard error is not a terminal here, as in CI: progress comes as lines.
+    let err = stderr(&out);
+    assert!(err.contains("measuring 3 builds on 1 benchmark workload and the startup run"), "{err}");
+    assert!(err.contains("measuring round 1: too few rounds yet for a 95% interval"), "{err}");
 
     let r = report(&p);
-    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["schema_version"], 2);
+    assert!(r["bolt_vs_pgo"].is_null(), "{}", r["bolt_vs_pgo"]);
     assert_eq!(r["complete"], true);
     assert_eq!(names(&r), ["baseline", "release", "pgo"]);
     assert_eq!(r["baseline"], "baseline");
@@ -66,24 +74,23 @@ fn all_ends_with_a_report_in_three_formats() {
 #[test]
 fn a_binary_compared_with_itself_shows_no_clear_difference() {
     let p = TestProject::new();
-    // No pipeline needed: the baseline and the variant are both `release`, the
-    // very same binary, measured in interleaved rounds. At 95% an honest
-    // interval misses 1 in about one A/A run in 20 by design (fewer with the 1% noise threshold) (the mock tests check
-    // that rate); at 99.9% a miss here means a biased method, not bad luck.
-    let out = p.run(&[
-        "compare",
-        "--baseline",
-        "release",
-        "--variants",
-        "release",
-        "--rounds",
-        "20",
-        "--confidence",
-        "0.999",
-    ]);
+    // No pipeline needed: the baseline is `release`, the variant `aa` is release
+    // with `split-debuginfo = "packed"`, which without debug info changes no code
+    // (the same machine code and size; compare would build and measure an
+    // identical profile only once), measured in interleaved rounds. At 95% an
+    // honest interval misses 1 in about one A/A run in 20 by design (fewer with
+    // the 1% noise threshold; the mock tests check that rate); at 99.9% a miss
+    // here means a biased method, not bad luck.
+    p.file(
+        "Cargo.toml",
+        &format!("{FIXTURE_MANIFEST}\n[profile.aa]\ninherits = \"release\"\nsplit-debuginfo = \"packed\"\n"),
+    );
+    let out =
+        p.run(&["compare", "--baseline", "release", "--variants", "aa", "--rounds", "20", "--confidence", "0.999"]);
     let r = report(&p);
-    assert_eq!(names(&r), ["baseline", "release"]);
+    assert_eq!(names(&r), ["baseline", "aa"]);
     let v = &r["variants"][1];
+    assert!(v["same_build_as"].is_null(), "{v}");
     assert_eq!(v["workloads"][0]["verdict"], "no-clear-difference", "{}", stdout(&out));
     assert_eq!(v["geomean"]["verdict"], "no-clear-difference");
     assert_eq!(v["startup"]["verdict"], "no-clear-difference");
@@ -132,7 +139,7 @@ fn presets_build_through_cargo_config_and_the_ci_checks_set_the_exit_code() {
 fn build_times_are_measured_on_request() {
     let p = TestProject::new();
     let before = std::fs::metadata(p.path().join("src/main.rs")).unwrap().modified().unwrap();
-    p.run(&[
+    let out = p.run(&[
         "compare",
         "--baseline",
         "release",
@@ -144,6 +151,14 @@ fn build_times_are_measured_on_request() {
         "--startup-args",
         "",
     ]);
+    // Each timed build says how long it took, and the terminal table has them.
+    let err = stderr(&out);
+    for what in ["cold build of `small`: ", "warm rebuild of `small`: ", "cold build of `baseline`: "] {
+        let line = err.lines().find(|l| l.contains(what)).unwrap_or_else(|| panic!("no `{what}` line: {err}"));
+        assert!(line.trim_end().ends_with(" s") || line.trim_end().ends_with(" ms"), "{line}");
+    }
+    let table = stdout(&out);
+    assert!(table.lines().next().is_some_and(|h| h.contains("cold build") && h.contains("warm rebuild")), "{table}");
     let r = report(&p);
     for v in r["variants"].as_array().unwrap() {
         let (cold, warm) = (v["build_times"]["cold_s"].as_f64().unwrap(), v["build_times"]["warm_s"].as_f64().unwrap());
@@ -199,4 +214,95 @@ fn unknown_variants_are_named_with_the_choices() {
     assert!(err.contains("unknown variant `turbo`") && err.contains("smallest") && err.contains("pgo+bolt"), "{err}");
     let out = p.fail(&["compare", "--variants", "pgo+bolt"]);
     assert!(stderr(&out).contains("run `pgo-build instrument` first"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_release_profile_that_is_the_production_preset_is_built_and_measured_once() {
+    let p = TestProject::new();
+    // `lto = true` is cargo's `"fat"`: the production preset, spelled otherwise.
+    p.file(
+        "Cargo.toml",
+        &format!("{FIXTURE_MANIFEST}\n[profile.release]\nlto = true\ncodegen-units = 1\npanic = \"abort\"\n"),
+    );
+    let out = p.run(&[
+        "-v",
+        "compare",
+        "--variants",
+        "release,production",
+        "--rounds",
+        "2",
+        "--warmup",
+        "0",
+        "--startup-args",
+        "",
+    ]);
+    let err = stderr(&out);
+    let builds: Vec<&str> = err.lines().filter(|l| l.contains("running") && l.contains("cargo build")).collect();
+    assert_eq!(builds.len(), 1, "one cargo build for three variants of one build:\n{err}");
+    assert!(builds[0].contains("--profile pgo-build-production"), "{}", builds[0]);
+    assert!(err.contains("`release` is the same build as `baseline`"), "{err}");
+    assert!(err.contains("`production` is the same build as `baseline`"), "{err}");
+    assert!(err.contains("measuring 1 build on 1 benchmark workload:"), "{err}");
+    assert!(!p.pgo_dir().join("build/variant-release").exists(), "release was built");
+
+    let r = report(&p);
+    assert_eq!(names(&r), ["baseline", "release", "production"]);
+    assert_eq!(r["variants"][0]["workloads"][0]["runs"], 2, "the build is measured");
+    for v in &r["variants"].as_array().unwrap()[1..] {
+        assert_eq!(v["same_build_as"], "baseline", "{v}");
+        assert!(v["workloads"].as_array().unwrap().is_empty() && v["geomean"].is_null(), "no figures of its own: {v}");
+        assert_eq!(v["size_ratio"], 1.0, "{v}");
+    }
+    let table = stdout(&out);
+    let row = table.lines().find(|l| l.starts_with("release ")).unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains("same build as baseline"), "{row}");
+    let md = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).unwrap();
+    assert!(md.contains("| **release** |") && md.contains("same build as **baseline**"), "{md}");
+    let html = std::fs::read_to_string(p.pgo_dir().join("report/report.html")).unwrap();
+    assert!(html.contains("same build as <strong>baseline</strong>"), "{html}");
+}
+
+#[test]
+fn quiet_prints_no_progress() {
+    let p = TestProject::new();
+    let out = p.run(&[
+        "--quiet",
+        "compare",
+        "--baseline",
+        "release",
+        "--variants",
+        "small",
+        "--rounds",
+        "2",
+        "--warmup",
+        "0",
+        "--startup-args",
+        "",
+    ]);
+    let err = stderr(&out);
+    assert!(!err.contains("measuring") && !err.contains("round 1"), "{err}");
+    assert!(stdout(&out).contains("2 rounds; the round limit (2) was reached"), "{}", stdout(&out));
+}
+
+#[test]
+fn bolt_is_decided_against_pgo_from_compares_own_rounds() {
+    let p = TestProject::new();
+    p.run(&["all", "--bolt", "--keep-bolt", "--no-compare"]);
+    // Two rounds are too few for an interval at 95%: no clear difference, so
+    // PGO is delivered, and the report says why.
+    let out = p.run(&["--bolt", "compare", "--rounds", "2", "--warmup", "0", "--startup-args", ""]);
+    let r = report(&p);
+    assert_eq!(names(&r), ["baseline", "release", "pgo", "pgo+bolt"]);
+    let b = &r["bolt_vs_pgo"];
+    assert_eq!(b["workloads"][0]["name"], "long", "{b}");
+    assert_eq!(b["verdict"], "no-clear-difference", "{b}");
+    assert_eq!((b["keep_bolt_asked"].as_bool(), b["keep_bolt"].as_bool()), (Some(false), Some(false)), "{b}");
+    assert_eq!(b["delivered"], "pgo", "{b}");
+    assert!(b["reason"].as_str().unwrap().contains("too few rounds for a 95% interval"), "{b}");
+    let table = stdout(&out);
+    assert!(table.contains("pgo+bolt vs pgo: delivered pgo — because no clear difference"), "{table}");
+    let md = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).unwrap();
+    assert!(md.contains("### BOLT vs PGO") && md.contains("**Delivered: pgo** — because"), "{md}");
+    let html = std::fs::read_to_string(p.pgo_dir().join("report/report.html")).unwrap();
+    assert!(html.contains("<h2>BOLT vs PGO</h2>"), "{html}");
 }

@@ -37,21 +37,24 @@ pub(super) fn bolt_vs(
         return Ok(Evidence::NotMeasured);
     }
     let plan = args.plan(2, vec![true; bench.len()], 0);
-    let bar = ctx.printer.bar(u64::from(plan.min_rounds), "");
-    bar.set_prefix(format!("bolt vs {label}"));
+    let progress = ctx.printer.progress(&format!("bolt vs {label}"), u64::from(plan.min_rounds));
     let mut exec = RealExecutor {
         ctx,
         workloads: bench.clone(),
         variants: vec![(label.to_string(), reference.to_vec()), ("bolt".to_string(), bolted.to_vec())],
         startup: None,
         started: Instant::now(),
-        bar: bar.clone(),
+        bar: progress.bar().clone(),
     };
+    let start = Instant::now();
     let samples = measure::run(&plan, &mut exec, |s| {
-        bar.set_length(u64::from(s.rounds.max(plan.min_rounds)) + u64::from(s.rounds >= plan.min_rounds));
-        bar.set_position(u64::from(s.rounds));
+        progress.update(
+            u64::from(s.rounds),
+            u64::from(s.rounds.max(plan.min_rounds)) + u64::from(s.rounds >= plan.min_rounds),
+            measure::round_message(&plan, s, start.elapsed()),
+        );
     });
-    bar.finish_and_clear();
+    progress.finish();
     let samples = samples?;
     for (w, wl) in bench.iter().enumerate() {
         let r = samples.ratio(&plan, w, 1);

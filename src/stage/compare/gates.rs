@@ -44,7 +44,14 @@ pub fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
         });
         return if args.require_speedup.is_some() { exit::NO_SPEEDUP } else { exit::SLOWER };
     }
-    for v in report.variants.iter().filter(|v| gated.contains(&v.name)) {
+    let mut gates = Vec::new();
+    for named in report.variants.iter().filter(|v| gated.contains(&v.name)) {
+        // A variant that is the same build as another is judged on that one's figures.
+        let v = report.figures_of(named);
+        let shared = match &named.same_build_as {
+            Some(other) => format!(" (the same build as `{other}`, measured as it)"),
+            None => String::new(),
+        };
         if let Some(pct) = args.fail_if_slower {
             let limit = 1.0 + pct / 100.0;
             let slow: Vec<String> = v
@@ -55,17 +62,17 @@ pub fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
                 .collect();
             let passed = slow.is_empty();
             let detail = if passed {
-                format!("no workload is slower than the baseline by more than {pct}% with confidence")
+                format!("no workload is slower than the baseline by more than {pct}% with confidence{shared}")
             } else {
-                format!("slower than the baseline by more than {pct}% with confidence: {}", slow.join(", "))
+                format!("slower than the baseline by more than {pct}% with confidence{shared}: {}", slow.join(", "))
             };
             if !passed && code == 0 {
                 code = exit::SLOWER;
             }
-            report.gates.push(Gate {
+            gates.push(Gate {
                 name: "fail-if-slower".into(),
                 threshold_pct: pct,
-                variant: v.name.clone(),
+                variant: named.name.clone(),
                 passed,
                 detail,
             });
@@ -90,17 +97,19 @@ pub fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
                 ),
                 None => (false, "no geometric mean was measured".to_string()),
             };
+            let detail = format!("{detail}{shared}");
             if !passed && code == 0 {
                 code = exit::NO_SPEEDUP;
             }
-            report.gates.push(Gate {
+            gates.push(Gate {
                 name: "require-speedup".into(),
                 threshold_pct: pct,
-                variant: v.name.clone(),
+                variant: named.name.clone(),
                 passed,
                 detail,
             });
         }
     }
+    report.gates.extend(gates);
     code
 }

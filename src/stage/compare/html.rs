@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::report::{Report, Timing, VariantReport, ratio_text, stop_text, time, verdict_text};
+use super::report::{Report, Timing, VariantReport, count, ratio_text, same_build_note, stop_text, time, verdict_text};
 use crate::measure::stats::Verdict;
 use crate::util::human_size;
 
@@ -96,6 +96,7 @@ pub fn page(r: &Report) -> String {
     summary(&mut o, r);
     charts(&mut o, r);
     details(&mut o, r);
+    bolt_vs_pgo(&mut o, r);
     gates(&mut o, r);
     build_settings(&mut o, r);
     environment(&mut o, r);
@@ -212,6 +213,9 @@ fn summary(o: &mut String, r: &Report) {
             let _ = write!(o, "<td class=\"num\">{}</td>", timing_cell(v.workloads.get(i), is_base));
         }
         let geomean = match &v.geomean {
+            _ if v.same_build_as.is_some() => {
+                format!("same build as <strong>{}</strong>", escape(v.same_build_as.as_deref().unwrap_or("")))
+            }
             _ if is_base => "1.000×".to_string(),
             Some(g) if r.method.rounds > 0 => format!(
                 "<strong class=\"{}\">{}</strong><br><span class=\"sub\">{}</span>",
@@ -238,12 +242,16 @@ fn summary(o: &mut String, r: &Report) {
         o,
         "<p class=\"note\">Times are medians of whole workload runs; ratios are to the baseline, paired by round. A \
          variant is faster or slower only when the {:.0}% confidence interval of its ratio lies wholly beyond ±{}% \
-         of 1. {} rounds, variants interleaved; {}.</p>",
+         of 1. {}, variants interleaved; {}.</p>",
         r.method.confidence * 100.0,
         r.method.noise_threshold * 100.0,
-        r.method.rounds,
+        count(r.method.rounds, "round"),
         escape(&stop_text(&r.method))
     );
+    if let Some(note) = same_build_note(r) {
+        let note = escape(&note).replacen("*Same build as X*", "<em>Same build as X</em>", 1);
+        let _ = writeln!(o, "<p class=\"note\">{note}</p>");
+    }
     if r.workloads.iter().any(|w| w.trained_on) {
         let _ =
             writeln!(o, "<p class=\"note\">† also a training workload: PGO has seen it, so its gain is flattered.</p>");
@@ -511,6 +519,35 @@ fn details(o: &mut String, r: &Report) {
     o.push_str("</tbody>\n</table>\n");
 }
 
+/// `pgo+bolt` against `pgo` and the decision, when both were measured.
+fn bolt_vs_pgo(o: &mut String, r: &Report) {
+    let Some(b) = &r.bolt_vs_pgo else { return };
+    let pct = r.method.confidence * 100.0;
+    let _ = writeln!(
+        o,
+        "<h2>BOLT vs PGO</h2>\n<p class=\"note\"><code>pgo+bolt</code>'s times over <code>pgo</code>'s, paired by \
+         round like the ratios to the baseline; the decision rests on the geometric mean.</p>\n\
+         <table class=\"bolt-vs-pgo\">\n<thead><tr><th>workload</th><th class=\"num\">pgo+bolt / pgo [{pct:.0}% CI]</th>\
+         <th>verdict</th></tr></thead>\n<tbody>"
+    );
+    let rows = b.workloads.iter().map(|w| (escape(&w.name), &w.ratio));
+    for (name, g) in rows.chain(std::iter::once(("<em>geometric mean</em>".to_string(), &b.geomean))) {
+        let _ = writeln!(
+            o,
+            "<tr><td>{name}</td><td class=\"num\">{}</td><td><span class=\"{}\">{}</span></td></tr>",
+            ratio_text(g.ratio, g.ratio_ci_low, g.ratio_ci_high),
+            verdict_class(g.verdict),
+            verdict_text(g.ratio, g.verdict)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "</tbody>\n</table>\n<p class=\"decision\"><strong>Delivered: <code>{}</code></strong> — because {}.</p>",
+        escape(&b.delivered),
+        escape(&b.reason)
+    );
+}
+
 fn gates(o: &mut String, r: &Report) {
     if r.gates.is_empty() {
         return;
@@ -574,7 +611,7 @@ fn environment(o: &mut String, r: &Report) {
     row("rustc", &e.rustc);
     row("LLVM", &e.llvm);
     row("host", &e.host);
-    row("CPU", &format!("{} ({} cores)", e.cpu, e.cores));
+    row("CPU", &format!("{} ({})", e.cpu, count(e.cores as u64, "core")));
     row("OS", &e.os);
     for (tool, version) in &e.tools {
         row(tool, version);
@@ -592,8 +629,11 @@ fn method(o: &mut String, r: &Report) {
     row(
         "rounds",
         format!(
-            "{} measured (at least {}, at most {}), after {} warm-up; variants interleaved",
-            m.rounds, m.min_rounds, m.max_rounds, m.warmup_rounds
+            "{} measured (at least {}, at most {}), after {}; variants interleaved",
+            count(m.rounds, "round"),
+            m.min_rounds,
+            m.max_rounds,
+            count(m.warmup_rounds, "warm-up round")
         ),
     );
     row("time budget", time(m.budget_s));

@@ -24,6 +24,7 @@ fn variant(name: &str, speed: f64, verdict: Verdict) -> VariantReport {
     VariantReport {
         name: name.to_string(),
         description: format!("the {name} build"),
+        same_build_as: None,
         build: BuildInfo {
             origin: "built".into(),
             cargo_profile: "release".into(),
@@ -54,7 +55,7 @@ fn sample() -> Report {
     let mut tools = BTreeMap::new();
     tools.insert("llvm-profdata".to_string(), "LLVM version 20.1.8".to_string());
     Report {
-        schema_version: 1,
+        schema_version: 2,
         tool: "pgo-build 0.1.0".into(),
         generated_unix: 1_780_000_000,
         complete: true,
@@ -94,6 +95,7 @@ fn sample() -> Report {
             unmeasured,
             variant("preset-fast", 1.06, Verdict::Slower),
         ],
+        bolt_vs_pgo: None,
         gates: vec![Gate {
             name: "fail-if-slower".into(),
             threshold_pct: 2.0,
@@ -223,7 +225,51 @@ fn summary_and_details_mirror_markdown() {
     assert!(page.contains("41.0 s"));
     assert!(page.contains("<h2>CI checks</h2>"));
     assert!(page.contains("every ratio&#39;s interval reached the target ±1.0% (widest: ±0.9%)"));
-    assert!(page.contains("pgo-build 0.1.0; report schema 1"));
+    assert!(page.contains("pgo-build 0.1.0; report schema 2"));
+    assert!(page.contains("12 rounds measured (at least 6, at most 200), after 1 warm-up round;"));
+}
+
+#[test]
+fn bolt_against_pgo_and_the_same_build_are_shown() {
+    use crate::stage::compare::bolt_vs_pgo::{BoltVsPgo, NamedRatio};
+    let mut r = sample();
+    assert!(!page(&r).contains("BOLT vs PGO"), "no section without both measured");
+    let ratio =
+        |ratio: f64, verdict| Ratio { ratio, ratio_ci_low: ratio - 0.01, ratio_ci_high: ratio + 0.005, verdict };
+    r.bolt_vs_pgo = Some(BoltVsPgo {
+        workloads: vec![
+            NamedRatio {
+                name: "parse <script>alert(1)</script>".into(),
+                ratio: ratio(0.987, Verdict::NoClearDifference),
+            },
+            NamedRatio { name: "render".into(), ratio: ratio(0.99, Verdict::NoClearDifference) },
+        ],
+        geomean: ratio(0.988, Verdict::NoClearDifference),
+        verdict: Verdict::NoClearDifference,
+        keep_bolt_asked: false,
+        keep_bolt: false,
+        delivered: "pgo".into(),
+        reason: "no clear difference: 0.988× [0.978–0.993] is within the 1% noise threshold".into(),
+    });
+    let mut same = variant("release", 1.0, Verdict::NoClearDifference);
+    same.same_build_as = Some("lto".into());
+    (same.startup, same.workloads, same.geomean, same.build_times) = (None, Vec::new(), None, None);
+    r.variants.push(same);
+    let page = page(&r);
+    assert!(page.contains("<h2>BOLT vs PGO</h2>"), "{page}");
+    assert!(
+        page.contains(
+            "<td>parse &lt;script&gt;alert(1)&lt;/script&gt;</td><td class=\"num\">0.987× [0.977–0.992]</td>"
+        )
+    );
+    assert!(page.contains(
+        "<strong>Delivered: <code>pgo</code></strong> — because no clear difference: 0.988× [0.978–0.993] is within \
+         the 1% noise threshold."
+    ));
+    assert!(page.contains("same build as <strong>lto</strong>"), "{page}");
+    assert!(page.contains("<em>Same build as X</em>: the variant has X&#39;s effective"), "{page}");
+    // Not charted: no figures of its own.
+    assert_eq!(page.matches("<rect class=\"bar\"").count(), 4 * 3);
 }
 
 /// Renders the page in Debian's Chromium and counts each variant's bar colour

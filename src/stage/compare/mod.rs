@@ -4,13 +4,19 @@
 //!
 //! The variants are built (or reused), then measured on the benchmark workloads
 //! and a startup run, interleaved round by round until every ratio's interval is
-//! narrow enough or the time budget runs out (`measure.rs`, `stats.rs`). The
-//! report (`report.rs`, `html.rs`) is rewritten after every variant's build and
-//! every round, so a failure late in a long run keeps what was measured.
+//! narrow enough or the time budget runs out (`src/measure/`). Variants that are
+//! the same build under another name are built and measured once
+//! (`same_build.rs`). When `pgo` and `pgo+bolt` are both measured, the same
+//! rounds say whether BOLT is delivered (`bolt_vs_pgo.rs`): BOLT is measured
+//! once, here. The report (`report.rs`, `html.rs`) is rewritten after every
+//! variant's build and every round, so a failure late in a long run keeps what
+//! was measured.
 
+pub mod bolt_vs_pgo;
 pub mod gates;
 pub mod html;
 pub mod report;
+pub mod same_build;
 pub mod variants;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +25,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use self::report::{Environment, Method, ProjectInfo, Report, VariantReport, WorkloadInfo};
+use self::bolt_vs_pgo::BoltVsPgo;
+use self::report::{Environment, Method, ProjectInfo, Report, VariantReport, WorkloadInfo, count};
 use self::variants::Ready;
 use crate::cargo::Binary;
 use crate::config::{Use, Workload};
@@ -39,6 +46,7 @@ fn slowdown(text: &str) -> Result<f64, String> {
 }
 
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Comparison options")]
 pub struct CompareArgs {
     /// The variants to measure besides the baseline, comma-separated: `pgo`,
     /// `pgo+bolt`, a Cargo profile of the project, or a preset (develop, fast,
@@ -76,7 +84,19 @@ pub struct CompareArgs {
     pub measure: MeasureArgs,
 }
 
-pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
+/// What `compare` hands back to its caller.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    /// The exit code: 0, or a failed CI check's (`gates::exit`).
+    pub code: u8,
+    /// `pgo+bolt` against `pgo` and the decision which is delivered, when both
+    /// were measured: what `all --bolt` delivers by.
+    pub bolt_vs_pgo: Option<BoltVsPgo>,
+}
+
+/// Builds (or reuses) the variants, measures them and writes the report.
+/// `keep_bolt` (`--keep-bolt`) decides for BOLT whatever the measurement says.
+pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
     if bench.is_empty() {
         bail!(
@@ -100,13 +120,21 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
     if !ctx.dry_run {
         variants::check_available(ctx, &specs, &state)?;
     }
+    let same = same_build::find(ctx, &specs);
     if ctx.dry_run {
-        for s in &specs {
-            if let Some(bs) = s.build_spec(ctx) {
-                ctx.printer.would_run(&crate::cargo::cargo_command_for(ctx, &bs, &[]));
+        for (s, same) in specs.iter().zip(&same) {
+            match same {
+                Some(j) => {
+                    ctx.printer.status("compare", format!("`{}` is the same build as `{}`", s.name, specs[*j].name))
+                }
+                None => {
+                    if let Some(bs) = s.build_spec(ctx) {
+                        ctx.printer.would_run(&crate::cargo::cargo_command_for(ctx, &bs, &[]));
+                    }
+                }
             }
         }
-        return Ok(0);
+        return Ok(Compared { code: 0, bolt_vs_pgo: None });
     }
     let report_dir = args.report_dir.clone().unwrap_or_else(|| ctx.layout.root.join("report"));
     std::fs::create_dir_all(&report_dir)
@@ -114,39 +142,9 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
     let startup_args = startup_args(ctx, args)?;
     let mut report = new_report(ctx, args, &bench, startup_args.clone());
 
-    // Build (or reuse) every variant; the report grows with each.
-    let mut ready: Vec<Ready> = Vec::new();
-    for spec in &specs {
-        let r = match variants::prepare(ctx, spec, &state) {
-            Ok(r) => r,
-            Err(e) => return Err(incomplete(&report_dir, &mut report, e)),
-        };
-        let mut v = VariantReport {
-            name: spec.name.clone(),
-            description: spec.description(ctx),
-            build: r.build.clone(),
-            size_bytes: r.sizes.iter().map(|s| s.size_bytes).sum(),
-            binaries: r.sizes.clone(),
-            size_ratio: None,
-            startup: None,
-            workloads: Vec::new(),
-            geomean: None,
-            build_times: None,
-        };
-        if args.build_times {
-            match variants::build_times(ctx, &r, &state) {
-                Ok(t) => v.build_times = Some(t),
-                Err(e) => return Err(incomplete(&report_dir, &mut report, e)),
-            }
-        }
-        report.variants.push(v);
-        report.set_size_ratios();
-        write_reports(&report_dir, &report)?;
-        ready.push(r);
-        if let Err(e) = crate::process::check_interrupted() {
-            return Err(incomplete(&report_dir, &mut report, e));
-        }
-    }
+    let ready = prepare_all(ctx, args, &specs, &same, &state, &mut report, &report_dir)?;
+    // Each build is measured once.
+    let measured: Vec<&Ready> = ready.iter().zip(&same).filter(|(_, s)| s.is_none()).map(|(r, _)| r).collect();
 
     // The startup run must work before it is measured.
     let startup = match startup_args {
@@ -161,33 +159,42 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
     if startup.is_some() {
         gated.push(false);
     }
-    let plan = args.measure.plan(ready.len(), gated, 0);
-    let bar = ctx.printer.bar(u64::from(plan.min_rounds), "");
-    bar.set_prefix("measuring");
+    let plan = args.measure.plan(measured.len(), gated, 0);
+    ctx.printer.status(
+        "compare",
+        format!(
+            "measuring {} on {}{}: at least {}, at most {}, within {}",
+            count(measured.len() as u64, "build"),
+            count(bench.len() as u64, "benchmark workload"),
+            if startup.is_some() { " and the startup run" } else { "" },
+            count(plan.min_rounds, "round"),
+            plan.max_rounds,
+            human_duration(args.measure.budget)
+        ),
+    );
+    let progress = ctx.printer.progress("measuring", u64::from(plan.min_rounds));
     let mut exec = RealExecutor {
         ctx,
         workloads: bench.clone(),
-        variants: ready.iter().map(|r| (r.spec.name.clone(), r.binaries.clone())).collect(),
+        variants: measured.iter().map(|r| (r.spec.name.clone(), r.binaries.clone())).collect(),
         startup: startup.clone(),
         started: Instant::now(),
-        bar: bar.clone(),
+        bar: progress.bar().clone(),
     };
     let start = Instant::now();
     let mut write_error = None;
     let measured = measure::run(&plan, &mut exec, |samples| {
-        report.fill(&plan, samples);
-        bar.set_position(u64::from(samples.rounds));
-        bar.set_length(u64::from(samples.rounds.max(plan.min_rounds)) + u64::from(samples.rounds >= plan.min_rounds));
-        bar.set_message(format!(
-            "round {}, widest interval ±{:.1}%",
-            samples.rounds,
-            samples.worst_precision(&plan) * 100.0
-        ));
+        report.fill(&plan, samples, keep_bolt);
+        progress.update(
+            u64::from(samples.rounds),
+            u64::from(samples.rounds.max(plan.min_rounds)) + u64::from(samples.rounds >= plan.min_rounds),
+            measure::round_message(&plan, samples, start.elapsed()),
+        );
         if let Err(e) = write_reports(&report_dir, &report) {
             write_error.get_or_insert(e);
         }
     });
-    bar.finish_and_clear();
+    progress.finish();
     if let Some(e) = write_error {
         return Err(e);
     }
@@ -195,7 +202,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
         Ok(s) => s,
         Err(e) => return Err(incomplete(&report_dir, &mut report, e)),
     };
-    report.fill(&plan, &samples);
+    report.fill(&plan, &samples, keep_bolt);
     let code = gates::apply_gates(&mut report, args);
     report.complete = true;
     write_reports(&report_dir, &report)?;
@@ -212,7 +219,67 @@ pub fn run(ctx: &Ctx, args: &CompareArgs) -> Result<u8> {
     for g in report.gates.iter().filter(|g| !g.passed) {
         ctx.printer.warn(format!("--{} {}: {}", g.name, g.threshold_pct, g.detail));
     }
-    Ok(code)
+    Ok(Compared { code, bolt_vs_pgo: report.bolt_vs_pgo })
+}
+
+/// Builds (or reuses) every variant, each distinct build once, timing the builds
+/// with `--build-times`; the report grows with each.
+fn prepare_all(
+    ctx: &Ctx,
+    args: &CompareArgs,
+    specs: &[variants::Spec],
+    same: &[Option<usize>],
+    state: &State,
+    report: &mut Report,
+    report_dir: &Path,
+) -> Result<Vec<Ready>> {
+    let mut ready: Vec<Ready> = Vec::new();
+    for (spec, same) in specs.iter().zip(same) {
+        let r = match same {
+            Some(j) => {
+                ctx.printer.status(
+                    "compare",
+                    format!(
+                        "`{}` is the same build as `{}` (the same effective profile settings): not built or measured \
+                         again",
+                        spec.name, specs[*j].name
+                    ),
+                );
+                same_build::shared(ctx, spec, &ready[*j])
+            }
+            None => match variants::prepare(ctx, spec, state) {
+                Ok(r) => r,
+                Err(e) => return Err(incomplete(report_dir, report, e)),
+            },
+        };
+        let mut v = VariantReport {
+            name: spec.name.clone(),
+            description: spec.description(ctx),
+            same_build_as: same.map(|j| specs[j].name.clone()),
+            build: r.build.clone(),
+            size_bytes: r.sizes.iter().map(|s| s.size_bytes).sum(),
+            binaries: r.sizes.clone(),
+            size_ratio: None,
+            startup: None,
+            workloads: Vec::new(),
+            geomean: None,
+            build_times: None,
+        };
+        if args.build_times && same.is_none() {
+            match variants::build_times(ctx, &r, state) {
+                Ok(t) => v.build_times = Some(t),
+                Err(e) => return Err(incomplete(report_dir, report, e)),
+            }
+        }
+        report.variants.push(v);
+        report.set_size_ratios();
+        write_reports(report_dir, report)?;
+        ready.push(r);
+        if let Err(e) = crate::process::check_interrupted() {
+            return Err(incomplete(report_dir, report, e));
+        }
+    }
+    Ok(ready)
 }
 
 /// Marks the report incomplete with the error, writes it, and returns the error.
@@ -290,6 +357,7 @@ fn new_report(ctx: &Ctx, args: &CompareArgs, bench: &[&Workload], startup_args: 
         baseline: variants::BASELINE.to_string(),
         workloads: bench.iter().map(|w| WorkloadInfo { name: w.name.clone(), trained_on: w.is(Use::Train) }).collect(),
         variants: Vec::new(),
+        bolt_vs_pgo: None,
         gates: Vec::new(),
     }
 }

@@ -7,12 +7,15 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::bolt_vs_pgo::BoltVsPgo;
+use super::variants::{PGO, PGO_BOLT};
 use crate::measure::stats::{Estimate, Verdict, median_interval};
 use crate::measure::{Plan, Samples, Stop};
 use crate::util::human_size;
 
-/// Bumped when a field changes meaning or goes away (additions keep it).
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped when a field changes meaning or goes away (additions keep it). 2: a
+/// variant may be `same_build_as` another, with no figures of its own; `bolt_vs_pgo`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -31,6 +34,8 @@ pub struct Report {
     pub baseline: String,
     pub workloads: Vec<WorkloadInfo>,
     pub variants: Vec<VariantReport>,
+    /// `pgo+bolt` against `pgo` and the decision it leads to, when both are measured.
+    pub bolt_vs_pgo: Option<BoltVsPgo>,
     pub gates: Vec<Gate>,
 }
 
@@ -85,6 +90,10 @@ pub struct WorkloadInfo {
 pub struct VariantReport {
     pub name: String,
     pub description: String,
+    /// The earlier variant whose build this one is (same effective profile
+    /// settings and rustflags): built and measured once, as that one, so this
+    /// one has no timings or build times of its own.
+    pub same_build_as: Option<String>,
     pub build: BuildInfo,
     pub binaries: Vec<BinaryInfo>,
     /// All binaries together.
@@ -171,14 +180,19 @@ pub struct Gate {
 }
 
 impl Report {
-    /// Puts measured samples into the variants. The plan's workloads are the
-    /// report's workloads in order, then the startup run if measured.
-    pub fn fill(&mut self, plan: &Plan, samples: &Samples) {
+    /// Puts measured samples into the variants, and `pgo+bolt` against `pgo`
+    /// when both are measured (`keep_bolt`: `--keep-bolt` was given). The plan's
+    /// workloads are the report's workloads in order, then the startup run if
+    /// measured; its variants are the report's, less those that are the same
+    /// build as another.
+    pub fn fill(&mut self, plan: &Plan, samples: &Samples, keep_bolt: bool) {
         self.method.rounds = samples.rounds;
         self.method.stop = samples.stop;
         self.method.achieved_precision = (samples.rounds > 0).then(|| samples.worst_precision(plan));
         let confidence = plan.confidence;
-        for (v, variant) in self.variants.iter_mut().enumerate() {
+        let measured = self.measured_indices();
+        for (variant, v) in self.variants.iter_mut().zip(measured) {
+            let Some(v) = v else { continue };
             let timing = |w: usize, name: &str| {
                 let times = &samples.times[w][v];
                 let m = median_interval(times, confidence);
@@ -199,6 +213,36 @@ impl Report {
             variant.startup = self.method.startup_args.is_some().then(|| timing(self.workloads.len(), "startup"));
             variant.geomean = samples.geomean(plan, v).map(|g| Ratio::judged(g, plan.noise, plan.confidence));
         }
+        let index = |name: &str| {
+            self.variants.iter().zip(self.measured_indices()).find(|(v, _)| v.name == name).and_then(|(_, i)| i)
+        };
+        self.bolt_vs_pgo = match (index(PGO), index(PGO_BOLT)) {
+            (Some(pgo), Some(bolt)) => {
+                let names: Vec<String> = self.workloads.iter().map(|w| w.name.clone()).collect();
+                BoltVsPgo::measure(plan, samples, &names, pgo, bolt, keep_bolt)
+            }
+            _ => None,
+        };
+    }
+
+    /// Each variant's index among the measured ones (the plan's variants): the
+    /// variants in order, those that are the same build as another left out.
+    pub fn measured_indices(&self) -> Vec<Option<usize>> {
+        let mut next = 0;
+        self.variants
+            .iter()
+            .map(|v| {
+                v.same_build_as.is_none().then(|| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect()
+    }
+
+    /// The variant whose figures `v` has: itself, or the one it is the same build as.
+    pub fn figures_of<'r>(&'r self, v: &'r VariantReport) -> &'r VariantReport {
+        v.same_build_as.as_ref().and_then(|n| self.variants.iter().find(|x| &x.name == n)).unwrap_or(v)
     }
 
     /// Sizes relative to the baseline's.
@@ -212,6 +256,34 @@ impl Report {
     fn measured(&self) -> bool {
         self.method.rounds > 0
     }
+}
+
+/// `1 round`, `3 rounds`, `2 binaries`: a count with its noun, in the plural
+/// unless the count is one.
+pub fn count(n: impl Into<u64>, singular: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        return format!("1 {singular}");
+    }
+    let consonant_y = singular.strip_suffix('y').filter(|stem| !stem.ends_with(['a', 'e', 'i', 'o', 'u']));
+    let plural = match consonant_y {
+        Some(stem) => format!("{stem}ies"),
+        None if singular.ends_with(['s', 'x']) || singular.ends_with("ch") || singular.ends_with("sh") => {
+            format!("{singular}es")
+        }
+        None => format!("{singular}s"),
+    };
+    format!("{n} {plural}")
+}
+
+/// The sentence under every format's table for variants that are the same build
+/// as another; `None` when there are none.
+pub fn same_build_note(r: &Report) -> Option<String> {
+    r.variants.iter().any(|v| v.same_build_as.is_some()).then(|| {
+        "*Same build as X*: the variant has X's effective Cargo profile settings (after inheritance, config files \
+         and `--config`) and rustflags, so it was built and measured once, as X; its row has no figures of its own."
+            .to_string()
+    })
 }
 
 /// `812.3 ms`, `1.24 s`, `950 µs`.
@@ -316,6 +388,7 @@ pub fn markdown(r: &Report) -> String {
             row.push(timing_cell(v.workloads.get(i), is_base));
         }
         row.push(match (&v.geomean, is_base) {
+            _ if v.same_build_as.is_some() => format!("same build as **{}**", v.same_build_as.as_deref().unwrap_or("")),
             (_, true) => "1.000×".to_string(),
             (Some(g), false) if r.measured() => {
                 format!(
@@ -339,11 +412,14 @@ pub fn markdown(r: &Report) -> String {
         o,
         "\nTimes are medians of whole workload runs; ratios are to the baseline, paired by round. A variant is \
          faster or slower only when the {pct:.0}% confidence interval of its ratio lies wholly beyond ±{}% of 1. \
-         {} rounds, variants interleaved; {}.",
+         {}, variants interleaved; {}.",
         r.method.noise_threshold * 100.0,
-        r.method.rounds,
+        count(r.method.rounds, "round"),
         stop_text(&r.method)
     );
+    if let Some(note) = same_build_note(r) {
+        let _ = writeln!(o, "{note}");
+    }
     if r.workloads.iter().any(|w| w.trained_on) {
         let _ = writeln!(o, "† also a training workload: PGO has seen it, so its gain is flattered.");
     }
@@ -383,6 +459,35 @@ pub fn markdown(r: &Report) -> String {
         }
     }
 
+    if let Some(b) = &r.bolt_vs_pgo {
+        let _ = writeln!(o, "\n### BOLT vs PGO\n");
+        let _ = writeln!(
+            o,
+            "`pgo+bolt`'s times over `pgo`'s, paired by round like the ratios to the baseline; the decision rests \
+             on the geometric mean.\n"
+        );
+        let _ = writeln!(o, "| workload | pgo+bolt / pgo [{pct:.0}% CI] | verdict |");
+        let _ = writeln!(o, "|:--|--:|:--|");
+        for w in &b.workloads {
+            let g = &w.ratio;
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} |",
+                w.name,
+                ratio_text(g.ratio, g.ratio_ci_low, g.ratio_ci_high),
+                verdict_text(g.ratio, g.verdict)
+            );
+        }
+        let g = &b.geomean;
+        let _ = writeln!(
+            o,
+            "| *geometric mean* | **{}** | **{}** |",
+            ratio_text(g.ratio, g.ratio_ci_low, g.ratio_ci_high),
+            verdict_text(g.ratio, g.verdict)
+        );
+        let _ = writeln!(o, "\n**Delivered: {}** — because {}.", b.delivered, b.reason);
+    }
+
     if !r.gates.is_empty() {
         let _ = writeln!(o, "\n### CI checks\n");
         for g in &r.gates {
@@ -410,7 +515,7 @@ pub fn markdown(r: &Report) -> String {
     let e = &r.environment;
     let _ = writeln!(o, "\n### Environment\n");
     let _ = writeln!(o, "- {}; {} ({})", e.rustc, e.llvm, e.host);
-    let _ = writeln!(o, "- CPU: {} ({} cores); {}", e.cpu, e.cores, e.os);
+    let _ = writeln!(o, "- CPU: {} ({}); {}", e.cpu, count(e.cores as u64, "core"), e.os);
     for (tool, version) in &e.tools {
         let _ = writeln!(o, "- {tool}: {version}");
     }
@@ -418,16 +523,21 @@ pub fn markdown(r: &Report) -> String {
     o
 }
 
-/// The terminal's table: the Markdown summary's rows, aligned.
+/// The terminal's table: the Markdown summary's rows, aligned, then why measuring
+/// stopped and, when both were measured, BOLT against PGO.
 pub fn terminal(r: &Report) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut head = vec!["variant".to_string(), "size".to_string()];
     let with_startup = r.method.startup_args.is_some();
+    let with_builds = r.variants.iter().any(|v| v.build_times.is_some());
     if with_startup {
         head.push("startup".into());
     }
     head.extend(r.workloads.iter().map(|w| w.name.clone()));
     head.push("geomean".into());
+    if with_builds {
+        head.extend(["cold build".to_string(), "warm rebuild".to_string()]);
+    }
     rows.push(head);
     for v in &r.variants {
         let is_base = v.name == r.baseline;
@@ -435,11 +545,23 @@ pub fn terminal(r: &Report) -> String {
         if with_startup {
             row.push(short(v.startup.as_ref(), is_base));
         }
-        row.extend(v.workloads.iter().map(|t| short(Some(t), is_base)));
-        row.push(match &v.geomean {
-            Some(g) if !is_base => format!("{:.3}× {}", g.ratio, verdict_text(g.ratio, g.verdict)),
+        if v.same_build_as.is_some() {
+            row.extend(r.workloads.iter().map(|_| "—".to_string()));
+        } else {
+            row.extend(v.workloads.iter().map(|t| short(Some(t), is_base)));
+            row.extend((v.workloads.len()..r.workloads.len()).map(|_| "—".to_string()));
+        }
+        row.push(match (&v.geomean, &v.same_build_as) {
+            (_, Some(other)) => format!("same build as {other}"),
+            (Some(g), None) if !is_base => format!("{:.3}× {}", g.ratio, verdict_text(g.ratio, g.verdict)),
             _ => String::new(),
         });
+        if with_builds {
+            match &v.build_times {
+                Some(b) => row.extend([time(b.cold_s), time(b.warm_s)]),
+                None => row.extend(["—".to_string(), "—".to_string()]),
+            }
+        }
         rows.push(row);
     }
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -450,7 +572,10 @@ pub fn terminal(r: &Report) -> String {
         let cells: Vec<String> = row.iter().enumerate().map(|(c, s)| format!("{s:<w$}", w = widths[c])).collect();
         let _ = writeln!(o, "{}", cells.join("  ").trim_end());
     }
-    let _ = write!(o, "{} rounds; {}.", r.method.rounds, stop_text(&r.method));
+    let _ = write!(o, "{}; {}.", count(r.method.rounds, "round"), stop_text(&r.method));
+    if let Some(b) = &r.bolt_vs_pgo {
+        let _ = write!(o, "\npgo+bolt vs pgo: delivered {} — because {}.", b.delivered, b.reason);
+    }
     o
 }
 
