@@ -27,45 +27,43 @@ use crate::context::Ctx;
 use crate::pipeline::fingerprint::definition;
 use crate::state::WorkloadRecord;
 use crate::util::{human_duration, human_size, plural};
-use crate::workload;
+use crate::workload::{self, Phase};
 
 /// How long leftover processes get to exit after SIGTERM.
 const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs `workloads` against instrumented `binaries`, each writing its raw
-/// profiles into `<root>/<workload>/` (see the module documentation). `stage`
-/// is what the workloads see as `PGO_BUILD_STAGE` and how logs are filed.
+/// profiles into `<root>/<workload>/` (see the module documentation).
 pub fn collect(
     ctx: &Ctx,
     workloads: &[&Workload],
     binaries: &[Binary],
-    stage: &str,
+    phase: Phase,
     root: &Path,
 ) -> Result<Vec<WorkloadRecord>> {
     remove_old_runs(root)?;
     let run_dir = root.join(format!(".run-{}-{}", std::process::id(), crate::state::now()));
     let bar = ctx.printer.bar(workloads.len() as u64, "");
-    bar.set_prefix(stage.to_string());
+    bar.set_prefix(phase.name());
     let mut done: Vec<(WorkloadRecord, PathBuf)> = Vec::new();
     let result = (|| -> Result<()> {
         for w in workloads {
             bar.set_message(w.name.clone());
             let staging = run_dir.join(&w.name);
             std::fs::create_dir_all(&staging).with_context(|| format!("could not create {}", staging.display()))?;
-            let cmd = workload::command(ctx, w, stage, binaries, &profile_env(&staging))?;
-            let log = workload::log_path(ctx, stage, w);
+            let cmd = workload::command(ctx, w, phase, binaries, &profile_env(&staging))?;
+            let log = workload::log_path(ctx, phase, w);
             let finished = workload::run(ctx, w, &cmd, &log)?;
             stop_leftovers(ctx, w, binaries, &staging)?;
             if !finished.outcome.success() {
-                let doing = if stage == "train" { "training" } else { stage };
-                return Err(workload::failed(w, doing, &finished, &log));
+                return Err(workload::failed(w, phase.doing(), &finished, &log));
             }
             let (files, bytes) = raw_profiles(&staging)?;
             if files == 0 {
                 bail!(no_profile_message(w, &log));
             }
             ctx.printer.status(
-                stage,
+                phase.name(),
                 format!(
                     "{}: {}, {} in {}",
                     w.name,

@@ -18,6 +18,45 @@ use crate::config::{Run, Workload};
 use crate::context::Ctx;
 use crate::process::{Cmd, Finished, TAIL_LINES, tail_of_file};
 
+/// Where a workload runs: what it sees as `PGO_BUILD_STAGE`, and where its log goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Collecting the PGO profile (`train`).
+    Train,
+    /// Profiling the benchmark workloads for `overlap`.
+    Overlap,
+    /// Collecting BOLT's profile (`bolt`).
+    BoltTrain,
+    /// Checking a BOLT binary against the one it was made from (`bolt-verify`).
+    BoltVerify,
+    /// Measuring (`bench`).
+    Bench,
+}
+
+impl Phase {
+    /// The value of `PGO_BUILD_STAGE`, and the name of the logs folder.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Train => "train",
+            Phase::Overlap => "overlap",
+            Phase::BoltTrain => "bolt",
+            Phase::BoltVerify => "bolt-verify",
+            Phase::Bench => "bench",
+        }
+    }
+
+    /// What the workload was doing, for "workload `x` failed during …".
+    pub fn doing(self) -> &'static str {
+        match self {
+            Phase::Train => "training",
+            Phase::Overlap => "overlap profiling",
+            Phase::BoltTrain => "BOLT training",
+            Phase::BoltVerify => "BOLT's check",
+            Phase::Bench => "benchmarking",
+        }
+    }
+}
+
 /// The environment variable naming one binary: `PGO_BUILD_BIN_MY_TOOL` for `my-tool`.
 pub fn bin_var(name: &str) -> String {
     let upper: String =
@@ -26,7 +65,7 @@ pub fn bin_var(name: &str) -> String {
 }
 
 /// The command that runs `w` against `binaries` in `stage`, with `extra` variables.
-pub fn command(ctx: &Ctx, w: &Workload, stage: &str, binaries: &[Binary], extra: &[(String, String)]) -> Result<Cmd> {
+pub fn command(ctx: &Ctx, w: &Workload, phase: Phase, binaries: &[Binary], extra: &[(String, String)]) -> Result<Cmd> {
     let mut cmd = match &w.run {
         Run::Script(path) => {
             let full = ctx.project.dir.join(path);
@@ -50,7 +89,7 @@ pub fn command(ctx: &Ctx, w: &Workload, stage: &str, binaries: &[Binary], extra:
     cmd = cmd
         .dir(&ctx.project.dir)
         .env("PGO_BUILD_BIN", &main.path)
-        .env("PGO_BUILD_STAGE", stage)
+        .env("PGO_BUILD_STAGE", phase.name())
         .env("PGO_BUILD_WORKLOAD", &w.name)
         .env("PGO_BUILD_WORKDIR", ctx.layout.workdir(&w.name));
     for b in binaries {
@@ -96,9 +135,9 @@ pub fn failed(w: &Workload, stage: &str, finished: &Finished, log: &Path) -> any
     anyhow::anyhow!("workload `{}` failed during {stage}: {}{when}.\n{output}", w.name, finished.outcome)
 }
 
-/// Where a stage keeps the log of one workload.
-pub fn log_path(ctx: &Ctx, stage: &str, w: &Workload) -> PathBuf {
-    ctx.layout.logs(stage).join(format!("{}.log", w.name))
+/// Where a phase keeps the log of one workload.
+pub fn log_path(ctx: &Ctx, phase: Phase, w: &Workload) -> PathBuf {
+    ctx.layout.logs(phase.name()).join(format!("{}.log", w.name))
 }
 
 fn is_executable(path: &Path) -> bool {

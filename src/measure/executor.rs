@@ -11,7 +11,7 @@ use crate::cargo::Binary;
 use crate::config::Workload;
 use crate::context::Ctx;
 use crate::process::Cmd;
-use crate::workload;
+use crate::workload::{self, Phase};
 
 /// Runs the real workloads (and the startup command) with the variants' binaries.
 pub struct RealExecutor<'a> {
@@ -38,10 +38,10 @@ impl Executor for RealExecutor<'_> {
     fn run(&mut self, w: usize, v: usize) -> Result<f64> {
         crate::process::check_interrupted()?;
         let (variant, binaries) = &self.variants[v];
-        let logs = self.ctx.layout.logs("bench");
+        let logs = self.ctx.layout.logs(Phase::Bench.name());
         if let Some(wl) = self.workloads.get(w) {
             self.bar.set_message(format!("{} with {variant}", wl.name));
-            let cmd = workload::command(self.ctx, wl, "bench", binaries, &[])?;
+            let cmd = workload::command(self.ctx, wl, Phase::Bench, binaries, &[])?;
             let log = logs.join(format!("{}.{}.log", wl.name, variant.replace('+', "-")));
             let finished = workload::run(self.ctx, wl, &cmd, &log)?;
             if !finished.outcome.success() {

@@ -34,7 +34,7 @@ use crate::toolchain::profdata::merge::{FailureMode, merge_raw};
 use crate::toolchain::profdata::overlap::{Figures, read_overlap};
 use crate::toolchain::profdata::show::{FunctionCount, ProfileCounts, read_counts};
 use crate::util::write_atomic;
-use crate::workload;
+use crate::workload::{self, Phase};
 
 /// Exit codes of the CI check (docs/insight.md).
 pub mod exit {
@@ -95,7 +95,7 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
         ),
     );
     collect::clear_other_sets(&root, &bench.iter().map(|w| w.name.as_str()).collect::<Vec<_>>())?;
-    let records = collect::collect(ctx, &bench, &binaries, "overlap", &root)
+    let records = collect::collect(ctx, &bench, &binaries, Phase::Overlap, &root)
         .map_err(|e| e.context("profiling the benchmark workloads stopped"))?;
     let mut raw = Vec::new();
     for r in &records {
@@ -149,7 +149,7 @@ fn dry_run(ctx: &Ctx, state: &State, bench: &[&Workload], root: &Path, bench_pro
     };
     for w in bench {
         let env = [("LLVM_PROFILE_FILE".to_string(), root.join(&w.name).join("%m_%p.profraw").display().to_string())];
-        ctx.printer.would_run(&workload::command(ctx, w, "overlap", &binaries, &env)?);
+        ctx.printer.would_run(&workload::command(ctx, w, Phase::Overlap, &binaries, &env)?);
     }
     let tool = Profdata::for_dry_run(ctx.profdata());
     let list = ctx.layout.profiles().join("bench-inputs.txt");

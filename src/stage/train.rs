@@ -22,7 +22,7 @@ use crate::pipeline::fingerprint::WorkloadInput;
 use crate::pipeline::{Stage, StageId};
 use crate::state::{BinaryRecord, Entry, State, TrainRecord, WorkloadRecord};
 use crate::util::{human_duration, plural};
-use crate::workload;
+use crate::workload::{self, Phase};
 
 /// `pgo-build train`'s own arguments.
 #[derive(Debug, Clone, Default, Args)]
@@ -162,7 +162,7 @@ impl Stage for Train {
         };
         let root = ctx.layout.raw_root();
         for w in choose(ctx, options.shard)? {
-            let cmd = workload::command(ctx, w, "train", &binaries, &profile_env(&root.join(&w.name)))?;
+            let cmd = workload::command(ctx, w, Phase::Train, &binaries, &profile_env(&root.join(&w.name)))?;
             ctx.printer.would_run(&cmd);
         }
         Ok(())
@@ -194,7 +194,7 @@ impl Stage for Train {
         );
         let start = Instant::now();
         let root = ctx.layout.raw_root();
-        let records = collect(ctx, &workloads, &binaries, "train", &root)
+        let records = collect(ctx, &workloads, &binaries, Phase::Train, &root)
             .map_err(|e| e.context("training stopped; the previous profiles (if any) are kept"))?;
         // Sets of an earlier run (or another shard) would be merged with the new ones.
         let names: Vec<&str> = workloads.iter().map(|w| w.name.as_str()).collect();

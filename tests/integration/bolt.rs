@@ -291,3 +291,32 @@ fn bolt_no_split_leaves_out_the_splitting_flags() {
     let line = err.lines().find(|l| l.contains("llvm-bolt") && l.contains("-data=")).expect("llvm-bolt shown with -v");
     assert!(!line.contains("-split-"), "{line}");
 }
+
+/// How often `-v` output shows workload `long` run with `PGO_BUILD_STAGE=stage`.
+fn runs_of_long(err: &str, stage: &str) -> usize {
+    err.lines().filter(|l| l.contains("workloads/long.sh") && l.contains(&format!("PGO_BUILD_STAGE={stage} "))).count()
+}
+
+#[test]
+fn all_bolt_measures_once_and_delivers_what_compare_decided() {
+    let p = TestProject::new();
+    // Without compare: the benchmark workload runs once per binary, to check BOLT.
+    let err = stderr(&p.run(&["-v", "all", "--bolt", "--no-compare"]));
+    assert_eq!(runs_of_long(&err, "bolt-verify"), 2, "{err}");
+    assert_eq!(runs_of_long(&err, "bench"), 0, "{err}");
+    // With compare: the stages are up to date, BOLT is measured only in compare's
+    // rounds (4 variants × 2 rounds), and its decision is what gets delivered.
+    let out = p.run(&["-v", "all", "--bolt", "--rounds", "2", "--warmup", "0", "--startup-args", ""]);
+    let err = stderr(&out);
+    assert!(!err.contains("bolt vs pgo") && !err.contains("BOLT/PGO"), "no second measurement: {err}");
+    assert_eq!(runs_of_long(&err, "bolt-verify"), 0, "{err}");
+    assert_eq!(runs_of_long(&err, "bench"), 8, "{err}");
+    let text = std::fs::read_to_string(p.pgo_dir().join("report/report.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let decided = r["bolt_vs_pgo"]["delivered"].clone();
+    assert!(decided == "pgo" || decided == "pgo+bolt", "{r}");
+    let state = p.state();
+    assert_eq!(state["delivery"]["variant"], decided, "{state}");
+    assert!(state["delivery"]["reason"].as_str().unwrap().starts_with("measured by compare"), "{state}");
+    assert_eq!(p.pgo_dir().join("out/pgo/fixture").exists(), decided == "pgo+bolt");
+}

@@ -300,9 +300,9 @@ fn bolt_is_decided_against_pgo_from_compares_own_rounds() {
     assert_eq!(b["delivered"], "pgo", "{b}");
     assert!(b["reason"].as_str().unwrap().contains("too few rounds for a 95% interval"), "{b}");
     let table = stdout(&out);
-    assert!(table.contains("pgo+bolt vs pgo: delivered pgo — because no clear difference"), "{table}");
+    assert!(table.contains("pgo+bolt vs pgo: ship pgo — because no clear difference"), "{table}");
     let md = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).unwrap();
-    assert!(md.contains("### BOLT vs PGO") && md.contains("**Delivered: pgo** — because"), "{md}");
+    assert!(md.contains("### BOLT vs PGO") && md.contains("**Decision: ship pgo** — because"), "{md}");
     let html = std::fs::read_to_string(p.pgo_dir().join("report/report.html")).unwrap();
     assert!(html.contains("<h2>BOLT vs PGO</h2>"), "{html}");
 }

@@ -16,7 +16,7 @@ use crate::measure::{self, MeasureArgs, executor::RealExecutor};
 use crate::process::Outcome;
 use crate::stage::compare::report::{ratio_text, time};
 use crate::util::plural;
-use crate::workload;
+use crate::workload::{self, Phase};
 
 /// Measures the BOLT binaries against the PGO ones on the benchmark workloads, as
 /// `compare` measures (interleaved rounds, paired ratios with confidence
@@ -120,8 +120,8 @@ pub(super) fn verify(ctx: &Ctx, label: &str, before: &[Binary], bolted: &[Binary
         let mut outcomes: Vec<Outcome> = Vec::new();
         let mut stdouts: Vec<Vec<u8>> = Vec::new();
         for (variant, bins) in [(label, before), ("bolt", bolted)] {
-            let cmd = workload::command(ctx, w, "bolt-verify", bins, &[])?;
-            let logs = ctx.layout.logs("bolt-verify");
+            let cmd = workload::command(ctx, w, Phase::BoltVerify, bins, &[])?;
+            let logs = ctx.layout.logs(Phase::BoltVerify.name());
             let log = logs.join(format!("{}.{variant}.log", w.name));
             let stderr_log = logs.join(format!("{}.{variant}.stderr.log", w.name));
             let split = w.check_output.then_some(stderr_log.as_path());
@@ -134,8 +134,8 @@ pub(super) fn verify(ctx: &Ctx, label: &str, before: &[Binary], bolted: &[Binary
                 "the BOLT binary printed different output from the {what} binary on workload `{}` (check-output \
                  is set), so it is not delivered. Compare {} with {}",
                 w.name,
-                ctx.layout.logs("bolt-verify").join(format!("{}.{label}.log", w.name)).display(),
-                ctx.layout.logs("bolt-verify").join(format!("{}.bolt.log", w.name)).display()
+                ctx.layout.logs(Phase::BoltVerify.name()).join(format!("{}.{label}.log", w.name)).display(),
+                ctx.layout.logs(Phase::BoltVerify.name()).join(format!("{}.bolt.log", w.name)).display()
             )));
         }
         if let Some(o) = outcomes.iter().find(|o| matches!(o, Outcome::Interrupted | Outcome::TimedOut(_))) {
@@ -148,7 +148,7 @@ pub(super) fn verify(ctx: &Ctx, label: &str, before: &[Binary], bolted: &[Binary
                 w.name,
                 outcomes[0],
                 outcomes[1],
-                ctx.layout.logs("bolt-verify").display()
+                ctx.layout.logs(Phase::BoltVerify.name()).display()
             )));
         }
     }

@@ -15,7 +15,7 @@ use crate::process::Cmd;
 use crate::state::BinaryRecord;
 use crate::toolchain::bolt::{self, BoltTools};
 use crate::util::human_duration;
-use crate::workload;
+use crate::workload::{self, Phase};
 
 /// Instrumentation mode: `llvm-bolt -instrument` every binary (each process
 /// appends its pid to its profile file), then run the training workloads.
@@ -37,7 +37,7 @@ pub(super) fn collect_instrumented(
         format!("instrumented {} with llvm-bolt", crate::util::plural(instrumented.len(), "binary", "binaries")),
     );
     for w in train {
-        let cmd = workload::command(ctx, w, "bolt", &instrumented, &[])?;
+        let cmd = workload::command(ctx, w, Phase::BoltTrain, &instrumented, &[])?;
         train_once(ctx, w, &cmd)?;
     }
     Ok(())
@@ -85,7 +85,7 @@ pub(super) fn collect_sampled(
     for w in train {
         let data = dir.join(format!("{}.perf.data", w.name));
         let record = ["record", "-e", "cycles:u", "-j", "any,u", "-o"];
-        let cmd = workload::command(ctx, w, "bolt", &binaries, &[])?
+        let cmd = workload::command(ctx, w, Phase::BoltTrain, &binaries, &[])?
             .wrapped_by("perf", record.iter().map(std::ffi::OsStr::new).chain([data.as_os_str()]));
         train_once(ctx, w, &cmd)?;
         for input in inputs {
@@ -99,10 +99,10 @@ pub(super) fn collect_sampled(
 
 /// Runs one BOLT training workload; a failure stops the stage.
 fn train_once(ctx: &Ctx, w: &Workload, cmd: &Cmd) -> Result<()> {
-    let log = workload::log_path(ctx, "bolt", w);
+    let log = workload::log_path(ctx, Phase::BoltTrain, w);
     let finished = workload::run(ctx, w, cmd, &log)?;
     if !finished.outcome.success() {
-        return Err(workload::failed(w, "BOLT training", &finished, &log));
+        return Err(workload::failed(w, Phase::BoltTrain.doing(), &finished, &log));
     }
     ctx.printer.status("bolt", format!("{}: trained in {}", w.name, human_duration(finished.elapsed)));
     Ok(())

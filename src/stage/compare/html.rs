@@ -542,7 +542,7 @@ fn bolt_vs_pgo(o: &mut String, r: &Report) {
     }
     let _ = writeln!(
         o,
-        "</tbody>\n</table>\n<p class=\"decision\"><strong>Delivered: <code>{}</code></strong> — because {}.</p>",
+        "</tbody>\n</table>\n<p class=\"decision\"><strong>Decision: ship <code>{}</code></strong> — because {}.</p>",
         escape(&b.delivered),
         escape(&b.reason)
     );

@@ -263,7 +263,7 @@ fn bolt_against_pgo_and_the_same_build_are_shown() {
         )
     );
     assert!(page.contains(
-        "<strong>Delivered: <code>pgo</code></strong> — because no clear difference: 0.988× [0.978–0.993] is within \
+        "<strong>Decision: ship <code>pgo</code></strong> — because no clear difference: 0.988× [0.978–0.993] is within \
          the 1% noise threshold."
     ));
     assert!(page.contains("same build as <strong>lto</strong>"), "{page}");

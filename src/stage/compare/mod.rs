@@ -311,7 +311,7 @@ fn startup_args(ctx: &Ctx, args: &CompareArgs) -> Result<Option<Vec<String>>> {
 /// column with a warning rather than the whole comparison.
 fn check_startup(ctx: &Ctx, binaries: &[Binary], args: &[String]) -> Result<bool> {
     let cmd = Cmd::new(&binaries[0].path).args(args).dir(&ctx.project.dir);
-    let logs = ctx.layout.logs("bench");
+    let logs = ctx.layout.logs(crate::workload::Phase::Bench.name());
     std::fs::create_dir_all(&logs).with_context(|| format!("could not create {}", logs.display()))?;
     let log = logs.join("startup-check.log");
     let finished = cmd.run_logged(&log, None, Some(Duration::from_secs(10)))?;

@@ -485,7 +485,7 @@ pub fn markdown(r: &Report) -> String {
             ratio_text(g.ratio, g.ratio_ci_low, g.ratio_ci_high),
             verdict_text(g.ratio, g.verdict)
         );
-        let _ = writeln!(o, "\n**Delivered: {}** — because {}.", b.delivered, b.reason);
+        let _ = writeln!(o, "\n**Decision: ship {}** — because {}.", b.delivered, b.reason);
     }
 
     if !r.gates.is_empty() {
@@ -574,7 +574,7 @@ pub fn terminal(r: &Report) -> String {
     }
     let _ = write!(o, "{}; {}.", count(r.method.rounds, "round"), stop_text(&r.method));
     if let Some(b) = &r.bolt_vs_pgo {
-        let _ = write!(o, "\npgo+bolt vs pgo: delivered {} — because {}.", b.delivered, b.reason);
+        let _ = write!(o, "\npgo+bolt vs pgo: ship {} — because {}.", b.delivered, b.reason);
     }
     o
 }

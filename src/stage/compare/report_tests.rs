@@ -161,8 +161,8 @@ fn bolt_against_pgo_is_reported_and_decided() {
     assert_eq!((b.verdict, b.keep_bolt, b.delivered.as_str()), (Verdict::Faster, true, "pgo+bolt"));
     assert_eq!(b.workloads.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(), ["puzzles", "calc"]);
     assert!((b.geomean.ratio - 0.95).abs() < 0.01, "{b:?}");
-    assert!(markdown(&r).contains("\n**Delivered: pgo+bolt** — because pgo+bolt is "), "{}", markdown(&r));
-    assert!(terminal(&r).contains("\npgo+bolt vs pgo: delivered pgo+bolt — because "), "{}", terminal(&r));
+    assert!(markdown(&r).contains("\n**Decision: ship pgo+bolt** — because pgo+bolt is "), "{}", markdown(&r));
+    assert!(terminal(&r).contains("\npgo+bolt vs pgo: ship pgo+bolt — because "), "{}", terminal(&r));
 }
 
 #[test]
