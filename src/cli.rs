@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use crate::printer::ColorChoice;
@@ -75,11 +76,11 @@ pub struct GlobalArgs {
     /// Features to enable, comma-separated (replaces `features` from the config).
     #[arg(long, global = true, value_name = "FEATURES", value_delimiter = ',')]
     pub features: Vec<String>,
-    /// The llvm-profdata to use.
-    #[arg(long, global = true, value_name = "PATH", env = "PGO_BUILD_LLVM_PROFDATA")]
+    /// The llvm-profdata to use (empty: search as usual).
+    #[arg(long, global = true, value_name = "PATH", env = "PGO_BUILD_LLVM_PROFDATA", value_parser = path_or_empty())]
     pub llvm_profdata: Option<PathBuf>,
-    /// The llvm-bolt to use, with merge-fdata beside it.
-    #[arg(long, global = true, value_name = "PATH", env = "PGO_BUILD_LLVM_BOLT")]
+    /// The llvm-bolt to use, with merge-fdata beside it (empty: search as usual).
+    #[arg(long, global = true, value_name = "PATH", env = "PGO_BUILD_LLVM_BOLT", value_parser = path_or_empty())]
     pub llvm_bolt: Option<PathBuf>,
     /// BOLT mode: build every stage unstripped (and the PGO build linked with
     /// relocations), so `pgo-build bolt` can follow `optimize` (also `bolt = true`).
@@ -110,6 +111,19 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 }
 
+/// A path where an empty value (`PGO_BUILD_LLVM_BOLT=` in a CI file) is allowed
+/// and means "not given"; clap's path parser would refuse it.
+fn path_or_empty() -> impl TypedValueParser<Value = PathBuf> {
+    clap::builder::OsStringValueParser::new().map(PathBuf::from)
+}
+
+impl GlobalArgs {
+    /// `--llvm-bolt` or `PGO_BUILD_LLVM_BOLT`, unless empty.
+    pub fn llvm_bolt(&self) -> Option<PathBuf> {
+        self.llvm_bolt.clone().filter(|p| !p.as_os_str().is_empty())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -117,6 +131,17 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    /// Regression: an empty `PGO_BUILD_LLVM_BOLT=` (or flag) failed every command.
+    #[test]
+    fn an_empty_tool_path_means_not_given() {
+        use clap::Parser;
+        let cli = super::Cli::try_parse_from(["pgo-build", "--llvm-bolt", "", "--llvm-profdata", "", "status"])
+            .expect("empty paths parse");
+        assert_eq!(cli.global.llvm_bolt(), None);
+        let cli = super::Cli::try_parse_from(["pgo-build", "--llvm-bolt", "/x/llvm-bolt", "status"]).expect("parses");
+        assert_eq!(cli.global.llvm_bolt(), Some(std::path::PathBuf::from("/x/llvm-bolt")));
     }
 
     /// Regression: `all --help` listed compare's options under "BOLT options" and

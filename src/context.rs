@@ -77,7 +77,7 @@ impl Ctx {
             user_flags,
             settings,
             bolt,
-            bolt_override: args.llvm_bolt.clone(),
+            bolt_override: args.llvm_bolt(),
             profdata_override: profdata_override(args),
             install: !args.no_install,
             profdata: OnceCell::new(),

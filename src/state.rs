@@ -219,15 +219,15 @@ impl State {
             return Ok(State { schema: SCHEMA, ..State::default() });
         }
         let text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
-        let schema = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["schema"].as_u64());
-        if schema != Some(u64::from(SCHEMA)) {
+        let damaged =
+            || format!("the pipeline's record {} is damaged; delete it to start the pipeline afresh", path.display());
+        let value: serde_json::Value = serde_json::from_str(&text).with_context(damaged)?;
+        if value["schema"].as_u64() != Some(u64::from(SCHEMA)) {
             // A record from another version of pgo-build: start afresh rather than
             // misread it. The stages will say what to run.
             return Ok(State { schema: SCHEMA, ..State::default() });
         }
-        serde_json::from_str(&text).with_context(|| {
-            format!("the pipeline's record {} is damaged; delete it to start the pipeline afresh", path.display())
-        })
+        serde_json::from_value(value).with_context(damaged)
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {

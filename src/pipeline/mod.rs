@@ -139,7 +139,7 @@ pub fn previous(id: StageId) -> Option<StageId> {
 /// The default words for an input field (see [`Stage::explain`]).
 pub fn explain_field(field: &str) -> String {
     match field {
-        "files" => "the files it read (sources, manifests, Cargo.lock, cargo config, raw profiles)".into(),
+        "files" => "the files it read".into(),
         "bolt" => "BOLT mode".into(),
         "bins" => "the binaries".into(),
         "profile" => "the Cargo profile".into(),

@@ -144,7 +144,7 @@ fn probe(rustc: &RustcInfo, tool: &Profdata, dir: &Path) -> Result<()> {
 /// BOLT is optional: what is found is reported, what is missing is explained, and
 /// neither changes doctor's verdict on PGO.
 fn bolt_lines(args: &GlobalArgs, rustc: &RustcInfo, line: &dyn Fn(&str, &dyn std::fmt::Display, String)) {
-    match bolt::discover(rustc.llvm_major, args.llvm_bolt.as_deref()) {
+    match bolt::discover(rustc.llvm_major, args.llvm_bolt().as_deref()) {
         Ok(tools) => {
             let companions = match &tools.perf2bolt {
                 Some(p) => format!("{} and {} beside it", file_name(&tools.merge_fdata), file_name(p)),

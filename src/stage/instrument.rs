@@ -53,6 +53,13 @@ impl Stage for Instrument {
         build_files(ctx, last.map_or(&[][..], |r| &r.source_files))
     }
 
+    fn explain(field: &str) -> String {
+        match field {
+            "files" => "the files it read (sources, manifests, Cargo.lock, cargo config)".into(),
+            other => crate::pipeline::explain_field(other),
+        }
+    }
+
     fn intact(record: &InstrumentRecord) -> Result<(), String> {
         binaries_intact(&record.binaries)
     }

@@ -146,7 +146,7 @@ impl Stage for Merge {
             "trained" => "the training profiles".into(),
             "weights" => "the training workloads' weights".into(),
             "files" => "the raw profiles".into(),
-            "raw_files" => "the list of raw profiles".into(),
+            "raw_files" => "the raw profiles".into(),
             "failure_mode" => "--failure-mode".into(),
             other => pipeline::explain_field(other),
         }

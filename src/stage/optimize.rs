@@ -187,6 +187,7 @@ impl Stage for Optimize {
             "flags" => "pgo-build's rustflags for the build".into(),
             "max_unprofiled" => "--max-unprofiled".into(),
             "strip" => "the profile's strip setting".into(),
+            "files" => "the files it read (sources, manifests, Cargo.lock, cargo config)".into(),
             other => crate::pipeline::explain_field(other),
         }
     }

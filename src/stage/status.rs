@@ -18,7 +18,13 @@ use crate::state::State;
 use crate::util::{human_duration, human_size, plural};
 
 pub fn run(ctx: &Ctx) -> Result<u8> {
-    let state = State::load(&ctx.layout.state_file())?;
+    let state = match State::load(&ctx.layout.state_file()) {
+        Ok(state) => state,
+        Err(e) => {
+            ctx.printer.out(format!("{e:#}"));
+            return Ok(0);
+        }
+    };
     let walk = Walk::new(ctx, &state);
     let mut o = String::new();
     let mode = if ctx.bolt { ", BOLT mode" } else { "" };

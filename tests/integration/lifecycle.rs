@@ -168,10 +168,7 @@ fn unchanged_stages_are_skipped_and_force_runs_them() {
     // So do rustflags in a cargo config file.
     p.file(".cargo/config.toml", "[build]\nrustflags = [\"--cfg\", \"user_flag\"]\n");
     let text = crate::utils::stdout(&p.run(&["status"]));
-    assert!(
-        text.contains("stale: the files it read (sources, manifests, Cargo.lock, cargo config, raw profiles) changed"),
-        "{text}"
-    );
+    assert!(text.contains("stale: the files it read (sources, manifests, Cargo.lock, cargo config) changed"), "{text}");
     std::fs::remove_file(p.path().join(".cargo/config.toml")).expect("test I/O");
     // And the workload's data.
     p.file("workloads/n.txt", "250000\n");
@@ -181,10 +178,7 @@ fn unchanged_stages_are_skipped_and_force_runs_them() {
     // An edited source makes the builds stale; status says so, and all rebuilds.
     p.file("src/main.rs", &crate::utils::FIXTURE_MAIN.replace("n / 7", "n / 9"));
     let text = crate::utils::stdout(&p.run(&["status"]));
-    assert!(
-        text.contains("stale: the files it read (sources, manifests, Cargo.lock, cargo config, raw profiles) changed"),
-        "{text}"
-    );
+    assert!(text.contains("stale: the files it read (sources, manifests, Cargo.lock, cargo config) changed"), "{text}");
     let out = p.run(&["all", "--no-compare", "--out-dir", "dist"]);
     assert!(stderr(&out).contains("with -Cprofile-generate"), "{}", stderr(&out));
     assert_ne!(sha(&p.recorded_binary("instrument")), instrumented);
