@@ -257,7 +257,7 @@ impl Stage for Bolt {
     fn dry_run(ctx: &Ctx, _: &BoltOptions, _: &State) -> Result<()> {
         let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
         let input = PathBuf::from("<PGO build>");
-        ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt"), "<binary>"));
+        ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt/work"), "<binary>"));
         Ok(())
     }
 
