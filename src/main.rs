@@ -9,6 +9,7 @@ mod collect;
 mod config;
 mod context;
 mod deliver;
+mod functions;
 mod lock;
 mod measure;
 mod pipeline;

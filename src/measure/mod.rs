@@ -17,6 +17,7 @@ use serde::Serialize;
 pub mod args;
 pub mod executor;
 pub mod stats;
+pub mod text;
 
 pub use args::MeasureArgs;
 

@@ -319,8 +319,8 @@ impl CrateReport {
             mismatched_percent: percent(mismatched, profiled),
             stale_percent: percent(unprofiled + mismatched, profiled),
             discarded_count: w.mismatched.values().sum(),
-            unprofiled: w.unprofiled.iter().map(|s| crate::stage::show::demangle(s)).collect(),
-            mismatched: w.mismatched.keys().map(|s| crate::stage::show::demangle(s)).collect(),
+            unprofiled: w.unprofiled.iter().map(|s| crate::functions::demangle(s)).collect(),
+            mismatched: w.mismatched.keys().map(|s| crate::functions::demangle(s)).collect(),
         }
     }
 }

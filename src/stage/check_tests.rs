@@ -15,7 +15,7 @@ fn puts_functions_in_crates() {
         Some("my_lib")
     );
     assert_eq!(crate_of_entry("main"), None);
-    assert_eq!(crate::stage::show::demangle("_ZN7fixture8classify17he47bd9076478a9b8E"), "fixture::classify");
+    assert_eq!(crate::functions::demangle("_ZN7fixture8classify17he47bd9076478a9b8E"), "fixture::classify");
 }
 
 #[test]

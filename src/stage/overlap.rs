@@ -23,11 +23,11 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use super::show::{function_line, hottest, percent};
 use crate::cargo::Binary;
 use crate::collect::{self, placeholder_binaries, raw_profile_paths};
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
+use crate::functions::{function_line, hottest, percent};
 use crate::state::{State, now};
 use crate::toolchain::Profdata;
 use crate::toolchain::profdata::merge::{FailureMode, merge_raw};

@@ -12,9 +12,9 @@ use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::deliver::Evidence;
 use crate::measure::stats::{Verdict, median};
+use crate::measure::text::{ratio_text, time};
 use crate::measure::{self, MeasureArgs, executor::RealExecutor};
 use crate::process::Outcome;
-use crate::stage::compare::report::{ratio_text, time};
 use crate::util::plural;
 use crate::workload::{self, Phase};
 
