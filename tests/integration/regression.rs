@@ -22,10 +22,10 @@ fn running(exe: &std::path::Path) -> Vec<u32> {
 #[test]
 fn a_leftover_process_never_poisons_the_next_training_run() {
     let p = TestProject::new();
-    // The workload runs the binary once, and leaves a long run behind in the background.
+    // The workload leaves a long run behind in the background, and runs the binary once.
     p.script(
         "workloads/leaky.sh",
-        "#!/bin/sh\n\"$PGO_BUILD_BIN\" 1000 > /dev/null\n(\"$PGO_BUILD_BIN\" 100000000000 > /dev/null &)\n",
+        "#!/bin/sh\n(\"$PGO_BUILD_BIN\" 100000000000 > /dev/null &)\n\"$PGO_BUILD_BIN\" 1000 > /dev/null\nsleep 0.2\n",
     );
     p.file("pgo-build.toml", "[[workload]]\nname = \"leaky\"\nrun = \"workloads/leaky.sh\"\nuse = [\"train\"]\n");
     p.run(&["instrument"]);
@@ -34,7 +34,11 @@ fn a_leftover_process_never_poisons_the_next_training_run() {
     assert!(err.contains("workload `leaky` ended while 1 process of the binary under test still ran"), "{err}");
     assert!(err.contains("their profiles are not counted"), "{err}");
     let instrumented = p.recorded_binary("instrument");
-    assert!(running(&instrumented).is_empty(), "the leftover was stopped");
+    let left = running(&instrumented);
+    for pid in &left {
+        let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    assert!(left.is_empty(), "the leftover was stopped");
     assert_eq!(p.state()["train"]["workloads"][0]["raw_files"], 1, "only the finished run's profile: {}", p.state());
     // Each run stages its profiles in a folder of its own, gone once it is done.
     let raw = p.pgo_dir().join("profiles/raw");
@@ -136,6 +140,8 @@ fn later_commands_keep_the_recorded_bolt_mode() {
     assert!(status.contains("BOLT mode") && !status.contains("stale"), "{status}");
     let err = stderr(&p.run(&["optimize"]));
     assert!(err.contains("up to date"), "{err}");
+    // check builds in the recorded mode too, so the fresh profile fits it whole.
+    p.run(&["-q", "check", "--max-stale", "0"]);
     // Leaving BOLT mode is one flag, and status says what it changes, once.
     let status = stdout(&p.run(&["--no-bolt", "status"]));
     assert!(status.contains("stale: it was built in BOLT mode, and this command runs without it"), "{status}");
