@@ -64,6 +64,9 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
             d.out_dir.display(),
             d.reason
         );
+        if let Some(why) = delivery_note(&state, d) {
+            let _ = writeln!(o, "  {:<10} {why}", "");
+        }
     }
     let report = ctx.layout.root.join("report/report.json");
     if let Ok(text) = std::fs::read_to_string(&report) {
@@ -74,6 +77,20 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     }
     ctx.printer.out(o.trim_end());
     Ok(0)
+}
+
+/// Why the delivered binaries are not the current records' any more, if so.
+fn delivery_note(state: &State, d: &crate::state::Delivery) -> Option<String> {
+    if let Err(why) = crate::state::binaries_intact(&d.binaries) {
+        return Some(format!("changed since: {why}"));
+    }
+    let source = match d.variant.as_str() {
+        crate::deliver::PGO_BOLT => pipeline::entry::<Bolt>(state).map(|e| &e.record.binaries),
+        _ => pipeline::entry::<Optimize>(state).map(|e| &e.record.binaries),
+    };
+    let same = source
+        .is_some_and(|bins| d.binaries.iter().all(|b| bins.iter().any(|s| s.name == b.name && s.sha256 == b.sha256)));
+    (!same).then(|| "from an earlier build: the next delivery replaces them".to_string())
 }
 
 /// What stage `id` made and when, from its record.

@@ -169,3 +169,15 @@ fn show_does_not_wait_for_a_running_pipeline_and_status_says_it_runs() {
     let _ = holder.kill();
     let _ = holder.wait();
 }
+
+#[test]
+fn status_says_when_the_delivered_binaries_are_from_an_earlier_build() {
+    let p = TestProject::new();
+    p.run(&["all", "--no-compare"]);
+    let status = stdout(&p.run(&["status"]));
+    assert!(status.contains("pgo delivered") && !status.contains("earlier build"), "{status}");
+    p.file("src/main.rs", &crate::utils::FIXTURE_MAIN.replace("n / 7", "n / 9"));
+    p.run(&["instrument"]);
+    let status = stdout(&p.run(&["status"]));
+    assert!(status.contains("from an earlier build: the next delivery replaces them"), "{status}");
+}
