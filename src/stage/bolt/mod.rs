@@ -21,6 +21,7 @@
 
 mod check;
 mod collect;
+mod no_pgo;
 
 use check::{Verified, bolt_vs, verify};
 use collect::{collect_instrumented, collect_sampled, instrument_command, merge_profiles};
@@ -32,8 +33,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
+use crate::cargo::Binary;
 use crate::cargo::cargo_config::Strip;
-use crate::cargo::{Binary, cargo_build};
 use crate::config::{BoltMode, Config, Use, Workload};
 use crate::context::Ctx;
 use crate::deliver::Evidence;
@@ -41,7 +42,6 @@ use crate::measure::MeasureArgs;
 use crate::pipeline::fingerprint::WorkloadInput;
 use crate::pipeline::{Stage, StageId};
 use crate::process::Cmd;
-use crate::project::BuildKind;
 use crate::state::{BinaryRecord, BoltRecord, Entry, State, binaries_id, binaries_intact};
 use crate::toolchain::bolt::{self, BoltTools};
 use crate::util::{copy_atomic, human_duration, human_size};
@@ -366,7 +366,7 @@ fn rewrite(
 /// measurement decides.
 pub fn command(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
     if args.no_pgo {
-        return run_no_pgo(ctx, args);
+        return no_pgo::run(ctx, args);
     }
     let out_dir = crate::deliver::out_dir(ctx, args.out_dir.as_deref())?;
     if !ctx.dry_run {
@@ -389,63 +389,6 @@ pub fn command(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
         bolt_vs(ctx, "pgo", &pgo, &bolted, &args.measure)?
     };
     crate::deliver::deliver(ctx, &out_dir, evidence)
-}
-
-/// `bolt --no-pgo`: BOLT a plain build of the profile, apart from the PGO
-/// pipeline (its own folders, no record): build it linked with relocations,
-/// rewrite, check, measure against the plain build, and put the result in
-/// `<out>/no-pgo/` (the plain build in `<out>/no-pgo/plain/`).
-fn run_no_pgo(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
-    let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
-    if ctx.dry_run {
-        let input = PathBuf::from("<plain build>");
-        ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt-no-pgo"), "<binary>"));
-        return Ok(());
-    }
-    let out_dir = crate::deliver::out_dir(ctx, args.out_dir.as_deref())?.join("no-pgo");
-    crate::deliver::check_out_dir(&out_dir)?;
-    ctx.printer.status("bolt", format!("building {} without PGO, linked with relocations", ctx.settings.package));
-    let built = cargo_build(ctx, BuildKind::BoltInput, &["-Clink-arg=-Wl,--emit-relocs".to_string()])?;
-    let strip = ctx.profile_strip()?;
-    let mut inputs = Vec::new();
-    let mut plain = Vec::new();
-    for b in &built.binaries {
-        inputs.push(BinaryRecord::of(b)?);
-        let dest = out_dir.join("plain").join(&b.name);
-        copy_atomic(&b.path, &dest)?;
-        crate::toolchain::strip(&ctx.rustc, &dest, strip)?;
-        plain.push(BinaryRecord::of(&Binary { name: b.name.clone(), path: dest })?);
-    }
-    let options = args.bolt.options();
-    let flags = optimization_flags(&ctx.config, &options);
-    let mode = options.mode.or(ctx.config.bolt_mode).unwrap_or_default();
-    let dir = ctx.layout.root.join("bolt-no-pgo");
-    let rewritten = rewrite(ctx, &tools, &inputs, &plain, &flags, mode, strip, &dir)?;
-    let before: Vec<Binary> = plain.iter().map(BinaryRecord::binary).collect();
-    if let Verified::Differs(why) = verify(ctx, "plain", &before, &rewritten.binaries)? {
-        bail!("{why}; the plain binaries in {} stay the result", out_dir.join("plain").display());
-    }
-    let keep = args.bolt.keep_bolt
-        || matches!(
-            bolt_vs(ctx, "plain", &before, &rewritten.binaries, &args.measure)?,
-            Evidence::Measured { keep: true, .. }
-        );
-    if !keep {
-        ctx.printer.note(format!("the BOLT binaries are in {}", dir.display()));
-        return Ok(());
-    }
-    for b in &rewritten.binaries {
-        copy_atomic(&b.path, &out_dir.join(&b.name))?;
-    }
-    ctx.printer.status(
-        "bolt",
-        format!(
-            "the BOLT binaries are in {} (the plain ones in {})",
-            out_dir.display(),
-            out_dir.join("plain").display()
-        ),
-    );
-    Ok(())
 }
 
 /// Runs llvm-bolt, turning a failure into BOLT's own message plus a hint.
