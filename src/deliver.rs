@@ -52,10 +52,15 @@ pub fn decide(bolt: Option<&BoltRecord>, evidence: &Evidence) -> (&'static str, 
     }
 }
 
-/// The output directory: `--out-dir`, else `<root>/out`, made absolute.
+/// The output directory: `--out-dir`, else `<root>/out`, made absolute, and
+/// (unless this is a dry run) checked before any build: see [`check_out_dir`].
 pub fn out_dir(ctx: &Ctx, arg: Option<&Path>) -> Result<PathBuf> {
     let dir = arg.map_or_else(|| ctx.layout.default_out_dir(), Path::to_path_buf);
-    std::path::absolute(&dir).with_context(|| format!("bad output directory {}", dir.display()))
+    let dir = std::path::absolute(&dir).with_context(|| format!("bad output directory {}", dir.display()))?;
+    if !ctx.dry_run {
+        check_out_dir(&dir)?;
+    }
+    Ok(dir)
 }
 
 /// Fails, naming the folder, unless binaries can be written to `dir`: checked

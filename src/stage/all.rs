@@ -38,9 +38,6 @@ pub struct AllArgs {
 pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
     preflight(ctx, args)?;
     let out_dir = deliver::out_dir(ctx, args.optimize.out_dir.as_deref())?;
-    if !ctx.dry_run {
-        deliver::check_out_dir(&out_dir)?;
-    }
     // With a stored profile there is nothing to collect: straight to optimize.
     if args.optimize.profile_file.is_none() {
         pipeline::run::<Instrument>(ctx, &())?;

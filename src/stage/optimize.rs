@@ -87,9 +87,6 @@ impl OptimizeArgs {
 pub fn command(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
     args.bolt.require_bolt_mode(ctx.bolt)?;
     let out_dir = crate::deliver::out_dir(ctx, args.out_dir.as_deref())?;
-    if !ctx.dry_run {
-        crate::deliver::check_out_dir(&out_dir)?;
-    }
     crate::pipeline::run::<Optimize>(ctx, &args.options())?;
     if ctx.bolt {
         crate::pipeline::run::<super::bolt::Bolt>(ctx, &args.bolt.options())?;

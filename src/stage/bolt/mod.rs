@@ -369,9 +369,6 @@ pub fn command(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
         return no_pgo::run(ctx, args);
     }
     let out_dir = crate::deliver::out_dir(ctx, args.out_dir.as_deref())?;
-    if !ctx.dry_run {
-        crate::deliver::check_out_dir(&out_dir)?;
-    }
     if crate::pipeline::run::<Bolt>(ctx, &args.bolt.options())? == crate::pipeline::Ran::DryRun {
         return Ok(());
     }
