@@ -13,6 +13,8 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::measure::counts::CounterChoice;
+
 /// Default limit for one run of one workload.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 600.0;
 
@@ -38,6 +40,8 @@ struct RawConfig {
     baseline: Option<String>,
     variants: Option<Vec<String>>,
     startup_args: Option<Vec<String>>,
+    counts: Option<bool>,
+    counter: Option<CounterChoice>,
     #[serde(default, rename = "workload")]
     workloads: Vec<RawWorkload>,
 }
@@ -141,6 +145,10 @@ pub struct Config {
     pub variants: Option<Vec<String>>,
     /// Arguments of `compare`'s startup run (none: `--version`; empty: no startup run).
     pub startup_args: Option<Vec<String>>,
+    /// `compare` also counts instructions and the rest (`counts = true`).
+    pub counts: bool,
+    /// Which counter `compare` counts with.
+    pub counter: CounterChoice,
     pub workloads: Vec<Workload>,
 }
 
@@ -249,6 +257,8 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
         baseline: raw.baseline,
         variants: raw.variants,
         startup_args: raw.startup_args,
+        counts: raw.counts.unwrap_or(false),
+        counter: raw.counter.unwrap_or_default(),
         workloads,
     })
 }

@@ -31,6 +31,8 @@ pub enum Phase {
     BoltVerify,
     /// Measuring (`bench`).
     Bench,
+    /// Counting instructions and the rest under a counter (`count`): `compare --counts`.
+    Count,
 }
 
 impl Phase {
@@ -42,6 +44,7 @@ impl Phase {
             Phase::BoltTrain => "bolt",
             Phase::BoltVerify => "bolt-verify",
             Phase::Bench => "bench",
+            Phase::Count => "count",
         }
     }
 
@@ -53,6 +56,7 @@ impl Phase {
             Phase::BoltTrain => "BOLT training",
             Phase::BoltVerify => "BOLT's check",
             Phase::Bench => "benchmarking",
+            Phase::Count => "counting",
         }
     }
 }

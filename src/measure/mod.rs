@@ -15,6 +15,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 pub mod args;
+pub mod counts;
 pub mod executor;
 pub mod stats;
 pub mod text;

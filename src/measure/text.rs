@@ -31,3 +31,26 @@ pub fn verdict_text(ratio: f64, verdict: Verdict) -> String {
         Verdict::NoClearDifference => "no clear difference".to_string(),
     }
 }
+
+/// `13.9% fewer`, `2.0% more`, `no clear difference`: a count's ratio in words.
+pub fn count_verdict_text(ratio: f64, verdict: Verdict) -> String {
+    match verdict {
+        Verdict::Faster => format!("{:.1}% fewer", (1.0 - ratio) * 100.0),
+        Verdict::Slower => format!("{:.1}% more", (ratio - 1.0) * 100.0),
+        Verdict::NoClearDifference => "no clear difference".to_string(),
+    }
+}
+
+/// `361.7 M`, `6.5 k`, `4.44 G`, `812`: a count in three or four digits.
+pub fn count(n: u64) -> String {
+    let x = n as f64;
+    if x >= 1e9 {
+        format!("{:.2} G", x / 1e9)
+    } else if x >= 1e6 {
+        format!("{:.1} M", x / 1e6)
+    } else if x >= 1e3 {
+        format!("{:.1} k", x / 1e3)
+    } else {
+        n.to_string()
+    }
+}

@@ -1,9 +1,11 @@
 //! The CI checks of `compare`: `--fail-if-slower` and `--require-speedup`,
-//! judged on the report's intervals, with exit codes of their own.
+//! judged on the report's intervals (`--gate-on time`, the default) or on a
+//! counted figure (`--gate-on instructions`), with exit codes of their own.
 
 use super::CompareArgs;
-use super::report::{Gate, Report};
+use super::report::{Gate, Ratio, Report, VariantReport};
 use super::variants;
+use crate::measure::counts::Figure;
 use crate::measure::stats::Verdict;
 
 /// Exit codes of the CI checks (docs/compare.md).
@@ -14,11 +16,89 @@ pub mod exit {
     pub const NO_SPEEDUP: u8 = 4;
 }
 
+/// What the CI checks judge (`--gate-on`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum GateOn {
+    /// Wall time, with its confidence intervals.
+    #[default]
+    Time,
+    /// Instructions executed, counted (`--counts` is implied).
+    Instructions,
+    /// cachegrind's estimated cycles (`--counts` is implied; needs cachegrind).
+    EstimatedCycles,
+}
+
+impl GateOn {
+    /// The counted figure judged, `None` for time.
+    pub fn figure(self) -> Option<Figure> {
+        match self {
+            GateOn::Time => None,
+            GateOn::Instructions => Some(Figure::Instructions),
+            GateOn::EstimatedCycles => Some(Figure::EstimatedCycles),
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        self.figure().map(Figure::key).unwrap_or("time")
+    }
+}
+
+/// One variant's ratios as a check sees them, with the words for its direction.
+struct Judged {
+    workloads: Vec<(String, Ratio)>,
+    geomean: Option<Ratio>,
+    /// "slower" / "more instructions"
+    worse: String,
+    /// "faster" / "fewer instructions"
+    better: String,
+    /// " with confidence" for intervals from timed rounds, "" for counts.
+    confidence: &'static str,
+}
+
+fn judged(report: &Report, v: &VariantReport, on: GateOn) -> Judged {
+    match on.figure() {
+        None => Judged {
+            workloads: v
+                .workloads
+                .iter()
+                .map(|t| {
+                    let r = Ratio {
+                        ratio: t.ratio,
+                        ratio_ci_low: t.ratio_ci_low,
+                        ratio_ci_high: t.ratio_ci_high,
+                        verdict: t.verdict,
+                    };
+                    (t.name.clone(), r)
+                })
+                .collect(),
+            geomean: v.geomean.clone(),
+            worse: "slower".into(),
+            better: "faster".into(),
+            confidence: " with confidence",
+        },
+        Some(f) => {
+            let vc = v.counts.as_ref();
+            Judged {
+                workloads: report
+                    .workloads
+                    .iter()
+                    .filter_map(|w| vc.and_then(|c| c.ratio(&w.name, f)).map(|r| (w.name.clone(), r.clone())))
+                    .collect(),
+                geomean: vc.and_then(|c| c.geomean(f)).cloned(),
+                worse: format!("more {}", f.label()),
+                better: format!("fewer {}", f.label()),
+                confidence: "",
+            }
+        }
+    }
+}
+
 /// Applies `--fail-if-slower` and `--require-speedup`; returns the exit code.
 pub fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
     if args.fail_if_slower.is_none() && args.require_speedup.is_none() {
         return 0;
     }
+    let on = args.gate_on;
     let gated: Vec<String> = match &args.gate {
         Some(g) => vec![g.clone()],
         None => {
@@ -37,6 +117,7 @@ pub fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
         let name = if args.require_speedup.is_some() { "require-speedup" } else { "fail-if-slower" };
         report.gates.push(Gate {
             name: name.into(),
+            on: on.key().into(),
             threshold_pct: args.require_speedup.or(args.fail_if_slower).unwrap_or_default(),
             variant: String::new(),
             passed: false,
@@ -47,67 +128,66 @@ pub fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
     let mut gates = Vec::new();
     for named in report.variants.iter().filter(|v| gated.contains(&v.name)) {
         // A variant that is the same build as another is judged on that one's figures.
-        let v = report.figures_of(named);
+        let j = judged(report, report.figures_of(named), on);
         let shared = match &named.same_build_as {
             Some(other) => format!(" (the same build as `{other}`, measured as it)"),
             None => String::new(),
         };
+        let gate = |name: &str, pct: f64, passed: bool, detail: String| Gate {
+            name: name.into(),
+            on: on.key().into(),
+            threshold_pct: pct,
+            variant: named.name.clone(),
+            passed,
+            detail: format!("{detail}{shared}"),
+        };
         if let Some(pct) = args.fail_if_slower {
             let limit = 1.0 + pct / 100.0;
-            let slow: Vec<String> = v
+            let worse: Vec<String> = j
                 .workloads
                 .iter()
-                .filter(|t| t.verdict == Verdict::Slower && t.ratio_ci_low > limit)
-                .map(|t| format!("{} ({:.3}×, interval {:.3}–{:.3})", t.name, t.ratio, t.ratio_ci_low, t.ratio_ci_high))
+                .filter(|(_, t)| t.verdict == Verdict::Slower && t.ratio_ci_low > limit)
+                .map(|(n, t)| format!("{n} ({:.3}×, interval {:.3}–{:.3})", t.ratio, t.ratio_ci_low, t.ratio_ci_high))
                 .collect();
-            let passed = slow.is_empty();
-            let detail = if passed {
-                format!("no workload is slower than the baseline by more than {pct}% with confidence{shared}")
+            let (passed, detail) = if j.workloads.is_empty() {
+                (false, format!("nothing was measured to judge {}", on.key()))
+            } else if worse.is_empty() {
+                (true, format!("no workload is {} than the baseline by more than {pct}%{}", j.worse, j.confidence))
             } else {
-                format!("slower than the baseline by more than {pct}% with confidence{shared}: {}", slow.join(", "))
+                (
+                    false,
+                    format!("{} than the baseline by more than {pct}%{}: {}", j.worse, j.confidence, worse.join(", ")),
+                )
             };
             if !passed && code == 0 {
                 code = exit::SLOWER;
             }
-            gates.push(Gate {
-                name: "fail-if-slower".into(),
-                threshold_pct: pct,
-                variant: named.name.clone(),
-                passed,
-                detail,
-            });
+            gates.push(gate("fail-if-slower", pct, passed, detail));
         }
         if let Some(pct) = args.require_speedup {
             let limit = 1.0 - pct / 100.0;
-            let (passed, detail) = match &v.geomean {
+            let (passed, detail) = match &j.geomean {
                 Some(g) if g.ratio_ci_high <= limit && g.verdict == Verdict::Faster => (
                     true,
                     format!(
-                        "geometric mean {:.3}× (interval {:.3}–{:.3}) is at least {pct}% faster",
-                        g.ratio, g.ratio_ci_low, g.ratio_ci_high
+                        "geometric mean {:.3}× (interval {:.3}–{:.3}) is at least {pct}% {}",
+                        g.ratio, g.ratio_ci_low, g.ratio_ci_high, j.better
                     ),
                 ),
                 Some(g) => (
                     false,
                     format!(
-                        "geometric mean {:.3}× (interval {:.3}–{:.3}) is not shown to be {pct}% faster (the whole \
+                        "geometric mean {:.3}× (interval {:.3}–{:.3}) is not shown to be {pct}% {} (the whole \
                          interval must be at or below {limit:.3})",
-                        g.ratio, g.ratio_ci_low, g.ratio_ci_high
+                        g.ratio, g.ratio_ci_low, g.ratio_ci_high, j.better
                     ),
                 ),
-                None => (false, "no geometric mean was measured".to_string()),
+                None => (false, format!("no geometric mean of {} was measured", on.key())),
             };
-            let detail = format!("{detail}{shared}");
             if !passed && code == 0 {
                 code = exit::NO_SPEEDUP;
             }
-            gates.push(Gate {
-                name: "require-speedup".into(),
-                threshold_pct: pct,
-                variant: named.name.clone(),
-                passed,
-                detail,
-            });
+            gates.push(gate("require-speedup", pct, passed, detail));
         }
     }
     report.gates.extend(gates);

@@ -95,6 +95,7 @@ pub fn page(r: &Report) -> String {
     }
     summary(&mut o, r);
     charts(&mut o, r);
+    super::counts::html::section(&mut o, r);
     details(&mut o, r);
     bolt_vs_pgo(&mut o, r);
     gates(&mut o, r);
@@ -112,7 +113,7 @@ pub fn page(r: &Report) -> String {
 }
 
 /// The variant's colour in every chart and swatch.
-fn colour(r: &Report, variant: usize) -> &'static str {
+pub(super) fn colour(r: &Report, variant: usize) -> &'static str {
     if r.variants.get(variant).is_some_and(|v| v.name == r.baseline) {
         return BASELINE_COLOUR;
     }
@@ -422,7 +423,7 @@ fn chart(o: &mut String, r: &Report, name: &str, bars: &[(usize, &VariantReport,
 }
 
 /// A round axis step giving about five ticks up to `max`: 1, 2 or 5 × 10ⁿ.
-fn nice_step(max: f64) -> f64 {
+pub(super) fn nice_step(max: f64) -> f64 {
     if max <= 0.0 || !max.is_finite() {
         return 0.0;
     }
@@ -655,4 +656,4 @@ fn method(o: &mut String, r: &Report) {
 
 #[cfg(test)]
 #[path = "html_tests.rs"]
-mod tests;
+pub mod tests;

@@ -42,6 +42,7 @@ fn variant(name: &str, speed: f64, verdict: Verdict) -> VariantReport {
         ],
         geomean: Some(Ratio { ratio: speed, ratio_ci_low: speed - 0.02, ratio_ci_high: speed + 0.02, verdict }),
         build_times: Some(BuildTimes { cold_s: 41.0, warm_s: 3.2 }),
+        counts: None,
     }
 }
 
@@ -96,8 +97,10 @@ fn sample() -> Report {
             variant("preset-fast", 1.06, Verdict::Slower),
         ],
         bolt_vs_pgo: None,
+        counts: None,
         gates: vec![Gate {
             name: "fail-if-slower".into(),
+            on: "time".into(),
             threshold_pct: 2.0,
             variant: "pgo+bolt".into(),
             passed: true,
@@ -272,10 +275,9 @@ fn bolt_against_pgo_and_the_same_build_are_shown() {
     assert_eq!(page.matches("<rect class=\"bar\"").count(), 4 * 3);
 }
 
-/// Renders the page in Debian's Chromium and counts each variant's bar colour
-/// in the screenshot, so the SVG really draws (not only parses as a string).
-#[test]
-fn renders_in_a_real_browser() {
+/// Renders `html` in Debian's Chromium (installed by `.ci/install-test-deps` when
+/// missing) and returns a counter of the screenshot's pixels of a `#rrggbb` colour.
+pub fn screenshot(html: &str) -> impl Fn(&str) -> usize + use<> {
     use std::process::{Command, Stdio};
     use std::time::Instant;
 
@@ -288,11 +290,10 @@ fn renders_in_a_real_browser() {
     let chromium = which::which("chromium").unwrap_or_else(|_| {
         panic!("chromium is not installed: `.ci/install-test-deps` installs it (apt-get install chromium)")
     });
-    let r = sample();
     let dir = tempfile::tempdir().unwrap();
     let page_path = dir.path().join("report.html");
     let png_path = dir.path().join("report.png");
-    std::fs::write(&page_path, page(&r)).unwrap();
+    std::fs::write(&page_path, html).unwrap();
     let mut child = Command::new(&chromium)
         .args([
             "--headless=new",
@@ -348,10 +349,18 @@ fn renders_in_a_real_browser() {
         other => panic!("unexpected screenshot colour type {other:?}"),
     };
     let pixels = &buf[..info.buffer_size()];
-    let count = |hex: &str| {
+    let pixels = pixels.to_vec();
+    move |hex: &str| {
         let want: Vec<u8> = (0..3).map(|i| u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).unwrap()).collect();
         pixels.chunks_exact(channels).filter(|p| (0..3).all(|c| p[c].abs_diff(want[c]) <= 2)).count()
-    };
+    }
+}
+/// Renders the page in Debian's Chromium and counts each variant's bar colour
+/// in the screenshot, so the SVG really draws (not only parses as a string).
+#[test]
+fn renders_in_a_real_browser() {
+    let r = sample();
+    let count = screenshot(&page(&r));
     for i in 0..r.variants.len() {
         let (name, c) = (&r.variants[i].name, colour(&r, i));
         let n = count(c);

@@ -13,6 +13,7 @@
 //! was measured.
 
 pub mod bolt_vs_pgo;
+pub mod counts;
 pub mod gates;
 pub mod html;
 pub mod report;
@@ -26,12 +27,14 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use self::bolt_vs_pgo::BoltVsPgo;
+use self::gates::GateOn;
 use self::report::{Environment, Method, ProjectInfo, Report, VariantReport, WorkloadInfo, count};
 use self::variants::Ready;
 use crate::cargo::Binary;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 pub use crate::measure::MeasureArgs;
+use crate::measure::counts::{self as counter, Counter, CounterChoice, CounterKind};
 use crate::measure::executor::RealExecutor;
 use crate::measure::{self, Stop};
 use crate::process::Cmd;
@@ -80,6 +83,18 @@ pub struct CompareArgs {
     /// else every variant].
     #[arg(long, value_name = "NAME")]
     pub gate: Option<String>,
+    /// What the CI checks judge: wall time, or a count (one run decides, even on
+    /// a noisy machine; implies --counts).
+    #[arg(long, value_name = "FIGURE", value_enum, default_value_t = GateOn::Time)]
+    pub gate_on: GateOn,
+    /// Also count each benchmark workload once per variant: instructions,
+    /// simulated cache misses and mispredictions, estimated cycles [config: `counts`].
+    #[arg(long)]
+    pub counts: bool,
+    /// What counts: perf stat where the hardware counters are readable, else
+    /// cachegrind [default: the config's `counter`, else auto].
+    #[arg(long, value_name = "COUNTER", value_enum)]
+    pub counter: Option<CounterChoice>,
     #[command(flatten)]
     pub measure: MeasureArgs,
 }
@@ -120,6 +135,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     if !ctx.dry_run {
         variants::check_available(ctx, &specs, &state)?;
     }
+    let counter = choose_counter(ctx, args)?;
     let same = same_build::find(ctx, &specs);
     if ctx.dry_run {
         for (s, same) in specs.iter().zip(&same) {
@@ -141,6 +157,10 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         .with_context(|| format!("could not create the report directory {}", report_dir.display()))?;
     let startup_args = startup_args(ctx, args)?;
     let mut report = new_report(ctx, args, &bench, startup_args.clone());
+    if let Some(c) = &counter {
+        let distinct = same.iter().filter(|s| s.is_none()).count();
+        report.counts = Some(counts::CountsMethod::new(c, (bench.len() * (distinct + 1)) as u32));
+    }
 
     let ready = prepare_all(ctx, args, &specs, &same, &state, &mut report, &report_dir)?;
     // Each build is measured once.
@@ -155,11 +175,60 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         report.method.startup_args = None;
     }
 
+    // Counting first: its figures are final after one run each, and a check on
+    // them must not wait for the timed rounds. The rounds get the budget left.
+    let mut budget = args.measure.budget.as_secs_f64();
+    if let Some(c) = &counter {
+        let plan = counts::CountPlan {
+            counter: c,
+            workloads: bench.clone(),
+            variants: measured.iter().map(|r| (r.spec.name.clone(), r.binaries.clone())).collect(),
+            budget_s: budget,
+            must_complete: args.gate_on != GateOn::Time,
+        };
+        ctx.printer.status(
+            "compare",
+            format!(
+                "counting {} with {} under {} ({} runs, each once)",
+                count(bench.len() as u64, "benchmark workload"),
+                count(measured.len() as u64, "build"),
+                c.kind.name(),
+                plan.runs()
+            ),
+        );
+        let (noise, confidence) = (args.measure.noise_threshold / 100.0, args.measure.confidence);
+        let mut write_error = None;
+        let counted = counts::run(ctx, &plan, |s| {
+            counts::fill(&mut report, s, noise, confidence);
+            if let Err(e) = write_reports(&report_dir, &report) {
+                write_error.get_or_insert(e);
+            }
+        });
+        if let Some(e) = write_error {
+            return Err(e);
+        }
+        let counted = match counted {
+            Ok(s) => s,
+            Err(e) => return Err(incomplete(&report_dir, &mut report, e)),
+        };
+        counts::fill(&mut report, &counted, noise, confidence);
+        ctx.printer.status(
+            "compare",
+            format!(
+                "counted in {}{}",
+                human_duration(Duration::from_secs_f64(counted.elapsed_s)),
+                counted.stopped.as_deref().map(|s| format!("; stopped early: {s}")).unwrap_or_default()
+            ),
+        );
+        budget = (budget - counted.elapsed_s).max(0.0);
+    }
+
     let mut gated = vec![true; bench.len()];
     if startup.is_some() {
         gated.push(false);
     }
-    let plan = args.measure.plan(measured.len(), gated, 0);
+    let mut plan = args.measure.plan(measured.len(), gated, 0);
+    plan.budget_s = budget;
     ctx.printer.status(
         "compare",
         format!(
@@ -222,6 +291,22 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     Ok(Compared { code, bolt_vs_pgo: report.bolt_vs_pgo })
 }
 
+/// The counter `--counts` (or `counts = true`, or a check on a count) asks for,
+/// found before anything is built; `None` when nothing is counted.
+fn choose_counter(ctx: &Ctx, args: &CompareArgs) -> Result<Option<Counter>> {
+    if !(args.counts || ctx.config.counts || args.gate_on != GateOn::Time) {
+        return Ok(None);
+    }
+    let c = counter::choose(args.counter.unwrap_or(ctx.config.counter))?;
+    if args.gate_on == GateOn::EstimatedCycles && c.kind == CounterKind::Perf {
+        bail!(
+            "--gate-on estimated-cycles needs cachegrind's simulated caches, and this machine counts with perf stat              (whose cycles vary like time): add --counter cachegrind, or gate on instructions"
+        );
+    }
+    ctx.printer.status("compare", format!("counting with {} ({}): {}", c.kind.name(), c.version, c.why));
+    Ok(Some(c))
+}
+
 /// Builds (or reuses) every variant, each distinct build once, timing the builds
 /// with `--build-times`; the report grows with each.
 fn prepare_all(
@@ -264,6 +349,7 @@ fn prepare_all(
             workloads: Vec::new(),
             geomean: None,
             build_times: None,
+            counts: None,
         };
         if args.build_times && same.is_none() {
             match variants::build_times(ctx, &r, state) {
@@ -358,6 +444,7 @@ fn new_report(ctx: &Ctx, args: &CompareArgs, bench: &[&Workload], startup_args: 
         workloads: bench.iter().map(|w| WorkloadInfo { name: w.name.clone(), trained_on: w.is(Use::Train) }).collect(),
         variants: Vec::new(),
         bolt_vs_pgo: None,
+        counts: None,
         gates: Vec::new(),
     }
 }

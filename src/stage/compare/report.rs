@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::bolt_vs_pgo::BoltVsPgo;
+use super::counts::{CountsMethod, VariantCounts};
 use super::variants::{PGO, PGO_BOLT};
 use crate::measure::stats::{Estimate, Verdict, median_interval};
 pub use crate::measure::text::{ratio_text, time, verdict_text};
@@ -16,7 +17,9 @@ use crate::util::human_size;
 
 /// Bumped when a field changes meaning or goes away (additions keep it). 2: a
 /// variant may be `same_build_as` another, with no figures of its own; `bolt_vs_pgo`.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: `counts` (the report's and each variant's); a gate says what it judged (`on`),
+/// and may judge a count rather than time.
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -37,6 +40,8 @@ pub struct Report {
     pub variants: Vec<VariantReport>,
     /// `pgo+bolt` against `pgo` and the decision it leads to, when both are measured.
     pub bolt_vs_pgo: Option<BoltVsPgo>,
+    /// How the counts were made (`--counts`), `None` without counts.
+    pub counts: Option<CountsMethod>,
     pub gates: Vec<Gate>,
 }
 
@@ -106,6 +111,8 @@ pub struct VariantReport {
     /// Over the benchmark workloads, against the baseline.
     pub geomean: Option<Ratio>,
     pub build_times: Option<BuildTimes>,
+    /// The counted figures (`--counts`), `None` when not counted.
+    pub counts: Option<VariantCounts>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -174,6 +181,8 @@ impl Ratio {
 pub struct Gate {
     /// `fail-if-slower` or `require-speedup`.
     pub name: String,
+    /// What it judged: `time`, or a counted figure (`instructions`, `estimated-cycles`).
+    pub on: String,
     pub threshold_pct: f64,
     pub variant: String,
     pub passed: bool,
@@ -431,6 +440,8 @@ pub fn markdown(r: &Report) -> String {
         }
     }
 
+    super::counts::render::markdown(&mut o, r);
+
     if let Some(b) = &r.bolt_vs_pgo {
         let _ = writeln!(o, "\n### BOLT vs PGO\n");
         let _ = writeln!(
@@ -545,6 +556,7 @@ pub fn terminal(r: &Report) -> String {
         let _ = writeln!(o, "{}", cells.join("  ").trim_end());
     }
     let _ = write!(o, "{}; {}.", count(r.method.rounds, "round"), stop_text(&r.method));
+    super::counts::render::terminal(&mut o, r);
     if let Some(b) = &r.bolt_vs_pgo {
         let _ = write!(o, "\npgo+bolt vs pgo: ship {} — because {}.", b.delivered, b.reason);
     }

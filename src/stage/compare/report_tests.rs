@@ -33,6 +33,7 @@ fn variant(name: &str, size: u64) -> VariantReport {
         startup: None,
         workloads: Vec::new(),
         geomean: None,
+        counts: None,
         build_times: match name {
             "production" => None,
             "pgo" => Some(BuildTimes { cold_s: 7.5, warm_s: 2.25 }),
@@ -110,8 +111,10 @@ pub fn sample() -> Report {
             variant("small", 530_000),
         ],
         bolt_vs_pgo: None,
+        counts: None,
         gates: vec![Gate {
             name: "fail-if-slower".into(),
+            on: "time".into(),
             threshold_pct: 5.0,
             variant: "pgo".into(),
             passed: true,
@@ -194,7 +197,7 @@ fn json_snapshot() {
 #[test]
 fn json_has_the_documented_fields() {
     let v: serde_json::Value = serde_json::to_value(sample()).expect("serializes");
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     let w = &v["variants"][3]["workloads"][0];
     for key in ["name", "median_s", "ci_low_s", "ci_high_s", "ratio", "ratio_ci_low", "ratio_ci_high", "verdict"] {
         assert!(!w[key].is_null(), "variants[].workloads[].{key} missing: {w}");

@@ -1,0 +1,329 @@
+//! `compare --counts`: every benchmark workload run once per variant under a
+//! counter (`src/measure/counts/`), beside the timed rounds. Counts are
+//! deterministic where wall time is not, so one run per variant is the
+//! measurement; the baseline is counted a second time, last, and the report says
+//! whether the two agree (the counts' own "interval"). Counting comes before the
+//! timed rounds and shares their budget; the rounds get what is left (at least
+//! `--min-rounds`). A CI check on a count (`--gate-on`) needs every count, so
+//! then the budget does not cut counting short.
+//!
+//! The figures go into the report here (`fill`); `render.rs` and `html.rs` show them.
+
+pub mod html;
+pub mod render;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::report::{Ratio, Report};
+use crate::cargo::Binary;
+use crate::config::Workload;
+use crate::context::Ctx;
+use crate::measure::counts::{CACHE_MODEL, Counter, CounterKind, Counts, ESTIMATED_CYCLES, Figure};
+use crate::measure::stats::Estimate;
+use crate::util::human_duration;
+use crate::workload::{self, Phase};
+
+/// How the counts were made: the report's `counts` section.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountsMethod {
+    pub counter: CounterKind,
+    /// The counter's version line (`valgrind-3.19.0`).
+    pub tool: String,
+    /// Why this counter (perf refused, asked for, …).
+    pub why: String,
+    /// The figures the counter gives, in report order.
+    pub figures: Vec<Figure>,
+    /// cachegrind's simulated caches (its options).
+    pub cache_model: Option<String>,
+    /// How `estimated-cycles` is computed.
+    pub estimated_cycles: Option<String>,
+    /// Counted runs done, and planned (workloads × (variants + 1)).
+    pub runs: u32,
+    pub planned_runs: u32,
+    pub elapsed_s: f64,
+    /// Why counting stopped before every run was counted, if it did.
+    pub stopped: Option<String>,
+    /// The baseline counted twice, per workload.
+    pub repeat: Vec<Repeat>,
+}
+
+/// The baseline's two counts of one workload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Repeat {
+    pub workload: String,
+    /// The largest relative difference between the two counts over the figures
+    /// (0: identical).
+    pub difference: f64,
+    /// The figure that differed most; `None` when identical.
+    pub figure: Option<Figure>,
+}
+
+/// One variant's counts on every counted workload, and the geometric means.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VariantCounts {
+    pub workloads: Vec<WorkloadCounts>,
+    /// Per figure, the geometric mean of the workloads' ratios to the baseline
+    /// (only when every workload was counted).
+    pub geomean: Vec<FigureRatio>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadCounts {
+    pub name: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Per figure, the ratio to the baseline; the interval is the baseline's
+    /// repeat difference on either side (a point when the repeat was identical).
+    pub ratios: Vec<FigureRatio>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FigureRatio {
+    pub figure: Figure,
+    #[serde(flatten)]
+    pub ratio: Ratio,
+}
+
+impl VariantCounts {
+    /// The ratio of `figure` on workload `name`.
+    pub fn ratio(&self, name: &str, figure: Figure) -> Option<&Ratio> {
+        self.workloads.iter().find(|w| w.name == name).and_then(|w| find(&w.ratios, figure))
+    }
+
+    pub fn geomean(&self, figure: Figure) -> Option<&Ratio> {
+        find(&self.geomean, figure)
+    }
+}
+
+fn find(ratios: &[FigureRatio], figure: Figure) -> Option<&Ratio> {
+    ratios.iter().find(|r| r.figure == figure).map(|r| &r.ratio)
+}
+
+impl CountsMethod {
+    pub fn new(counter: &Counter, planned_runs: u32) -> CountsMethod {
+        let cachegrind = counter.kind == CounterKind::Cachegrind;
+        CountsMethod {
+            counter: counter.kind,
+            tool: counter.version.clone(),
+            why: counter.why.clone(),
+            figures: Figure::of(counter.kind),
+            cache_model: cachegrind.then(|| CACHE_MODEL.join(" ")),
+            estimated_cycles: cachegrind.then(|| ESTIMATED_CYCLES.to_string()),
+            runs: 0,
+            planned_runs,
+            elapsed_s: 0.0,
+            stopped: None,
+            repeat: Vec::new(),
+        }
+    }
+}
+
+/// What was counted: `counts[w][v]` for workload `w` and measured variant `v`,
+/// `repeat[w]` the baseline's second count.
+#[derive(Debug, Clone, Default)]
+pub struct CountSamples {
+    pub counts: Vec<Vec<Option<Counts>>>,
+    pub repeat: Vec<Option<Counts>>,
+    pub runs: u32,
+    pub elapsed_s: f64,
+    pub stopped: Option<String>,
+}
+
+/// What to count.
+pub struct CountPlan<'a> {
+    pub counter: &'a Counter,
+    pub workloads: Vec<&'a Workload>,
+    /// Name and binaries of each measured variant, the baseline first.
+    pub variants: Vec<(String, Vec<Binary>)>,
+    pub budget_s: f64,
+    /// A CI check judges a count: count everything whatever the budget.
+    pub must_complete: bool,
+}
+
+impl CountPlan<'_> {
+    pub fn runs(&self) -> u32 {
+        (self.workloads.len() * (self.variants.len() + 1)) as u32
+    }
+}
+
+/// Counts every workload with every variant, then the baseline again; `on_count`
+/// sees the samples after each run (a partial report). Stops early, saying so,
+/// when the next run would not end within the budget (estimated from the runs
+/// of the same workload so far, else the longest run yet).
+pub fn run(ctx: &Ctx, plan: &CountPlan, mut on_count: impl FnMut(&CountSamples)) -> Result<CountSamples> {
+    let nv = plan.variants.len();
+    let mut s = CountSamples {
+        counts: vec![vec![None; nv]; plan.workloads.len()],
+        repeat: vec![None; plan.workloads.len()],
+        ..CountSamples::default()
+    };
+    let total = plan.runs();
+    let progress = ctx.printer.progress("counting", u64::from(total));
+    let started = Instant::now();
+    let mut longest: f64 = 0.0;
+    'all: for (w, wl) in plan.workloads.iter().enumerate() {
+        let mut this_workload: f64 = 0.0;
+        // The variants in order, then the baseline a second time.
+        for v in (0..nv).chain([0]) {
+            let repeat = s.counts[w][v].is_some();
+            let spent = started.elapsed().as_secs_f64();
+            let expected = if this_workload > 0.0 { this_workload } else { longest };
+            if !plan.must_complete && s.runs > 0 && spent + expected > plan.budget_s {
+                s.stopped = Some(format!(
+                    "the time budget ({}) ran out after {} of {} counted runs",
+                    human_duration(std::time::Duration::from_secs_f64(plan.budget_s)),
+                    s.runs,
+                    total
+                ));
+                break 'all;
+            }
+            let (name, binaries) = &plan.variants[v];
+            let message = format!(
+                "{} with {name}{} under {}",
+                wl.name,
+                if repeat { " (again)" } else { "" },
+                plan.counter.kind.name()
+            );
+            progress.update(u64::from(s.runs), u64::from(total), format!("{message} ({} of {total})", s.runs + 1));
+            let one = Instant::now();
+            let counts = count_one(ctx, plan.counter, wl, name, binaries, repeat)?;
+            let took = one.elapsed().as_secs_f64();
+            this_workload = this_workload.max(took);
+            longest = longest.max(took);
+            if repeat {
+                s.repeat[w] = Some(counts);
+            } else {
+                s.counts[w][v] = Some(counts);
+            }
+            s.runs += 1;
+            s.elapsed_s = started.elapsed().as_secs_f64();
+            on_count(&s);
+        }
+    }
+    progress.finish();
+    s.elapsed_s = started.elapsed().as_secs_f64();
+    Ok(s)
+}
+
+/// One counted run of `w` with a variant's binaries.
+fn count_one(
+    ctx: &Ctx,
+    counter: &Counter,
+    w: &Workload,
+    variant: &str,
+    binaries: &[Binary],
+    repeat: bool,
+) -> Result<Counts> {
+    crate::process::check_interrupted()?;
+    let slug = format!("{}{}", variant.replace('+', "-"), if repeat { "-again" } else { "" });
+    let dir: PathBuf = ctx.layout.root.join("counts").join(&slug).join(&w.name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("could not empty {}", dir.display()))?;
+    }
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).with_context(|| format!("could not create {}", out.display()))?;
+    let wrapped = counter.wrap(binaries, &dir, &out)?;
+    // Under cachegrind a run takes tens of times its native time.
+    let mut wl = w.clone();
+    if counter.kind == CounterKind::Cachegrind {
+        wl.timeout = w.timeout.saturating_mul(100);
+    }
+    let cmd = workload::command(ctx, &wl, Phase::Count, &wrapped, &[])?;
+    let log = ctx.layout.logs(Phase::Count.name()).join(format!("{}.{slug}.log", w.name));
+    let finished = workload::run(ctx, &wl, &cmd, &log)?;
+    if !finished.outcome.success() {
+        let err = workload::failed(&wl, &format!("counting of the {variant} binary"), &finished, &log);
+        let said = counter.messages(&out);
+        return Err(if said.trim().is_empty() {
+            err
+        } else {
+            err.context(format!("{} said:\n{}", counter.kind.name(), said.trim_end()))
+        });
+    }
+    counter
+        .collect(&out)
+        .with_context(|| format!("workload `{}` with the {variant} binary under {}", w.name, counter.kind.name()))
+}
+
+/// The relative difference of two counts of one figure (0 when equal).
+fn difference(a: u64, b: u64) -> f64 {
+    if a == b { 0.0 } else { (a as f64 - b as f64).abs() / (a.max(b) as f64) }
+}
+
+/// Puts the counts into the report: each variant's figures and ratios, the
+/// geometric means, the baseline's repeat.
+pub fn fill(report: &mut Report, s: &CountSamples, noise: f64, confidence: f64) {
+    let Some(method) = report.counts.as_mut() else { return };
+    method.runs = s.runs;
+    method.elapsed_s = s.elapsed_s;
+    method.stopped = s.stopped.clone();
+    let figures = method.figures.clone();
+    let names: Vec<String> = report.workloads.iter().map(|w| w.name.clone()).collect();
+    // Per workload and figure: the baseline's repeat difference.
+    let spread = |w: usize, f: Figure| -> f64 {
+        match (s.counts.get(w).and_then(|c| c.first().copied().flatten()), s.repeat.get(w).copied().flatten()) {
+            (Some(a), Some(b)) => match (a.get(f), b.get(f)) {
+                (Some(x), Some(y)) => difference(x, y),
+                _ => 0.0,
+            },
+            _ => 0.0,
+        }
+    };
+    method.repeat = names
+        .iter()
+        .enumerate()
+        .filter(|(w, _)| s.repeat.get(*w).is_some_and(Option::is_some))
+        .map(|(w, name)| {
+            let worst = figures
+                .iter()
+                .map(|&f| (f, spread(w, f)))
+                .fold((None, 0.0), |acc, (f, d)| if d > acc.1 { (Some(f), d) } else { acc });
+            Repeat { workload: name.clone(), difference: worst.1, figure: worst.0 }
+        })
+        .collect();
+    let judged = |value: f64, s: f64| {
+        let e = Estimate { value, low: value * (1.0 - s), high: value * (1.0 + s), coverage: 1.0 };
+        Ratio::judged(e, noise, confidence)
+    };
+    let measured = report.measured_indices();
+    for (variant, v) in report.variants.iter_mut().zip(measured) {
+        let Some(v) = v else { continue };
+        let mut vc = VariantCounts::default();
+        for (w, name) in names.iter().enumerate() {
+            let (Some(base), Some(c)) =
+                (s.counts.get(w).and_then(|c| c[0]), s.counts.get(w).and_then(|c| c.get(v).copied().flatten()))
+            else {
+                continue;
+            };
+            let ratios = figures
+                .iter()
+                .filter_map(|&f| match (c.get(f), base.get(f)) {
+                    (Some(x), Some(b)) if b > 0 => {
+                        Some(FigureRatio { figure: f, ratio: judged(x as f64 / b as f64, spread(w, f)) })
+                    }
+                    _ => None,
+                })
+                .collect();
+            vc.workloads.push(WorkloadCounts { name: name.clone(), counts: c, ratios });
+        }
+        if vc.workloads.len() == names.len() && !names.is_empty() {
+            for &f in &figures {
+                let rs: Vec<f64> =
+                    vc.workloads.iter().filter_map(|w| find(&w.ratios, f).map(|r| r.ratio.ln())).collect();
+                if rs.len() == names.len() {
+                    let g = (rs.iter().sum::<f64>() / rs.len() as f64).exp();
+                    let worst = (0..names.len()).map(|w| spread(w, f)).fold(0.0, f64::max);
+                    vc.geomean.push(FigureRatio { figure: f, ratio: judged(g, worst) });
+                }
+            }
+        }
+        variant.counts = (!vc.workloads.is_empty()).then_some(vc);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,155 @@
+//! The counts in the report, from hand-made counts: ratios, the baseline's
+//! repeat as an interval, geometric means, and a report without every count.
+
+use super::*;
+use crate::measure::counts::{Counter, CounterKind, Counts};
+use crate::measure::stats::Verdict;
+use crate::stage::compare::report::tests::sample;
+
+fn counts(instructions: u64, i1: u64, ll: u64, mispredicts: u64) -> Counts {
+    Counts {
+        processes: 1,
+        instructions,
+        cycles: None,
+        i1_misses: Some(i1),
+        ll_misses: Some(ll),
+        branch_mispredicts: Some(mispredicts),
+        estimated_cycles: Some(instructions + 5 * i1 + 35 * ll + 10 * mispredicts),
+    }
+}
+
+pub fn cachegrind() -> Counter {
+    Counter {
+        kind: CounterKind::Cachegrind,
+        program: "/usr/bin/valgrind".into(),
+        version: "valgrind-3.19.0".into(),
+        why: "perf stat cannot read the hardware counters here, so cachegrind simulates the machine".into(),
+    }
+}
+
+/// Counts for the sample report's measured variants (baseline, release, pgo,
+/// pgo+bolt, small) on its two workloads (puzzles, calc): release the same as
+/// the baseline, pgo 14% fewer instructions and far fewer I1 misses, pgo+bolt
+/// the same instructions as pgo with fewer I1 misses still, small 20% more.
+pub fn samples() -> CountSamples {
+    let puzzles = vec![
+        Some(counts(1_000_000_000, 500_000, 20_000, 4_000_000)),
+        Some(counts(1_000_000_000, 500_000, 20_000, 4_000_000)),
+        Some(counts(860_000_000, 10_000, 19_000, 3_700_000)),
+        Some(counts(861_000_000, 4_000, 19_000, 3_650_000)),
+        Some(counts(1_200_000_000, 700_000, 25_000, 4_400_000)),
+    ];
+    let calc = vec![
+        Some(counts(400_000_000, 90_000, 5_000, 2_000_000)),
+        Some(counts(400_000_000, 90_000, 5_000, 2_000_000)),
+        Some(counts(352_000_000, 3_000, 5_000, 1_900_000)),
+        Some(counts(352_500_000, 2_500, 5_000, 1_880_000)),
+        Some(counts(480_000_000, 120_000, 6_000, 2_200_000)),
+    ];
+    CountSamples {
+        repeat: vec![puzzles[0], calc[0]],
+        counts: vec![puzzles, calc],
+        runs: 12,
+        elapsed_s: 95.0,
+        stopped: None,
+    }
+}
+
+fn report_with(s: &CountSamples) -> Report {
+    let mut r = sample();
+    r.counts = Some(CountsMethod::new(&cachegrind(), 12));
+    fill(&mut r, s, 0.01, 0.95);
+    r
+}
+
+#[test]
+fn ratios_are_to_the_baseline_and_identical_repeats_give_points() {
+    let r = report_with(&samples());
+    let m = r.counts.as_ref().unwrap();
+    assert_eq!(m.runs, 12);
+    assert!(m.repeat.iter().all(|x| x.difference == 0.0 && x.figure.is_none()), "{:?}", m.repeat);
+    let pgo = r.variants[3].counts.as_ref().expect("pgo counted");
+    let q = pgo.ratio("puzzles", Figure::Instructions).unwrap();
+    assert_eq!((q.ratio, q.ratio_ci_low, q.ratio_ci_high, q.verdict), (0.86, 0.86, 0.86, Verdict::Faster));
+    let g = pgo.geomean(Figure::Instructions).unwrap();
+    assert!((g.ratio - (0.86f64 * 0.88).sqrt()).abs() < 1e-9, "{g:?}");
+    // The A/A variant counts the same: no difference.
+    let release = r.variants[2].counts.as_ref().unwrap();
+    assert_eq!(release.geomean(Figure::Instructions).unwrap().verdict, Verdict::NoClearDifference);
+    assert_eq!(r.variants[5].counts.as_ref().unwrap().geomean(Figure::Instructions).unwrap().verdict, Verdict::Slower);
+    // The same build as the baseline has no counts of its own.
+    assert!(r.variants[1].counts.is_none());
+    // cachegrind gives no cycles; perf's figures are not made up.
+    assert!(pgo.geomean(Figure::Cycles).is_none());
+}
+
+#[test]
+fn a_repeat_that_differs_widens_every_ratio_of_that_figure_and_is_said() {
+    let mut s = samples();
+    let mut again = s.repeat[1].unwrap();
+    again.instructions += 2_000_000; // 0.5% more on the second count of calc
+    s.repeat[1] = Some(again);
+    let r = report_with(&s);
+    let m = r.counts.as_ref().unwrap();
+    let calc = m.repeat.iter().find(|x| x.workload == "calc").unwrap();
+    assert_eq!(calc.figure, Some(Figure::Instructions));
+    assert!((calc.difference - 2.0 / 402.0).abs() < 1e-9, "{calc:?}");
+    let q = r.variants[3].counts.as_ref().unwrap().ratio("calc", Figure::Instructions).unwrap().clone();
+    assert!(q.ratio_ci_low < q.ratio && q.ratio < q.ratio_ci_high, "{q:?}");
+    let md = crate::stage::compare::report::markdown(&r);
+    assert!(md.contains("**The counts are not exactly repeatable:** the baseline counted twice differed by up to 0.50% (calc, instructions)"), "{md}");
+}
+
+#[test]
+fn a_workload_left_uncounted_leaves_no_geometric_mean() {
+    let mut s = samples();
+    s.counts[1] = vec![None; 5];
+    s.repeat[1] = None;
+    s.stopped = Some("the time budget (3m) ran out after 6 of 12 counted runs".into());
+    let r = report_with(&s);
+    let pgo = r.variants[3].counts.as_ref().unwrap();
+    assert_eq!(pgo.workloads.len(), 1);
+    assert!(pgo.geomean.is_empty());
+    let md = crate::stage::compare::report::markdown(&r);
+    assert!(md.contains("**Counting stopped early:** the time budget (3m) ran out after 6 of 12"), "{md}");
+}
+
+#[test]
+fn counts_json_snapshot() {
+    let r = report_with(&samples());
+    let json = serde_json::json!({ "counts": r.counts, "variants[3].counts": r.variants[3].counts });
+    insta::assert_snapshot!(serde_json::to_string_pretty(&json).unwrap());
+}
+
+#[test]
+fn counts_markdown_snapshot() {
+    let r = report_with(&samples());
+    let mut o = String::new();
+    render::markdown(&mut o, &r);
+    insta::assert_snapshot!(o);
+}
+
+/// The counts' charts draw in a real browser: with the timed charts left out
+/// (no rounds), each counted variant's colour is on the screen.
+#[test]
+fn counts_charts_render_in_a_real_browser() {
+    use crate::stage::compare::html::{colour, page};
+    let mut r = report_with(&samples());
+    for v in &mut r.variants {
+        (v.workloads, v.startup) = (Vec::new(), None);
+    }
+    let html = page(&r);
+    assert_eq!(html.matches("<figure class=\"chart\">").count(), 2, "instructions and estimated cycles");
+    assert!(html.contains("<h2>Counts (cachegrind)</h2>"), "{html}");
+    if let Some(keep) = std::env::var_os("PGO_BUILD_KEEP_PAGE") {
+        std::fs::write(std::path::Path::new(&keep).join("counts.html"), &html).unwrap();
+    }
+    let count = crate::stage::compare::html::tests::screenshot(&html);
+    for (i, v) in r.variants.iter().enumerate() {
+        let n = count(colour(&r, i));
+        let differs = v.counts.as_ref().and_then(|c| c.geomean(Figure::Instructions)).is_some_and(|g| g.ratio < 0.95);
+        if differs || v.name == "small" {
+            assert!(n >= 200, "only {n} pixels of {}'s colour: the counts chart did not render", v.name);
+        }
+    }
+}
