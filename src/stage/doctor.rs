@@ -60,6 +60,7 @@ pub fn run(args: &GlobalArgs, printer: &Printer) -> Result<u8> {
     }
 
     bolt_lines(args, &rustc, &line);
+    counter_lines(&line);
 
     if dir.join("Cargo.toml").is_file() {
         project_lines(args, &dir, &rustc, printer, &line);
@@ -169,6 +170,25 @@ fn bolt_lines(args: &GlobalArgs, rustc: &RustcInfo, line: &dyn Fn(&str, &dyn std
             &style("no").yellow(),
             format!("BOLT's sampling mode cannot work here ({why}); its instrumentation mode does not need it"),
         ),
+    }
+}
+
+/// Which counter `compare --counts` would use, and whether the other works.
+fn counter_lines(line: &dyn Fn(&str, &dyn std::fmt::Display, String)) {
+    use crate::measure::counts::{cachegrind, perf};
+    let perf = perf::probe();
+    match &perf {
+        Ok(c) => line(
+            "perf counters",
+            &style("ok").green().bold(),
+            format!("{}: `compare --counts` counts with perf stat", c.version),
+        ),
+        Err(why) => line("perf counters", &style("no").yellow(), format!("{why}; `compare --counts` uses cachegrind")),
+    }
+    match cachegrind::probe(None) {
+        Ok(c) => line("cachegrind", &style("ok").green().bold(), format!("{} ({})", c.version, c.program.display())),
+        Err(e) if perf.is_err() => line("cachegrind", &style("absent").yellow(), format!("optional, for --counts: {e:#}")),
+        Err(_) => line("cachegrind", &style("absent").yellow(), "optional: perf stat counts here".into()),
     }
 }
 

@@ -5,6 +5,7 @@ mod bolt;
 mod check;
 mod compare;
 mod config;
+mod counts;
 mod insight;
 mod lifecycle;
 mod pipeline;

@@ -85,6 +85,12 @@ fn doctor_finds_bolt_and_tells_about_branch_sampling() {
     let bolt = text.lines().find(|l| l.starts_with("llvm-bolt")).unwrap_or_default();
     assert!(bolt.contains(" ok ") && bolt.contains("llvm-bolt-22") && bolt.contains("merge-fdata-22 "), "{text}");
     assert!(text.lines().any(|l| l.starts_with("perf branches")), "{text}");
+    // Which counter `compare --counts` would use: perf where it can count, else
+    // cachegrind (installed by `.ci/install-test-deps`).
+    let perf = text.lines().find(|l| l.starts_with("perf counters")).unwrap_or_default();
+    assert!(perf.contains(" ok ") || perf.contains("`compare --counts` uses cachegrind"), "{text}");
+    let cachegrind = text.lines().find(|l| l.starts_with("cachegrind")).unwrap_or_default();
+    assert!(cachegrind.contains(" ok ") && cachegrind.contains("valgrind-3."), "{text}");
 }
 
 #[test]

@@ -60,7 +60,7 @@ use = ["bench"]
 static TOOLS: Once = Once::new();
 
 /// Installs what the tests need beyond Rust, once per test run, before tests race
-/// to use it: `.ci/install-test-deps` (llvm-14, bolt-22, chromium, the rustup
+/// to use it: `.ci/install-test-deps` (llvm-14, bolt-22, chromium, valgrind, the rustup
 /// llvm-tools component; nothing when all is there). So `cargo test` works on a
 /// fresh machine.
 fn ensure_llvm_tools() {

@@ -259,7 +259,7 @@ impl Counter {
                  \"$PGO_BUILD_BIN\" (or $PGO_BUILD_BIN_<NAME>), which points at the counting wrapper"
             );
         }
-        let mut total = Counts::default();
+        let mut total: Option<Counts> = None;
         for f in &files {
             let text = std::fs::read_to_string(f).with_context(|| format!("could not read {}", f.display()))?;
             let counts = match self.kind {
@@ -267,9 +267,12 @@ impl Counter {
                 CounterKind::Perf => perf::parse(&text),
             }
             .with_context(|| format!("could not read the counts in {}", f.display()))?;
-            total.add(&counts);
+            match total.as_mut() {
+                Some(t) => t.add(&counts),
+                None => total = Some(counts),
+            }
         }
-        Ok(total)
+        total.context("no counts")
     }
 
     /// The last lines of the counter's own messages in `out` (cachegrind's logs),

@@ -38,7 +38,10 @@ pub fn probe() -> std::result::Result<Counter, String> {
             Ok(Counter { kind: CounterKind::Perf, program, version, why: "the hardware counters are readable".into() })
         }
         Ok(_) => Err("perf stat counted no instructions here".into()),
-        Err(e) => Err(format!("perf stat cannot read the hardware counters here ({e:#})")),
+        Err(e) => Err(format!(
+            "perf stat cannot read the hardware counters here ({e:#}: a virtual machine without a virtual PMU, or a \
+             CPU this perf does not know)"
+        )),
     }
 }
 
@@ -61,9 +64,7 @@ pub fn parse(text: &str) -> Result<Counts> {
             continue;
         };
         if value.starts_with('<') {
-            bail!(
-                "{event} is {value}: this machine's counters cannot be read (a virtual machine without a virtual PMU?)"
-            );
+            bail!("{event} is {value}");
         }
         let n: u64 = value.parse().with_context(|| format!("`{value}` for {event} is not a count"))?;
         *slot = Some(slot.unwrap_or(0) + n);
