@@ -300,7 +300,8 @@ fn choose_counter(ctx: &Ctx, args: &CompareArgs) -> Result<Option<Counter>> {
     let c = counter::choose(args.counter.unwrap_or(ctx.config.counter))?;
     if args.gate_on == GateOn::EstimatedCycles && c.kind == CounterKind::Perf {
         bail!(
-            "--gate-on estimated-cycles needs cachegrind's simulated caches, and this machine counts with perf stat              (whose cycles vary like time): add --counter cachegrind, or gate on instructions"
+            "--gate-on estimated-cycles needs cachegrind's simulated caches, and this machine counts with perf stat \
+             (whose cycles vary like time): add --counter cachegrind, or gate on instructions"
         );
     }
     ctx.printer.status("compare", format!("counting with {} ({}): {}", c.kind.name(), c.version, c.why));

@@ -55,8 +55,8 @@ pub struct CountsMethod {
 #[derive(Debug, Clone, Serialize)]
 pub struct Repeat {
     pub workload: String,
-    /// The largest relative difference between the two counts over the figures
-    /// (0: identical).
+    /// The largest relative difference between the two counts over the figures,
+    /// perf's cycles left out (0: identical).
     pub difference: f64,
     /// The figure that differed most; `None` when identical.
     pub figure: Option<Figure>,
@@ -282,8 +282,11 @@ pub fn fill(report: &mut Report, s: &CountSamples, noise: f64, confidence: f64) 
         .enumerate()
         .filter(|(w, _)| s.repeat.get(*w).is_some_and(Option::is_some))
         .map(|(w, name)| {
+            // perf's cycles vary like time: their repeat says nothing of whether
+            // the program did the same work (their own intervals still widen).
             let worst = figures
                 .iter()
+                .filter(|&&f| f != Figure::Cycles)
                 .map(|&f| (f, spread(w, f)))
                 .fold((None, 0.0), |acc, (f, d)| if d > acc.1 { (Some(f), d) } else { acc });
             Repeat { workload: name.clone(), difference: worst.1, figure: worst.0 }
