@@ -72,7 +72,8 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
     Ok(compared.code)
 }
 
-/// Fails before the first build when the pipeline cannot succeed.
+/// Fails before the first build when the pipeline cannot succeed (compare's
+/// counter included, when it counts).
 fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     args.optimize.bolt.require_bolt_mode(ctx.bolt)?;
     if args.optimize.profile_file.is_none() && ctx.config.workloads_for(Use::Train).next().is_none() {
@@ -91,6 +92,9 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
         return Ok(());
     }
     ctx.profdata()?;
+    if !args.no_compare {
+        super::compare::choose_counter(ctx, &args.compare)?;
+    }
     if ctx.bolt {
         crate::toolchain::bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref())
             .map_err(|why| anyhow::anyhow!("BOLT mode is on, but {why}"))?;

@@ -187,7 +187,9 @@ fn counter_lines(line: &dyn Fn(&str, &dyn std::fmt::Display, String)) {
     }
     match cachegrind::probe(None) {
         Ok(c) => line("cachegrind", &style("ok").green().bold(), format!("{} ({})", c.version, c.program.display())),
-        Err(e) if perf.is_err() => line("cachegrind", &style("absent").yellow(), format!("optional, for --counts: {e:#}")),
+        Err(e) if perf.is_err() => {
+            line("cachegrind", &style("absent").yellow(), format!("optional, for --counts: {e:#}"))
+        }
         Err(_) => line("cachegrind", &style("absent").yellow(), "optional: perf stat counts here".into()),
     }
 }

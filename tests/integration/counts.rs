@@ -84,7 +84,8 @@ fn perf_counts() -> bool {
         .args(["--", "true"])
         .output();
     let text = std::fs::read_to_string(&out).unwrap_or_default();
-    ran.is_ok_and(|o| o.status.success()) && text.lines().any(|l| l.split(',').next().is_some_and(|v| v.parse::<u64>().is_ok()))
+    ran.is_ok_and(|o| o.status.success())
+        && text.lines().any(|l| l.split(',').next().is_some_and(|v| v.parse::<u64>().is_ok()))
 }
 
 /// The counted figure of `workload` for the variant at `v`.
@@ -238,6 +239,15 @@ fn perf_is_used_only_where_it_can_count_and_refused_before_building_otherwise() 
     assert!(err.contains("--counter perf: "), "{err}");
     assert!(err.contains("use --counter cachegrind (or auto)"), "{err}");
     assert!(!p.pgo_dir().join("build").exists(), "nothing is built before the counter is known to work");
+    // `all` asks before its first build too.
+    p.file(
+        "pgo-build.toml",
+        &format!("{CONFIG}[[workload]]\nname = \"t\"\nrun = \"$PGO_BUILD_BIN\"\nuse = [\"train\"]\n"),
+    );
+    let err = stderr(&p.fail(&["all", "--counts", "--counter", "perf"]));
+    assert!(err.contains("--counter perf: "), "{err}");
+    assert!(!p.pgo_dir().join("build").exists(), "`all` built before finding the counter unusable");
+    p.file("pgo-build.toml", CONFIG);
     // auto falls back to cachegrind and says why.
     let mut auto = BASE.to_vec();
     auto.extend(["", "--counts"]);

@@ -136,6 +136,9 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         variants::check_available(ctx, &specs, &state)?;
     }
     let counter = choose_counter(ctx, args)?;
+    if let Some(c) = &counter {
+        ctx.printer.status("compare", format!("counting with {} ({}): {}", c.kind.name(), c.version, c.why));
+    }
     let same = same_build::find(ctx, &specs);
     if ctx.dry_run {
         for (s, same) in specs.iter().zip(&same) {
@@ -292,8 +295,9 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
 }
 
 /// The counter `--counts` (or `counts = true`, or a check on a count) asks for,
-/// found before anything is built; `None` when nothing is counted.
-fn choose_counter(ctx: &Ctx, args: &CompareArgs) -> Result<Option<Counter>> {
+/// found before anything is built; `None` when nothing is counted. (`all` asks
+/// too, before its first build.)
+pub fn choose_counter(ctx: &Ctx, args: &CompareArgs) -> Result<Option<Counter>> {
     if !(args.counts || ctx.config.counts || args.gate_on != GateOn::Time) {
         return Ok(None);
     }
@@ -304,7 +308,6 @@ fn choose_counter(ctx: &Ctx, args: &CompareArgs) -> Result<Option<Counter>> {
              (whose cycles vary like time): add --counter cachegrind, or gate on instructions"
         );
     }
-    ctx.printer.status("compare", format!("counting with {} ({}): {}", c.kind.name(), c.version, c.why));
     Ok(Some(c))
 }
 
