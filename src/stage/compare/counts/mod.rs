@@ -60,6 +60,9 @@ pub struct Repeat {
     pub difference: f64,
     /// The figure that differed most; `None` when identical.
     pub figure: Option<Figure>,
+    /// The instructions' own difference: small counts (cache misses) can differ
+    /// by a percent where the instructions differ by a thousandth of one.
+    pub instructions: f64,
 }
 
 /// One variant's counts on every counted workload, and the geometric means.
@@ -289,7 +292,12 @@ pub fn fill(report: &mut Report, s: &CountSamples, noise: f64, confidence: f64) 
                 .filter(|&&f| f != Figure::Cycles)
                 .map(|&f| (f, spread(w, f)))
                 .fold((None, 0.0), |acc, (f, d)| if d > acc.1 { (Some(f), d) } else { acc });
-            Repeat { workload: name.clone(), difference: worst.1, figure: worst.0 }
+            Repeat {
+                workload: name.clone(),
+                difference: worst.1,
+                figure: worst.0,
+                instructions: spread(w, Figure::Instructions),
+            }
         })
         .collect();
     let judged = |value: f64, s: f64| {

@@ -36,11 +36,17 @@ pub fn notes(r: &Report) -> Vec<String> {
     if !m.repeat.is_empty() && same {
         notes.push("The baseline, counted a second time, gave identical figures on every workload.".into());
     } else if let Some(worst) = m.repeat.iter().max_by(|a, b| a.difference.total_cmp(&b.difference)) {
+        let instructions = m.repeat.iter().map(|x| x.instructions).fold(0.0, f64::max);
+        let also = if worst.figure == Some(Figure::Instructions) {
+            String::new()
+        } else {
+            format!("; instructions by at most {}", percent(instructions))
+        };
         notes.push(format!(
-            "**The counts are not exactly repeatable:** the baseline counted twice differed by up to {:.2}% ({}, \
-             {}), so each ratio's interval spans that much on either side (random hashing, time or addresses \
-             in the program change what it does).",
-            worst.difference * 100.0,
+            "**The counts are not exactly repeatable:** the baseline counted twice differed by up to {} ({}, \
+             {}){also}. Each ratio's interval spans its figure's difference on either side (random hashing, time \
+             or addresses in the program change what it does).",
+            percent(worst.difference),
             worst.workload,
             worst.figure.map(Figure::label).unwrap_or("")
         ));
@@ -63,6 +69,16 @@ pub fn notes(r: &Report) -> Vec<String> {
         notes.push(format!("**Counting stopped early:** {stopped}; the workloads left are not counted."));
     }
     notes
+}
+
+/// `1.19%`, `0.0015%`, `0%`: a small fraction with two significant digits.
+fn percent(fraction: f64) -> String {
+    let p = fraction * 100.0;
+    if p == 0.0 {
+        return "0%".into();
+    }
+    let decimals = (1.0 - p.log10().floor()).max(2.0) as usize;
+    format!("{p:.decimals$}%")
 }
 
 /// The `### Counts` section of report.md.

@@ -97,7 +97,20 @@ fn a_repeat_that_differs_widens_every_ratio_of_that_figure_and_is_said() {
     let q = r.variants[3].counts.as_ref().unwrap().ratio("calc", Figure::Instructions).unwrap().clone();
     assert!(q.ratio_ci_low < q.ratio && q.ratio < q.ratio_ci_high, "{q:?}");
     let md = crate::stage::compare::report::markdown(&r);
-    assert!(md.contains("**The counts are not exactly repeatable:** the baseline counted twice differed by up to 0.50% (calc, instructions)"), "{md}");
+    assert!(
+        md.contains(
+            "**The counts are not exactly repeatable:** the baseline counted twice differed by up to 0.50% (calc, \
+             instructions). Each ratio's"
+        ),
+        "{md}"
+    );
+    // A small count that moves more than the instructions: both are said.
+    let mut s = samples();
+    let mut again = s.repeat[0].unwrap();
+    (again.instructions, again.ll_misses) = (again.instructions + 15, Some(20_240));
+    s.repeat[0] = Some(again);
+    let md = crate::stage::compare::report::markdown(&report_with(&s));
+    assert!(md.contains("differed by up to 1.19% (puzzles, LL misses); instructions by at most 0.0000015%."), "{md}");
 }
 
 #[test]
