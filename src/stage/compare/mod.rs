@@ -189,41 +189,11 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
             budget_s: budget,
             must_complete: args.gate_on != GateOn::Time,
         };
-        ctx.printer.status(
-            "compare",
-            format!(
-                "counting {} with {} under {} ({} runs, each once)",
-                count(bench.len() as u64, "benchmark workload"),
-                count(measured.len() as u64, "build"),
-                c.kind.name(),
-                plan.runs()
-            ),
-        );
         let (noise, confidence) = (args.measure.noise_threshold / 100.0, args.measure.confidence);
-        let mut write_error = None;
-        let counted = counts::run(ctx, &plan, |s| {
-            counts::fill(&mut report, s, noise, confidence);
-            if let Err(e) = write_reports(&report_dir, &report) {
-                write_error.get_or_insert(e);
-            }
-        });
-        if let Some(e) = write_error {
-            return Err(e);
-        }
-        let counted = match counted {
-            Ok(s) => s,
+        match counts::count_into(ctx, &plan, &mut report, noise, confidence, |r| write_reports(&report_dir, r)) {
+            Ok(spent) => budget = (budget - spent).max(0.0),
             Err(e) => return Err(incomplete(&report_dir, &mut report, e)),
-        };
-        counts::fill(&mut report, &counted, noise, confidence);
-        ctx.printer.status(
-            "compare",
-            format!(
-                "counted in {}{}",
-                human_duration(Duration::from_secs_f64(counted.elapsed_s)),
-                counted.stopped.as_deref().map(|s| format!("; stopped early: {s}")).unwrap_or_default()
-            ),
-        );
-        budget = (budget - counted.elapsed_s).max(0.0);
+        }
     }
 
     let mut gated = vec![true; bench.len()];

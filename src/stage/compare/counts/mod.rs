@@ -18,7 +18,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::report::{Ratio, Report};
+use super::report::{Ratio, Report, count};
 use crate::cargo::Binary;
 use crate::config::Workload;
 use crate::context::Ctx;
@@ -210,6 +210,48 @@ pub fn run(ctx: &Ctx, plan: &CountPlan, mut on_count: impl FnMut(&CountSamples))
     progress.finish();
     s.elapsed_s = started.elapsed().as_secs_f64();
     Ok(s)
+}
+
+/// Counts by the plan with status lines, putting the counts into `report` and
+/// writing it (`write`) after each run; returns the seconds spent.
+pub fn count_into(
+    ctx: &Ctx,
+    plan: &CountPlan,
+    report: &mut Report,
+    noise: f64,
+    confidence: f64,
+    write: impl Fn(&Report) -> Result<()>,
+) -> Result<f64> {
+    ctx.printer.status(
+        "compare",
+        format!(
+            "counting {} with {} under {} ({} runs, each once)",
+            count(plan.workloads.len() as u64, "benchmark workload"),
+            count(plan.variants.len() as u64, "build"),
+            plan.counter.kind.name(),
+            plan.runs()
+        ),
+    );
+    let mut write_error = None;
+    let counted = run(ctx, plan, |s| {
+        fill(report, s, noise, confidence);
+        if let Err(e) = write(report) {
+            write_error.get_or_insert(e);
+        }
+    })?;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    fill(report, &counted, noise, confidence);
+    ctx.printer.status(
+        "compare",
+        format!(
+            "counted in {}{}",
+            human_duration(std::time::Duration::from_secs_f64(counted.elapsed_s)),
+            counted.stopped.as_deref().map(|s| format!("; stopped early: {s}")).unwrap_or_default()
+        ),
+    );
+    Ok(counted.elapsed_s)
 }
 
 /// One counted run of `w` with a variant's binaries.
