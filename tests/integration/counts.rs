@@ -76,7 +76,7 @@ fn report(p: &TestProject) -> Value {
 /// Whether this machine's perf can count instructions (it cannot on the VMs the
 /// project's CI runs on; the tests check whichever is true).
 fn perf_counts() -> bool {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("probe");
     let ran = std::process::Command::new("perf")
         .args(["stat", "-x", ",", "-e", "instructions:u", "-o"])
@@ -134,7 +134,7 @@ fn counts_repeat_exactly_sum_processes_and_see_a_build_doing_less_work() {
         assert!(counted(&r, 1, "once", key) > 0, "{key}");
     }
 
-    let md = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).unwrap();
+    let md = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).expect("report.md");
     assert!(md.contains("### Counts (cachegrind)"), "{md}");
     assert!(md.contains("The baseline, counted a second time, gave identical figures on every workload."), "{md}");
     assert!(md.contains("Counts are not time"), "{md}");
@@ -209,7 +209,7 @@ fn the_budget_cuts_counting_short_and_the_report_says_so() {
     assert!(stopped.starts_with("the time budget (1ms) ran out after 1 of 6 counted runs"), "{stopped}");
     assert!(r["variants"][1]["counts"].is_null(), "release was not counted: {}", r["variants"][1]);
     assert!(stdout(&out).contains("counting stopped early: the time budget"), "{}", stdout(&out));
-    let md = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).unwrap();
+    let md = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).expect("report.md");
     assert!(md.contains("**Counting stopped early:**"), "{md}");
 }
 
