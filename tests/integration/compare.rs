@@ -37,7 +37,7 @@ fn all_ends_with_a_report_in_three_formats() {
     assert!(err.contains("measuring round 1: too few rounds yet for a 95% interval"), "{err}");
 
     let r = report(&p);
-    assert_eq!(r["schema_version"], 2);
+    assert_eq!(r["schema_version"], 3);
     assert!(r["bolt_vs_pgo"].is_null(), "{}", r["bolt_vs_pgo"]);
     assert_eq!(r["complete"], true);
     assert_eq!(names(&r), ["baseline", "release", "pgo"]);
