@@ -51,7 +51,8 @@ pub fn collect(
             bar.set_message(w.name.clone());
             let staging = run_dir.join(&w.name);
             std::fs::create_dir_all(&staging).with_context(|| format!("could not create {}", staging.display()))?;
-            let cmd = workload::command(ctx, w, phase, binaries, &profile_env(&staging))?;
+            let cmd =
+                workload::command(ctx, w, phase, binaries, &profile_env(&staging, ctx.config.continuous_profiles()))?;
             let log = workload::log_path(ctx, phase, w);
             let finished = workload::run(ctx, w, &cmd, &log)?;
             stop_leftovers(ctx, w, binaries, &staging)?;
@@ -156,9 +157,11 @@ pub fn clear_other_sets(root: &Path, keep: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// `LLVM_PROFILE_FILE` for a workload whose profiles go to `dir`.
-pub fn profile_env(dir: &Path) -> Vec<(String, String)> {
-    vec![("LLVM_PROFILE_FILE".to_string(), dir.join("%m_%p.profraw").display().to_string())]
+/// `LLVM_PROFILE_FILE` for a workload whose profiles go to `dir`; `%c` turns on
+/// continuous mode, for a binary built for it (`Config::continuous_profiles`).
+pub fn profile_env(dir: &Path, continuous: bool) -> Vec<(String, String)> {
+    let pattern = if continuous { "%c%m_%p.profraw" } else { "%m_%p.profraw" };
+    vec![("LLVM_PROFILE_FILE".to_string(), dir.join(pattern).display().to_string())]
 }
 
 /// Counts the non-empty `.profraw` files under `dir` and their total size.

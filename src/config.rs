@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::measure::counts::CounterChoice;
+use crate::workload::serve::Serve;
 
 /// Default limit for one run of one workload.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 600.0;
@@ -42,6 +43,7 @@ struct RawConfig {
     startup_args: Option<Vec<String>>,
     counts: Option<bool>,
     counter: Option<CounterChoice>,
+    continuous_profiles: Option<bool>,
     #[serde(default, rename = "workload")]
     workloads: Vec<RawWorkload>,
 }
@@ -62,6 +64,13 @@ struct RawWorkload {
     env: BTreeMap<String, String>,
     #[serde(default)]
     check_output: bool,
+    serve: Option<String>,
+    ready: Option<String>,
+    ready_timeout: Option<f64>,
+    stop: Option<String>,
+    stop_timeout: Option<f64>,
+    #[serde(default)]
+    metrics: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -108,6 +117,10 @@ pub struct Workload {
     pub env: BTreeMap<String, String>,
     /// A rewritten binary (BOLT) must print the same standard output as its input.
     pub check_output: bool,
+    /// The server the workload's `run` drives, when it has one (`serve`).
+    pub serve: Option<Serve>,
+    /// Figures the workload promises to report through `PGO_BUILD_METRICS`.
+    pub metrics: Vec<String>,
 }
 
 impl Workload {
@@ -149,10 +162,21 @@ pub struct Config {
     pub counts: bool,
     /// Which counter `compare` counts with.
     pub counter: CounterChoice,
+    /// LLVM's continuous mode for training (`continuous-profiles`), if the config
+    /// says; see [`Config::continuous_profiles`].
+    pub continuous: Option<bool>,
     pub workloads: Vec<Workload>,
 }
 
 impl Config {
+    /// Whether the instrumented build keeps its counters in the raw profile file
+    /// as it runs (LLVM's continuous mode), so a training process killed by a
+    /// signal, or aborting, still leaves its profile: `continuous-profiles`, else
+    /// on when a training workload has a server (servers are stopped by a signal).
+    pub fn continuous_profiles(&self) -> bool {
+        self.continuous.unwrap_or_else(|| self.workloads.iter().any(|w| w.serve.is_some() && w.is(Use::Train)))
+    }
+
     /// Loads `path` if it exists (or fails if it was named explicitly and is missing),
     /// then falls back to discovering scripts under `PROJECT/workloads/` when the file
     /// declares no workloads.
@@ -230,6 +254,34 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
                 at(w.run.span())
             );
         }
+        let serve = match &w.serve {
+            Some(command) => Some(
+                Serve::parse(command, w.ready.as_deref(), w.ready_timeout, w.stop.as_deref(), w.stop_timeout)
+                    .with_context(|| format!("{}: workload {name:?}", at(w.name.span())))?,
+            ),
+            None => {
+                let given = [
+                    ("ready", w.ready.is_some()),
+                    ("ready-timeout", w.ready_timeout.is_some()),
+                    ("stop", w.stop.is_some()),
+                    ("stop-timeout", w.stop_timeout.is_some()),
+                ];
+                if let Some((key, _)) = given.iter().find(|(_, g)| *g) {
+                    bail!(
+                        "{}: workload {name:?} has `{key}` but no `serve`: `{key}` belongs to a server workload \
+                         (see docs/workloads.md)",
+                        at(w.name.span())
+                    );
+                }
+                None
+            }
+        };
+        if let Some(bad) = w.metrics.iter().find(|m| !valid_name(m)) {
+            bail!(
+                "{}: workload {name:?} promises a metric named {bad:?}; use letters, digits, '-', '_' and '.'",
+                at(w.name.span())
+            );
+        }
         workloads.push(Workload {
             name: name.clone(),
             run,
@@ -239,6 +291,8 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
             timeout: Duration::from_secs_f64(timeout),
             env: w.env,
             check_output: w.check_output,
+            serve,
+            metrics: w.metrics,
         });
     }
     Ok(Config {
@@ -259,6 +313,7 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
         startup_args: raw.startup_args,
         counts: raw.counts.unwrap_or(false),
         counter: raw.counter.unwrap_or_default(),
+        continuous: raw.continuous_profiles,
         workloads,
     })
 }
@@ -356,6 +411,8 @@ fn discover(project_dir: &Path) -> Result<Vec<Workload>> {
                     timeout: Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS),
                     env: BTreeMap::new(),
                     check_output: false,
+                    serve: None,
+                    metrics: Vec::new(),
                 },
             );
         }

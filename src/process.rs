@@ -8,6 +8,7 @@
 //! signal, and the tail of its output (cut to a readable size: [`tail`]). Processes
 //! left running by a workload are found and ended by [`instances`].
 
+mod background;
 mod instances;
 mod tail;
 
@@ -66,7 +67,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn from_status(status: ExitStatus) -> Self {
+    pub(crate) fn from_status(status: ExitStatus) -> Self {
         match (status.code(), status.signal()) {
             (Some(code), _) => Outcome::Exited(code),
             (None, Some(signal)) => Outcome::Signalled(signal),
@@ -161,6 +162,29 @@ impl Cmd {
         wrapped
     }
 
+    /// The value this command sets for `key`, if it sets one.
+    pub fn env_value(&self, key: &str) -> Option<String> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.as_ref())
+            .map(|v| v.to_string_lossy().into_owned())
+    }
+
+    /// Another command with this one's environment and directory (a workload's
+    /// server, started beside its client).
+    pub fn sibling<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut other = Cmd::new(program).args(args);
+        other.env = self.env.clone();
+        other.dir = self.dir.clone();
+        other
+    }
+
     pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dir = Some(dir.into());
         self
@@ -189,7 +213,7 @@ impl Cmd {
         words.join(" ")
     }
 
-    fn expression(&self) -> duct::Expression {
+    pub(crate) fn expression(&self) -> duct::Expression {
         let mut expr = duct::cmd(&self.program, &self.args);
         for (key, value) in &self.env {
             expr = match value {
@@ -203,7 +227,7 @@ impl Cmd {
         expr
     }
 
-    fn spawn_error(&self, err: std::io::Error) -> anyhow::Error {
+    pub(crate) fn spawn_error(&self, err: std::io::Error) -> anyhow::Error {
         if err.kind() == std::io::ErrorKind::NotFound {
             anyhow::anyhow!(
                 "could not run `{}`: program not found (is it installed and on PATH?)",

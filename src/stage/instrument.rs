@@ -117,6 +117,16 @@ impl Stage for Instrument {
 
 /// `-Cprofile-generate` into the raw profiles' folder (training points each
 /// workload elsewhere with `LLVM_PROFILE_FILE`).
+/// In continuous mode the counters live in the profile file, reached through a
+/// bias the runtime sets (`-runtime-counter-relocation`, which Linux needs), and
+/// value profiling, which continuous mode cannot write, is off (`-disable-vp`).
 fn flags(ctx: &Ctx) -> Vec<String> {
-    vec![format!("-Cprofile-generate={}", ctx.layout.raw_root().join("default").display())]
+    let mut flags = vec![format!("-Cprofile-generate={}", ctx.layout.raw_root().join("default").display())];
+    if ctx.config.continuous_profiles() {
+        flags.extend(CONTINUOUS_FLAGS.iter().map(|f| f.to_string()));
+    }
+    flags
 }
+
+/// The flags of continuous mode.
+pub const CONTINUOUS_FLAGS: [&str; 2] = ["-Cllvm-args=-runtime-counter-relocation", "-Cllvm-args=-disable-vp"];

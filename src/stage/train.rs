@@ -162,7 +162,13 @@ impl Stage for Train {
         };
         let root = ctx.layout.raw_root();
         for w in choose(ctx, options.shard)? {
-            let cmd = workload::command(ctx, w, Phase::Train, &binaries, &profile_env(&root.join(&w.name)))?;
+            let cmd = workload::command(
+                ctx,
+                w,
+                Phase::Train,
+                &binaries,
+                &profile_env(&root.join(&w.name), ctx.config.continuous_profiles()),
+            )?;
             ctx.printer.would_run(&cmd);
         }
         Ok(())

@@ -13,6 +13,7 @@ mod presets;
 mod profiles;
 mod regression;
 mod rustflags;
+mod serve;
 mod status;
 mod toolchain;
 mod utils;

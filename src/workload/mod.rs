@@ -9,6 +9,8 @@
 //! line runs as `sh -c LINE NAME ARGS…`, so `$0` is the workload's name and `args`
 //! are "$@" ($1, $2, …), for the line to place itself.
 
+pub mod serve;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -99,6 +101,10 @@ pub fn command(ctx: &Ctx, w: &Workload, phase: Phase, binaries: &[Binary], extra
     for b in binaries {
         cmd = cmd.env(bin_var(&b.name), &b.path);
     }
+    if w.serve.is_some() {
+        let port = serve::free_port().context("could not find a free loopback port for the workload's server")?;
+        cmd = cmd.env("PGO_BUILD_PORT", port.to_string()).env("PGO_BUILD_ADDR", format!("127.0.0.1:{port}"));
+    }
     for (k, v) in w.env.iter().chain(extra.iter().map(|(k, v)| (k, v))) {
         cmd = cmd.env(k, v);
     }
@@ -121,7 +127,10 @@ pub fn run_split(ctx: &Ctx, w: &Workload, cmd: &Cmd, log: &Path, stderr_log: Opt
         std::fs::create_dir_all(dir)?;
     }
     ctx.printer.command(cmd);
-    cmd.run_logged(log, stderr_log, Some(w.timeout))
+    match &w.serve {
+        Some(s) => serve::run(w, s, cmd, log, stderr_log),
+        None => cmd.run_logged(log, stderr_log, Some(w.timeout)),
+    }
 }
 
 /// The error for a workload run that did not succeed.

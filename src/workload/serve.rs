@@ -1,0 +1,240 @@
+//! Server workloads: a workload may name a server (`serve`) to start before its
+//! `run` script, the client. pgo-build picks a free loopback port
+//! (`PGO_BUILD_PORT`, `PGO_BUILD_ADDR`), starts the server in its own process
+//! group with its output logged, waits until it is ready, runs the client, then
+//! stops the server (a signal, then `SIGKILL` after `stop-timeout`) and reaps it.
+//! The server is the binary under test: it runs `"$PGO_BUILD_BIN"`.
+//!
+//! A server that exits before it is ready, never gets ready, or exits while the
+//! client runs fails the workload, named, with the end of its log.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use nix::sys::signal::Signal;
+use serde::Serialize;
+
+use crate::config::Workload;
+use crate::process::{Cmd, Finished, TAIL_LINES, tail_of_file};
+
+/// Default wait for a server to get ready.
+pub const DEFAULT_READY_TIMEOUT_SECS: f64 = 30.0;
+/// Default wait for a server to exit after its stop signal, before `SIGKILL`.
+pub const DEFAULT_STOP_TIMEOUT_SECS: f64 = 10.0;
+
+/// A workload's server, validated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Serve {
+    /// The command line that starts it (`sh -c`).
+    pub command: String,
+    pub ready: Ready,
+    pub ready_timeout: Duration,
+    /// The signal that stops it (`SIGTERM`).
+    pub stop: String,
+    pub stop_timeout: Duration,
+}
+
+/// When a server is ready.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Ready {
+    /// `PGO_BUILD_PORT` accepts a connection.
+    Tcp,
+    /// `GET <path>` on the port answers with a 2xx or 3xx status.
+    Http(String),
+    /// A command line (`sh -c`) exits 0.
+    Command(String),
+}
+
+/// The signals a server may be stopped with.
+const SIGNALS: [(&str, Signal); 7] = [
+    ("SIGTERM", Signal::SIGTERM),
+    ("SIGINT", Signal::SIGINT),
+    ("SIGHUP", Signal::SIGHUP),
+    ("SIGQUIT", Signal::SIGQUIT),
+    ("SIGUSR1", Signal::SIGUSR1),
+    ("SIGUSR2", Signal::SIGUSR2),
+    ("SIGKILL", Signal::SIGKILL),
+];
+
+impl Serve {
+    /// Checks the config's server keys; the error says which and why.
+    pub fn parse(
+        command: &str,
+        ready: Option<&str>,
+        ready_timeout: Option<f64>,
+        stop: Option<&str>,
+        stop_timeout: Option<f64>,
+    ) -> Result<Serve> {
+        if command.trim().is_empty() {
+            bail!("`serve` is empty");
+        }
+        let ready = match ready.map(str::trim) {
+            None | Some("tcp") => Ready::Tcp,
+            Some(r) if r.starts_with("http:") => {
+                let path = &r["http:".len()..];
+                if !path.starts_with('/') {
+                    bail!("`ready = \"{r}\"`: the path after `http:` must start with `/`, e.g. \"http:/health\"");
+                }
+                Ready::Http(path.to_string())
+            }
+            Some("") => bail!("`ready` is empty: say \"tcp\", \"http:/path\" or a command that exits 0 when ready"),
+            Some(other) => Ready::Command(other.to_string()),
+        };
+        let stop = stop.unwrap_or("SIGTERM").trim().to_ascii_uppercase();
+        let stop = if stop.starts_with("SIG") { stop } else { format!("SIG{stop}") };
+        if !SIGNALS.iter().any(|(n, _)| *n == stop) {
+            let known: Vec<&str> = SIGNALS.iter().map(|(n, _)| *n).collect();
+            bail!("`stop = \"{stop}\"` is not a signal pgo-build stops servers with (one of {})", known.join(", "));
+        }
+        let seconds = |key: &str, v: Option<f64>, default: f64| -> Result<Duration> {
+            let v = v.unwrap_or(default);
+            if !(v > 0.0 && v.is_finite()) {
+                bail!("`{key}` is {v}; it must be a positive number of seconds");
+            }
+            Ok(Duration::from_secs_f64(v))
+        };
+        Ok(Serve {
+            command: command.to_string(),
+            ready,
+            ready_timeout: seconds("ready-timeout", ready_timeout, DEFAULT_READY_TIMEOUT_SECS)?,
+            stop,
+            stop_timeout: seconds("stop-timeout", stop_timeout, DEFAULT_STOP_TIMEOUT_SECS)?,
+        })
+    }
+
+    fn signal(&self) -> Signal {
+        SIGNALS.iter().find(|(n, _)| *n == self.stop).map_or(Signal::SIGTERM, |(_, s)| *s)
+    }
+}
+
+/// A free port on the loopback interface: bound, read, and released for the
+/// server to take (another process could take it in between; then the server
+/// fails to start and says so).
+pub fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Where a server's output goes: beside the client's log.
+pub fn server_log(log: &Path) -> PathBuf {
+    let name = log.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name.strip_suffix(".log").unwrap_or(&name);
+    log.with_file_name(format!("{stem}.server.log"))
+}
+
+/// Runs `client` against `w`'s server: start, ready, client, stop. The client's
+/// outcome is returned; a server that fails is an error.
+pub fn run(w: &Workload, serve: &Serve, client: &Cmd, log: &Path, stderr_log: Option<&Path>) -> Result<Finished> {
+    let port = client.env_value("PGO_BUILD_PORT").and_then(|p| p.parse::<u16>().ok()).unwrap_or(0);
+    let server_log = server_log(log);
+    let server_cmd = client.sibling("sh", ["-c", serve.command.as_str(), w.name.as_str()]);
+    let mut server = server_cmd.start_logged(&server_log)?;
+    let failed = |what: String| -> anyhow::Error {
+        let tail = tail_of_file(&server_log, TAIL_LINES);
+        let output = if tail.trim().is_empty() {
+            "It printed nothing.".to_string()
+        } else {
+            format!("--- last lines of its output (full log: {}) ---\n{}", server_log.display(), tail.trim_end())
+        };
+        anyhow::anyhow!("workload `{}`: its server (`serve = {:?}`) {what}.\n{output}", w.name, serve.command)
+    };
+
+    // Ready?
+    let started = Instant::now();
+    loop {
+        crate::process::check_interrupted()?;
+        if let Some(outcome) = server.ended()? {
+            return Err(failed(format!("ended with {outcome} before it was ready")));
+        }
+        if is_ready(&serve.ready, port, &server_cmd, &w.name) {
+            break;
+        }
+        if started.elapsed() >= serve.ready_timeout {
+            return Err(failed(format!(
+                "was not ready after {} ({}); raise `ready-timeout`, or check that it listens on $PGO_BUILD_PORT",
+                crate::util::human_duration(serve.ready_timeout),
+                describe(&serve.ready, port)
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+
+    // The client, then the server's stop.
+    let finished = client.run_logged(log, stderr_log, Some(w.timeout))?;
+    if let Some(outcome) = server.ended()? {
+        return Err(failed(format!("ended with {outcome} while the client ran")));
+    }
+    server.stop(serve.signal(), serve.stop_timeout)?;
+    Ok(finished)
+}
+
+fn describe(ready: &Ready, port: u16) -> String {
+    match ready {
+        Ready::Tcp => format!("nothing accepted connections on 127.0.0.1:{port}"),
+        Ready::Http(path) => format!("GET http://127.0.0.1:{port}{path} never answered 2xx or 3xx"),
+        Ready::Command(line) => format!("`{line}` never exited 0"),
+    }
+}
+
+fn is_ready(ready: &Ready, port: u16, server: &Cmd, name: &str) -> bool {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let connect = || TcpStream::connect_timeout(&addr, Duration::from_millis(250));
+    match ready {
+        Ready::Tcp => connect().is_ok(),
+        Ready::Http(path) => connect().is_ok_and(|mut s| {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+            let mut head = [0u8; 16];
+            s.write_all(request.as_bytes()).is_ok()
+                && s.read(&mut head).is_ok_and(|n| {
+                    let text = String::from_utf8_lossy(&head[..n]);
+                    text.split_whitespace()
+                        .nth(1)
+                        .and_then(|c| c.parse::<u16>().ok())
+                        .is_some_and(|c| (200..400).contains(&c))
+                })
+        }),
+        Ready::Command(line) => {
+            server.sibling("sh", ["-c", line.as_str(), name]).capture().is_ok_and(|c| c.outcome.success())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keys_are_checked_and_defaulted() {
+        let s = Serve::parse("x", None, None, None, None).unwrap();
+        assert_eq!((s.ready, s.stop.as_str()), (Ready::Tcp, "SIGTERM"));
+        assert_eq!(s.stop_timeout, Duration::from_secs(10));
+        let s = Serve::parse("x", Some("http:/health"), Some(2.0), Some("int"), Some(0.5)).unwrap();
+        assert_eq!((s.ready, s.stop.as_str()), (Ready::Http("/health".into()), "SIGINT"));
+        assert_eq!(
+            Serve::parse("x", Some("curl -sf localhost"), None, None, None).unwrap().ready,
+            Ready::Command("curl -sf localhost".into())
+        );
+        assert!(
+            Serve::parse("x", Some("http:health"), None, None, None)
+                .unwrap_err()
+                .to_string()
+                .contains("must start with `/`")
+        );
+        assert!(
+            Serve::parse("x", None, None, Some("SIGSTOP"), None).unwrap_err().to_string().contains("SIGTERM, SIGINT")
+        );
+        assert!(
+            Serve::parse("x", None, Some(0.0), None, None).unwrap_err().to_string().contains("`ready-timeout` is 0")
+        );
+        assert!(Serve::parse(" ", None, None, None, None).is_err());
+    }
+
+    #[test]
+    fn the_server_log_sits_beside_the_clients() {
+        assert_eq!(server_log(Path::new("/l/bench/kv.pgo.log")), Path::new("/l/bench/kv.pgo.server.log"));
+    }
+}
