@@ -11,6 +11,7 @@ use crate::cargo::Binary;
 use crate::config::Workload;
 use crate::context::Ctx;
 use crate::process::Cmd;
+use crate::workload::metrics::{self, Metric};
 use crate::workload::{self, Phase};
 
 /// Runs the real workloads (and the startup command) with the variants' binaries.
@@ -23,6 +24,8 @@ pub struct RealExecutor<'a> {
     pub startup: Option<Vec<String>>,
     pub started: Instant,
     pub bar: ProgressBar,
+    /// The figures of the last workload run.
+    pub metrics: Vec<Metric>,
 }
 
 /// Runs per startup sample: one process start is too short to time alone.
@@ -47,6 +50,7 @@ impl Executor for RealExecutor<'_> {
             if !finished.outcome.success() {
                 return Err(workload::failed(wl, &format!("benchmarking of the {variant} binary"), &finished, &log));
             }
+            self.metrics = metrics::read(wl, &metrics::path(self.ctx, wl))?;
             return Ok(finished.elapsed.as_secs_f64());
         }
         let args = self.startup.as_ref().context("no startup run")?;
@@ -61,6 +65,10 @@ impl Executor for RealExecutor<'_> {
             total += finished.elapsed.as_secs_f64();
         }
         Ok(total / f64::from(STARTUP_BATCH))
+    }
+
+    fn take_metrics(&mut self) -> Vec<Metric> {
+        std::mem::take(&mut self.metrics)
     }
 
     fn elapsed(&self) -> f64 {

@@ -24,9 +24,15 @@ pub use args::MeasureArgs;
 
 use stats::{Estimate, geomean_ratio, paired_ratio};
 
+use crate::workload::metrics::Metric;
+
 /// Runs workload `w` with variant `v` once and returns the seconds it took.
 pub trait Executor {
     fn run(&mut self, w: usize, v: usize) -> Result<f64>;
+    /// The figures the last run reported itself (`PGO_BUILD_METRICS`).
+    fn take_metrics(&mut self) -> Vec<Metric> {
+        Vec::new()
+    }
     /// Seconds since measuring began (the real clock; the mock's own).
     fn elapsed(&self) -> f64;
 }
@@ -70,6 +76,8 @@ pub enum Stop {
 #[derive(Debug, Clone)]
 pub struct Samples {
     pub times: Vec<Vec<Vec<f64>>>,
+    /// `metrics[w][v]`: the figures of each measured run, one entry per round.
+    pub metrics: Vec<Vec<Vec<Vec<Metric>>>>,
     pub rounds: u32,
     pub stop: Stop,
 }
@@ -127,8 +135,12 @@ impl Samples {
 /// (to write a partial report, move a progress bar); an executor's error ends the
 /// loop and is returned, the rounds before it having been seen.
 pub fn run(plan: &Plan, exec: &mut dyn Executor, mut on_round: impl FnMut(&Samples)) -> Result<Samples> {
-    let mut samples =
-        Samples { times: vec![vec![Vec::new(); plan.variants]; plan.workloads], rounds: 0, stop: Stop::Running };
+    let mut samples = Samples {
+        times: vec![vec![Vec::new(); plan.variants]; plan.workloads],
+        metrics: vec![vec![Vec::new(); plan.variants]; plan.workloads],
+        rounds: 0,
+        stop: Stop::Running,
+    };
     for round in 0..plan.warmup {
         run_round(plan, exec, round as usize, None)?;
     }
@@ -163,8 +175,10 @@ fn run_round(plan: &Plan, exec: &mut dyn Executor, round: usize, mut into: Optio
         for i in 0..plan.variants {
             let v = (i + round) % plan.variants;
             let t = exec.run(w, v)?;
+            let figures = exec.take_metrics();
             if let Some(s) = into.as_deref_mut() {
                 s.times[w][v].push(t);
+                s.metrics[w][v].push(figures);
             }
         }
     }

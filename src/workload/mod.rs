@@ -9,6 +9,7 @@
 //! line runs as `sh -c LINE NAME ARGS…`, so `$0` is the workload's name and `args`
 //! are "$@" ($1, $2, …), for the line to place itself.
 
+pub mod metrics;
 pub mod serve;
 
 use std::path::{Path, PathBuf};
@@ -97,7 +98,8 @@ pub fn command(ctx: &Ctx, w: &Workload, phase: Phase, binaries: &[Binary], extra
         .env("PGO_BUILD_BIN", &main.path)
         .env("PGO_BUILD_STAGE", phase.name())
         .env("PGO_BUILD_WORKLOAD", &w.name)
-        .env("PGO_BUILD_WORKDIR", ctx.layout.workdir(&w.name));
+        .env("PGO_BUILD_WORKDIR", ctx.layout.workdir(&w.name))
+        .env("PGO_BUILD_METRICS", metrics::path(ctx, w));
     for b in binaries {
         cmd = cmd.env(bin_var(&b.name), &b.path);
     }
@@ -123,6 +125,12 @@ pub fn run_split(ctx: &Ctx, w: &Workload, cmd: &Cmd, log: &Path, stderr_log: Opt
         std::fs::remove_dir_all(&workdir).with_context(|| format!("could not empty {}", workdir.display()))?;
     }
     std::fs::create_dir_all(&workdir).with_context(|| format!("could not create {}", workdir.display()))?;
+    // A fresh metrics file: the figures read after the run are this run's.
+    let figures = metrics::path(ctx, w);
+    if let Some(dir) = figures.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    }
+    let _ = std::fs::remove_file(&figures);
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir)?;
     }

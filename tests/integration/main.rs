@@ -8,6 +8,7 @@ mod config;
 mod counts;
 mod insight;
 mod lifecycle;
+mod metrics;
 mod pipeline;
 mod presets;
 mod profiles;

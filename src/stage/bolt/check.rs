@@ -45,6 +45,7 @@ pub(super) fn bolt_vs(
         startup: None,
         started: Instant::now(),
         bar: progress.bar().clone(),
+        metrics: Vec::new(),
     };
     let start = Instant::now();
     let samples = measure::run(&plan, &mut exec, |s| {

@@ -55,7 +55,21 @@ struct Judged {
     confidence: &'static str,
 }
 
-fn judged(report: &Report, v: &VariantReport, on: GateOn) -> Judged {
+fn judged(report: &Report, v: &VariantReport, on: GateOn, metric: Option<&str>) -> Judged {
+    if let Some(name) = metric {
+        let workloads: Vec<(String, Ratio)> = v
+            .workloads
+            .iter()
+            .filter_map(|t| t.metrics.iter().find(|m| m.name == name).map(|m| (t.name.clone(), m.oriented())))
+            .collect();
+        return Judged {
+            geomean: geomean(&workloads),
+            workloads,
+            worse: format!("worse in `{name}`"),
+            better: format!("better in `{name}`"),
+            confidence: " with confidence",
+        };
+    }
     match on.figure() {
         None => Judged {
             workloads: v
@@ -93,12 +107,34 @@ fn judged(report: &Report, v: &VariantReport, on: GateOn) -> Judged {
     }
 }
 
+/// The geometric mean of oriented ratios and of their bounds (a figure reported
+/// by several workloads); the verdict from the bounds like any other.
+fn geomean(ratios: &[(String, Ratio)]) -> Option<Ratio> {
+    if ratios.is_empty() {
+        return None;
+    }
+    let g = |f: &dyn Fn(&Ratio) -> f64| (ratios.iter().map(|(_, r)| f(r).ln()).sum::<f64>() / ratios.len() as f64).exp();
+    let (ratio, low, high) = (g(&|r| r.ratio), g(&|r| r.ratio_ci_low), g(&|r| r.ratio_ci_high));
+    let verdict = if ratios.len() == 1 {
+        ratios[0].1.verdict
+    } else if ratios.iter().all(|(_, r)| r.verdict == Verdict::Faster) {
+        Verdict::Faster
+    } else if ratios.iter().all(|(_, r)| r.verdict == Verdict::Slower) {
+        Verdict::Slower
+    } else {
+        Verdict::NoClearDifference
+    };
+    Some(Ratio { ratio, ratio_ci_low: low, ratio_ci_high: high, verdict })
+}
+
 /// Applies `--fail-if-slower` and `--require-speedup`; returns the exit code.
 pub fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
     if args.fail_if_slower.is_none() && args.require_speedup.is_none() {
         return 0;
     }
     let on = args.gate_on;
+    let metric = args.gate_metric.as_deref();
+    let on_key = metric.map_or_else(|| on.key().to_string(), |m| format!("metric:{m}"));
     let gated: Vec<String> = match &args.gate {
         Some(g) => vec![g.clone()],
         None => {
@@ -117,7 +153,7 @@ pub fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
         let name = if args.require_speedup.is_some() { "require-speedup" } else { "fail-if-slower" };
         report.gates.push(Gate {
             name: name.into(),
-            on: on.key().into(),
+            on: on_key.clone(),
             threshold_pct: args.require_speedup.or(args.fail_if_slower).unwrap_or_default(),
             variant: String::new(),
             passed: false,
@@ -128,14 +164,14 @@ pub fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
     let mut gates = Vec::new();
     for named in report.variants.iter().filter(|v| gated.contains(&v.name)) {
         // A variant that is the same build as another is judged on that one's figures.
-        let j = judged(report, report.figures_of(named), on);
+        let j = judged(report, report.figures_of(named), on, metric);
         let shared = match &named.same_build_as {
             Some(other) => format!(" (the same build as `{other}`, measured as it)"),
             None => String::new(),
         };
         let gate = |name: &str, pct: f64, passed: bool, detail: String| Gate {
             name: name.into(),
-            on: on.key().into(),
+            on: on_key.clone(),
             threshold_pct: pct,
             variant: named.name.clone(),
             passed,
@@ -150,7 +186,7 @@ pub fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
                 .map(|(n, t)| format!("{n} ({:.3}×, interval {:.3}–{:.3})", t.ratio, t.ratio_ci_low, t.ratio_ci_high))
                 .collect();
             let (passed, detail) = if j.workloads.is_empty() {
-                (false, format!("nothing was measured to judge {}", on.key()))
+                (false, format!("nothing was measured to judge {on_key}"))
             } else if worse.is_empty() {
                 (true, format!("no workload is {} than the baseline by more than {pct}%{}", j.worse, j.confidence))
             } else {
@@ -182,7 +218,7 @@ pub fn apply_gates(report: &mut Report, args: &CompareArgs) -> u8 {
                         g.ratio, g.ratio_ci_low, g.ratio_ci_high, j.better
                     ),
                 ),
-                None => (false, format!("no geometric mean of {} was measured", on.key())),
+                None => (false, format!("no geometric mean of {on_key} was measured")),
             };
             if !passed && code == 0 {
                 code = exit::NO_SPEEDUP;

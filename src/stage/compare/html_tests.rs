@@ -17,6 +17,7 @@ fn timing(name: &str, median: f64, ratio: f64, verdict: Verdict) -> Timing {
         ratio_ci_low: ratio - 0.02,
         ratio_ci_high: ratio + 0.02,
         verdict,
+        metrics: Vec::new(),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod bolt_vs_pgo;
 pub mod counts;
 pub mod gates;
 pub mod html;
+pub mod metrics;
 pub mod report;
 pub mod same_build;
 pub mod variants;
@@ -87,6 +88,10 @@ pub struct CompareArgs {
     /// a noisy machine; implies --counts).
     #[arg(long, value_name = "FIGURE", value_enum, default_value_t = GateOn::Time)]
     pub gate_on: GateOn,
+    /// Let the CI checks judge a figure the benchmark workloads report
+    /// (`PGO_BUILD_METRICS`, e.g. requests_per_s) instead of wall time.
+    #[arg(long, value_name = "NAME", conflicts_with = "gate_on")]
+    pub gate_metric: Option<String>,
     /// Also count each benchmark workload once per variant: instructions,
     /// simulated cache misses and mispredictions, estimated cycles [config: `counts`].
     #[arg(long)]
@@ -134,6 +139,14 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     }
     if !ctx.dry_run {
         variants::check_available(ctx, &specs, &state)?;
+    }
+    if let Some(m) = &args.gate_metric
+        && !bench.iter().any(|w| w.metrics.contains(m))
+    {
+        bail!(
+            "--gate-metric {m}: no benchmark workload promises that figure; add `metrics = [\"{m}\"]` to the table \
+             of the workload that reports it (see docs/workloads.md)"
+        );
     }
     let counter = choose_counter(ctx, args)?;
     if let Some(c) = &counter {
@@ -222,6 +235,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         startup: startup.clone(),
         started: Instant::now(),
         bar: progress.bar().clone(),
+        metrics: Vec::new(),
     };
     let start = Instant::now();
     let mut write_error = None;

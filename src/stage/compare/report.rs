@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::bolt_vs_pgo::BoltVsPgo;
 use super::counts::{CountsMethod, VariantCounts};
+use super::metrics::MetricReport;
 use super::variants::{PGO, PGO_BOLT};
 use crate::measure::stats::{Estimate, Verdict, median_interval};
 pub use crate::measure::text::{ratio_text, time, verdict_text};
@@ -155,6 +156,8 @@ pub struct Timing {
     pub ratio_ci_low: f64,
     pub ratio_ci_high: f64,
     pub verdict: Verdict,
+    /// The workload's own figures (`PGO_BUILD_METRICS`), empty when it reports none.
+    pub metrics: Vec<MetricReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -217,12 +220,14 @@ impl Report {
                     ratio_ci_low: r.low,
                     ratio_ci_high: r.high,
                     verdict: Verdict::of(&r, plan.noise, plan.confidence),
+                    metrics: Vec::new(),
                 }
             };
             variant.workloads = self.workloads.iter().enumerate().map(|(w, info)| timing(w, &info.name)).collect();
             variant.startup = self.method.startup_args.is_some().then(|| timing(self.workloads.len(), "startup"));
             variant.geomean = samples.geomean(plan, v).map(|g| Ratio::judged(g, plan.noise, plan.confidence));
         }
+        super::metrics::fill(self, plan, samples);
         let index = |name: &str| {
             self.variants.iter().zip(self.measured_indices()).find(|(v, _)| v.name == name).and_then(|(_, i)| i)
         };
@@ -348,6 +353,8 @@ pub fn markdown(r: &Report) -> String {
         head.push("startup".into());
     }
     head.extend(r.workloads.iter().map(|w| if w.trained_on { format!("{} †", w.name) } else { w.name.clone() }));
+    let figures = super::metrics::columns(r);
+    head.extend(figures.iter().map(|(w, name)| format!("{} {name}", r.workloads[*w].name)));
     head.push("geometric mean".into());
     if with_builds {
         head.extend(["cold build".to_string(), "warm rebuild".to_string()]);
@@ -367,6 +374,9 @@ pub fn markdown(r: &Report) -> String {
         }
         for (i, _) in r.workloads.iter().enumerate() {
             row.push(timing_cell(v.workloads.get(i), is_base));
+        }
+        for (w, name) in &figures {
+            row.push(super::metrics::cell(v.workloads.get(*w), name, is_base));
         }
         row.push(match (&v.geomean, is_base) {
             _ if v.same_build_as.is_some() => format!("same build as **{}**", v.same_build_as.as_deref().unwrap_or("")),
@@ -440,6 +450,7 @@ pub fn markdown(r: &Report) -> String {
         }
     }
 
+    super::metrics::markdown(&mut o, r);
     super::counts::render::markdown(&mut o, r);
 
     if let Some(b) = &r.bolt_vs_pgo {
@@ -517,6 +528,8 @@ pub fn terminal(r: &Report) -> String {
         head.push("startup".into());
     }
     head.extend(r.workloads.iter().map(|w| w.name.clone()));
+    let figures = super::metrics::columns(r);
+    head.extend(figures.iter().map(|(_, name)| name.clone()));
     head.push("geomean".into());
     if with_builds {
         head.extend(["cold build".to_string(), "warm rebuild".to_string()]);
@@ -533,6 +546,9 @@ pub fn terminal(r: &Report) -> String {
         } else {
             row.extend(v.workloads.iter().map(|t| short(Some(t), is_base)));
             row.extend((v.workloads.len()..r.workloads.len()).map(|_| "—".to_string()));
+        }
+        for (w, name) in &figures {
+            row.push(super::metrics::cell(v.workloads.get(*w), name, is_base));
         }
         row.push(match (&v.geomean, &v.same_build_as) {
             (_, Some(other)) => format!("same build as {other}"),
