@@ -42,7 +42,14 @@ pub fn read(w: &Workload, file: &Path) -> Result<Vec<Metric>> {
     let text = std::fs::read_to_string(file).unwrap_or_default();
     let mut found: Vec<Metric> = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let at = || format!("workload `{}` wrote a bad figure to $PGO_BUILD_METRICS ({}), line {}", w.name, file.display(), i + 1);
+        let at = || {
+            format!(
+                "workload `{}` wrote a bad figure to $PGO_BUILD_METRICS ({}), line {}",
+                w.name,
+                file.display(),
+                i + 1
+            )
+        };
         let m: Metric = serde_json::from_str(line).map_err(|e| {
             anyhow::anyhow!(
                 "{}: {e}: {line}\n(each line is one JSON object: {{\"name\": \"requests_per_s\", \"value\": 41234.5, \
@@ -54,7 +61,12 @@ pub fn read(w: &Workload, file: &Path) -> Result<Vec<Metric>> {
             bail!("{}: the name is empty", at());
         }
         if !(m.value.is_finite() && m.value > 0.0) {
-            bail!("{}: `{}` is {}; figures must be positive numbers (they are compared as ratios)", at(), m.name, m.value);
+            bail!(
+                "{}: `{}` is {}; figures must be positive numbers (they are compared as ratios)",
+                at(),
+                m.name,
+                m.value
+            );
         }
         if found.iter().any(|f| f.name == m.name) {
             bail!("{}: `{}` is given a second time in one run", at(), m.name);
@@ -123,7 +135,7 @@ mod tests {
         let w = workload(&["rps"]);
         let err = read_text(&w, "{\"name\": \"rps\", \"value\": 1, \"better\": \"higher\"}\nnot json\n").unwrap_err();
         assert!(err.to_string().contains("workload `kv` wrote a bad figure to $PGO_BUILD_METRICS"), "{err}");
-        assert!(err.to_string().contains("line 2: expected value"), "{err}");
+        assert!(err.to_string().contains("line 2: expected ident at line 1 column 2: not json"), "{err}");
         let err = read_text(&w, "{\"name\": \"rps\", \"value\": 1, \"better\": \"up\"}\n").unwrap_err();
         assert!(err.to_string().contains("unknown variant `up`, expected `higher` or `lower`"), "{err}");
         let err = read_text(&w, "").unwrap_err();

@@ -113,7 +113,8 @@ fn geomean(ratios: &[(String, Ratio)]) -> Option<Ratio> {
     if ratios.is_empty() {
         return None;
     }
-    let g = |f: &dyn Fn(&Ratio) -> f64| (ratios.iter().map(|(_, r)| f(r).ln()).sum::<f64>() / ratios.len() as f64).exp();
+    let g =
+        |f: &dyn Fn(&Ratio) -> f64| (ratios.iter().map(|(_, r)| f(r).ln()).sum::<f64>() / ratios.len() as f64).exp();
     let (ratio, low, high) = (g(&|r| r.ratio), g(&|r| r.ratio_ci_low), g(&|r| r.ratio_ci_high));
     let verdict = if ratios.len() == 1 {
         ratios[0].1.verdict

@@ -95,6 +95,7 @@ pub fn page(r: &Report) -> String {
     }
     summary(&mut o, r);
     charts(&mut o, r);
+    super::metrics::html(&mut o, r);
     super::counts::html::section(&mut o, r);
     details(&mut o, r);
     bolt_vs_pgo(&mut o, r);

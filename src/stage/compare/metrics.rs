@@ -208,3 +208,81 @@ pub fn markdown(o: &mut String, r: &Report) {
          own direction."
     );
 }
+
+/// The figures in report.html: one chart per workload and figure, a bar per
+/// variant from zero to its median with the median's interval as a whisker.
+pub fn html(o: &mut String, r: &Report) {
+    use super::html::{colour, escape, nice_step};
+    let columns = columns(r);
+    if columns.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "<h2>Workload figures</h2>");
+    for (w, name) in &columns {
+        let bars: Vec<(usize, &str, &MetricReport)> = r
+            .variants
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                v.workloads
+                    .get(*w)
+                    .and_then(|t| t.metrics.iter().find(|m| &m.name == name))
+                    .map(|m| (i, v.name.as_str(), m))
+            })
+            .collect();
+        let Some((_, _, first)) = bars.first() else { continue };
+        let direction = match first.better {
+            Better::Higher => "higher is better",
+            Better::Lower => "lower is better",
+        };
+        let (width, label_w, text_w, row, bar) = (960.0, 160.0, 300.0, 30.0, 20.0);
+        let top = bars.iter().map(|(_, _, m)| m.ci_high.max(m.median)).fold(0.0, f64::max);
+        let step = nice_step(top);
+        let axis = if step > 0.0 { (top / step).ceil().max(1.0) * step } else { 1.0 };
+        let plot = width - label_w - text_w;
+        let x = |v: f64| label_w + (v / axis).clamp(0.0, 1.0) * plot;
+        let height = bars.len() as f64 * row + 30.0;
+        let _ = writeln!(
+            o,
+            "<figure class=\"chart\">\n<figcaption><strong>{} · {}</strong> — median per run ({direction}); the lines \
+             are the {:.0}% confidence interval of the median</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" \
+             width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">",
+            escape(&r.workloads[*w].name),
+            escape(name),
+            r.method.confidence * 100.0,
+            escape(name)
+        );
+        for (k, (i, vname, m)) in bars.iter().enumerate() {
+            let y = k as f64 * row + (row - bar) / 2.0;
+            let cy = y + bar / 2.0;
+            let comparison = if *vname == r.baseline { "baseline".to_string() } else { m.verdict_text() };
+            let _ = writeln!(
+                o,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
+                 <rect class=\"bar\" x=\"{label_w}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{bar}\" fill=\"{}\"/>\
+                 <line class=\"whisker\" x1=\"{:.1}\" y1=\"{cy:.1}\" x2=\"{:.1}\" y2=\"{cy:.1}\" stroke=\"#222\" stroke-width=\"1.5\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\">{} · {}</text>",
+                label_w - 8.0,
+                cy + 4.0,
+                escape(vname),
+                (x(m.median) - label_w).max(1.0),
+                colour(r, *i),
+                x(m.ci_low),
+                x(m.ci_high),
+                width - text_w + 8.0,
+                cy + 4.0,
+                escape(&m.value_text()),
+                escape(&comparison)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "<text x=\"{label_w}\" y=\"{:.1}\" fill=\"#555\">0</text><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" \
+             fill=\"#555\">{}</text>\n</svg>\n</figure>",
+            height - 8.0,
+            label_w + plot,
+            height - 8.0,
+            escape(&value(axis, &first.unit))
+        );
+    }
+}
