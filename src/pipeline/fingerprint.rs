@@ -186,7 +186,12 @@ impl WorkloadInput {
 
 /// The hash of a workload's definition as far as it shapes a profile.
 pub fn definition(w: &Workload) -> String {
-    let json = serde_json::json!({ "run": w.run, "args": w.args, "env": w.env });
+    let mut json = serde_json::json!({ "run": w.run, "args": w.args, "env": w.env });
+    // The server's command shapes the profile too; absent, the hash is what it
+    // was before servers existed, so no pipeline goes stale for it.
+    if let Some(s) = &w.serve {
+        json["serve"] = serde_json::json!(s.command);
+    }
     sha256_hex(json.to_string().as_bytes())
 }
 
