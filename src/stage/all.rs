@@ -93,6 +93,7 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     }
     ctx.profdata()?;
     if !args.no_compare {
+        super::compare::check_gate_metric(ctx, &args.compare)?;
         super::compare::choose_counter(ctx, &args.compare)?;
     }
     if ctx.bolt {

@@ -140,14 +140,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     if !ctx.dry_run {
         variants::check_available(ctx, &specs, &state)?;
     }
-    if let Some(m) = &args.gate_metric
-        && !bench.iter().any(|w| w.metrics.contains(m))
-    {
-        bail!(
-            "--gate-metric {m}: no benchmark workload promises that figure; add `metrics = [\"{m}\"]` to the table \
-             of the workload that reports it (see docs/workloads.md)"
-        );
-    }
+    check_gate_metric(ctx, args)?;
     let counter = choose_counter(ctx, args)?;
     if let Some(c) = &counter {
         ctx.printer.status("compare", format!("counting with {} ({}): {}", c.kind.name(), c.version, c.why));
@@ -276,6 +269,20 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         ctx.printer.warn(format!("--{} {}: {}", g.name, g.threshold_pct, g.detail));
     }
     Ok(Compared { code, bolt_vs_pgo: report.bolt_vs_pgo })
+}
+
+/// `--gate-metric` must name a figure a benchmark workload promises (`metrics`).
+/// (`all` asks too, before its first build.)
+pub fn check_gate_metric(ctx: &Ctx, args: &CompareArgs) -> Result<()> {
+    if let Some(m) = &args.gate_metric
+        && !ctx.config.workloads_for(Use::Bench).any(|w| w.metrics.contains(m))
+    {
+        bail!(
+            "--gate-metric {m}: no benchmark workload promises that figure; add `metrics = [\"{m}\"]` to the table \
+             of the workload that reports it (see docs/workloads.md)"
+        );
+    }
+    Ok(())
 }
 
 /// The counter `--counts` (or `counts = true`, or a check on a count) asks for,
