@@ -4,6 +4,10 @@
 demo:
     cargo run --release -- --project demo all
 
+# The whole pipeline on the bundled server demo (kvd under load from kv-load), ending with the comparison.
+demo-server:
+    cargo run --release -- --project demo-server all
+
 # Unit and integration tests (real cargo, rustc and llvm-profdata).
 test:
     cargo test
