@@ -1,6 +1,7 @@
 #!/bin/sh
-# Training workload for the server demo: kv-load's `train` mix (60 % GET, 30 % SET,
-# 10 % INCR over 1,000 keys, uniform) against the kvd that pgo-build started.
+# Training workload for the server demo: kv-load's `train` mix (every command, in
+# other proportions than the benchmark's, over 5,000 keys, uniform) against the
+# kvd that pgo-build started.
 # Run by pgo-build with $PGO_BUILD_ADDR set to the server's address; kvd itself
 # ($PGO_BUILD_BIN) is started and stopped by pgo-build (`serve` in pgo-build.toml).
 set -eu

@@ -14,7 +14,8 @@
 //! Two mixes, which differ on purpose (pgo-build trains on one and measures the
 //! other):
 //!
-//! - `train`: 60 % GET, 30 % SET, 10 % INCR over 1,000 keys, uniform.
+//! - `train`: 30 % GET, 25 % SET, 10 % APPEND, 5 % SCAN, 10 % DEL, 20 % INCR over
+//!   5,000 keys, uniform: every command, in other proportions.
 //! - `bench`: 40 % GET, 15 % SET, 15 % APPEND, 10 % SCAN, 10 % DEL, 10 % INCR
 //!   over 50,000 keys, skewed (log-uniform, Zipf-like: the 100 hottest keys take
 //!   about 40 % of the requests), larger values.
@@ -66,11 +67,11 @@ struct Mix {
 const MIXES: [Mix; 2] = [
     Mix {
         name: "train",
-        ops: &[(Op::Get, 60), (Op::Set, 30), (Op::Incr, 10)],
-        keys: 1_000,
+        ops: &[(Op::Get, 30), (Op::Set, 25), (Op::Append, 10), (Op::Scan, 5), (Op::Del, 10), (Op::Incr, 20)],
+        keys: 5_000,
         skewed: false,
-        max_pad: 16,
-        deltas: false,
+        max_pad: 32,
+        deltas: true,
     },
     Mix {
         name: "bench",
