@@ -10,4 +10,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 # builds it into demo-server/target/release the first time and skips it after.
 cargo build -q --release --bin kv-load --manifest-path "$here/../../demo-server/Cargo.toml"
 "$here/../../demo-server/target/release/kv-load" --addr "$PGO_BUILD_ADDR" --mix bench \
-    --connections 8 --pipeline 16 --requests 600000 --seed 2
+    --connections 8 --pipeline 64 --requests 900000 --seed 2

@@ -10,4 +10,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 # builds it into demo-server/target/release the first time and skips it after.
 cargo build -q --release --bin kv-load --manifest-path "$here/../../demo-server/Cargo.toml"
 "$here/../../demo-server/target/release/kv-load" --addr "$PGO_BUILD_ADDR" --mix train \
-    --connections 4 --pipeline 16 --requests 1000000 --seed 1
+    --connections 4 --pipeline 64 --requests 1500000 --seed 1
