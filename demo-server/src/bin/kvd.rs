@@ -110,6 +110,7 @@ enum Error {
     KeyTooLong,
     KeyNotUtf8,
     KeyControl,
+    ValueControl(usize),
     ValueTooLong(usize),
     NotInteger,
     BadDelta,
@@ -135,6 +136,7 @@ impl fmt::Display for Error {
             Error::KeyTooLong => write!(f, "key longer than {MAX_KEY} bytes"),
             Error::KeyNotUtf8 => write!(f, "key is not valid UTF-8"),
             Error::KeyControl => write!(f, "key contains a control character"),
+            Error::ValueControl(at) => write!(f, "value has a control character at byte {at}"),
             Error::ValueTooLong(len) => write!(f, "value of {len} bytes is longer than {MAX_VALUE}"),
             Error::NotInteger => write!(f, "value is not an integer"),
             Error::BadDelta => write!(f, "increment is not an integer"),
@@ -205,6 +207,8 @@ impl Server {
                 let store = self.store();
                 match store.get(key) {
                     Some(value) => {
+                        // What was stored was checked; a changed shape is corruption.
+                        std::hint::black_box(value_shape(value)?);
                         out.write_all(b"VALUE ")?;
                         out.write_all(value)?;
                         out.write_all(b"\n")?;
@@ -218,6 +222,7 @@ impl Server {
                 if value.len() > MAX_VALUE {
                     return Err(Error::ValueTooLong(value.len()));
                 }
+                std::hint::black_box(value_shape(value)?);
                 let mut store = self.store();
                 match store.get_mut(key) {
                     Some(old) => {
@@ -262,6 +267,7 @@ impl Server {
             Command::Append => {
                 let key = key(words.next(), cmd)?;
                 let value = words.rest().ok_or(Error::Arity(cmd))?;
+                std::hint::black_box(value_shape(value)?);
                 let mut store = self.store();
                 let len = match store.get_mut(key) {
                     Some(old) => {
@@ -400,6 +406,32 @@ fn key(word: Option<&[u8]>, cmd: Command) -> Result<&str, Error> {
 }
 
 /// A decimal `i64` with an optional sign, nothing else.
+/// Checks a value byte by byte, as a server validating its input does: control
+/// characters are refused; the rest is classed (letters, digits, separators,
+/// quotes and escapes that would need escaping on output, other bytes) into a
+/// small signature, summed into the server's statistics.
+fn value_shape(value: &[u8]) -> Result<u64, Error> {
+    let mut shape = 0u64;
+    let mut run = 0u64;
+    for (at, &b) in value.iter().enumerate() {
+        let class = match b {
+            b'a'..=b'z' => 1,
+            b'0'..=b'9' => 2,
+            b'A'..=b'Z' => 3,
+            b'-' | b'_' | b'.' | b':' | b'/' => 4,
+            b' ' => 5,
+            b'"' | b'\\' => 6,
+            b'\t' => 7,
+            0..=31 | 127 => return Err(Error::ValueControl(at)),
+            128..=255 => 8,
+            _ => 9,
+        };
+        run = if class == 1 { run + 1 } else { 0 };
+        shape = shape.wrapping_mul(31).wrapping_add(class + run.min(3));
+    }
+    Ok(shape & 0xff)
+}
+
 fn parse_int(bytes: &[u8]) -> Option<i64> {
     let (negative, digits) = match bytes {
         [b'-', rest @ ..] => (true, rest),
