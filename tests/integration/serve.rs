@@ -2,7 +2,8 @@
 //! readiness by tcp, http and command; SIGTERM handled and unhandled, SIGINT and
 //! SIGKILL, each leaving the server's profile (continuous mode); a server that
 //! exits before it is ready, one that never gets ready, one that crashes during
-//! the load; and no server outlives its test.
+//! the load; a server counted under cachegrind and timed by compare; and no server
+//! outlives its test.
 
 use crate::utils::{TestProject, stderr, stdout};
 
@@ -198,4 +199,24 @@ fn a_server_that_fails_is_named_with_its_log_and_never_left_running() {
     assert!(err.contains("ended with exit status 134 while the client ran"), "{err}");
     assert!(err.contains("crashing on purpose"), "{err}");
     assert!(survivors(&p).is_empty(), "a server outlived its workload: {:?}", survivors(&p));
+}
+
+#[test]
+fn a_server_stopped_by_sigterm_is_counted_and_measured_by_compare() {
+    // The server (and the client, the same binary here) under cachegrind: it
+    // writes its figures even when it dies of the unhandled SIGTERM.
+    let bench = server("load", r#""$PGO_BUILD_BIN" serve "$PGO_BUILD_ADDR""#, "").replace("[\"train\"]", "[\"bench\"]");
+    let p = project(&bench);
+    p.file("Cargo.toml", &format!("{MANIFEST}\n[profile.aa]\ninherits = \"release\"\nsplit-debuginfo = \"packed\"\n"));
+    let args = ["compare", "--baseline", "release", "--variants", "aa", "--rounds", "2", "--warmup", "0"];
+    let mut counted = args.to_vec();
+    counted.extend(["--startup-args", "", "--counts", "--counter", "cachegrind"]);
+    p.run(&counted);
+    let text = std::fs::read_to_string(p.pgo_dir().join("report/report.json")).expect("report.json");
+    let r: serde_json::Value = serde_json::from_str(&text).expect("report.json parses");
+    let w = &r["variants"][0]["counts"]["workloads"][0];
+    assert!(w["processes"].as_u64().unwrap_or(0) >= 2, "the server and the client: {w}");
+    assert!(w["instructions"].as_u64().unwrap_or(0) > 1_000_000, "{w}");
+    assert_eq!(r["variants"][1]["workloads"][0]["runs"], 2, "and timed: {}", r["variants"][1]);
+    assert!(survivors(&p).is_empty(), "{:?}", survivors(&p));
 }
