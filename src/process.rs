@@ -227,6 +227,18 @@ impl Cmd {
         expr
     }
 
+    /// Starts `expr` (this command, redirected) in a process group of its own,
+    /// so a timeout, Ctrl-C or a stop reaches every process it starts.
+    pub(crate) fn start_in_group(&self, expr: duct::Expression) -> Result<duct::Handle> {
+        expr.unchecked()
+            .before_spawn(|command| {
+                command.process_group(0);
+                Ok(())
+            })
+            .start()
+            .map_err(|e| self.spawn_error(e))
+    }
+
     pub(crate) fn spawn_error(&self, err: std::io::Error) -> anyhow::Error {
         if err.kind() == std::io::ErrorKind::NotFound {
             anyhow::anyhow!(
@@ -286,14 +298,7 @@ impl Cmd {
             // stderr to that same stdout.
             None => expr.stderr_to_stdout().stdout_file(log_file),
         };
-        let handle = expr
-            .unchecked()
-            .before_spawn(|command| {
-                command.process_group(0);
-                Ok(())
-            })
-            .start()
-            .map_err(|e| self.spawn_error(e))?;
+        let handle = self.start_in_group(expr)?;
         let deadline = timeout.map(|t| start + t);
         let poll = Duration::from_millis(20);
         loop {

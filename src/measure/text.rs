@@ -32,6 +32,15 @@ pub fn verdict_text(ratio: f64, verdict: Verdict) -> String {
     }
 }
 
+/// `↓` (faster, fewer), `↑` (slower, more) or `≈`: a verdict in a terminal cell.
+pub fn mark(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Faster => "↓",
+        Verdict::Slower => "↑",
+        Verdict::NoClearDifference => "≈",
+    }
+}
+
 /// `13.9% fewer`, `2.0% more`, `no clear difference`: a count's ratio in words.
 pub fn count_verdict_text(ratio: f64, verdict: Verdict) -> String {
     match verdict {

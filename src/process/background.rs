@@ -7,8 +7,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use std::os::unix::process::CommandExt;
-
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
@@ -27,18 +25,7 @@ impl Cmd {
     /// error going to `log`, and returns at once.
     pub fn start_logged(&self, log: &Path) -> Result<Background> {
         let file = File::create(log).with_context(|| format!("could not create log file {}", log.display()))?;
-        let handle = self
-            .expression()
-            .stdin_null()
-            .stderr_to_stdout()
-            .stdout_file(file)
-            .unchecked()
-            .before_spawn(|command| {
-                command.process_group(0);
-                Ok(())
-            })
-            .start()
-            .map_err(|e| self.spawn_error(e))?;
+        let handle = self.start_in_group(self.expression().stdin_null().stderr_to_stdout().stdout_file(file))?;
         let group = handle.pids().first().and_then(|p| i32::try_from(*p).ok());
         Ok(Background { handle: Some(handle), group, ended: None })
     }

@@ -122,7 +122,7 @@ pub(super) fn colour(r: &Report, variant: usize) -> &'static str {
     PALETTE[others % PALETTE.len()]
 }
 
-fn verdict_class(verdict: Verdict) -> &'static str {
+pub(super) fn verdict_class(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Faster => "faster",
         Verdict::Slower => "slower",
@@ -301,12 +301,12 @@ fn charts(o: &mut String, r: &Report) {
 }
 
 // Chart geometry, in SVG user units (pixels at 100%).
-const WIDTH: f64 = 960.0;
+pub(super) const WIDTH: f64 = 960.0;
 const TEXT_COLUMN: f64 = 340.0;
-const TOP: f64 = 6.0;
-const ROW: f64 = 30.0;
-const BAR: f64 = 20.0;
-const AXIS: f64 = 34.0;
+pub(super) const TOP: f64 = 6.0;
+pub(super) const ROW: f64 = 30.0;
+pub(super) const BAR: f64 = 20.0;
+pub(super) const AXIS: f64 = 34.0;
 
 /// One horizontal bar per variant, from zero to the median, with the median's
 /// interval as a whisker, then the median and the comparison as text.

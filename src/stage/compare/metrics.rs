@@ -43,10 +43,8 @@ impl MetricReport {
     /// The ratio turned so that below 1 is better (what the time checks read),
     /// with its verdict.
     pub fn oriented(&self) -> Ratio {
-        let (ratio, low, high) = match self.better {
-            Better::Lower => (self.ratio, self.ratio_ci_low, self.ratio_ci_high),
-            Better::Higher => (1.0 / self.ratio, 1.0 / self.ratio_ci_high, 1.0 / self.ratio_ci_low),
-        };
+        let e = Estimate { value: self.ratio, low: self.ratio_ci_low, high: self.ratio_ci_high, coverage: 1.0 };
+        let Estimate { value: ratio, low, high, .. } = turned(self.better, e);
         let verdict = match self.verdict {
             MetricVerdict::Better => Verdict::Faster,
             MetricVerdict::Worse => Verdict::Slower,
@@ -69,6 +67,15 @@ impl MetricReport {
     /// `41.2 k req/s`.
     pub fn value_text(&self) -> String {
         value(self.median, &self.unit)
+    }
+}
+
+/// A figure's ratio turned so that below 1 is better: as it is for a figure where
+/// lower is better, inverted (interval bounds swapped) where higher is.
+fn turned(better: Better, e: Estimate) -> Estimate {
+    match better {
+        Better::Lower => e,
+        Better::Higher => Estimate { value: 1.0 / e.value, low: 1.0 / e.high, high: 1.0 / e.low, ..e },
     }
 }
 
@@ -123,11 +130,7 @@ fn figures_of(plan: &Plan, samples: &Samples, w: usize, v: usize) -> Vec<MetricR
             let (base, _) = values(base_runs, name)?;
             let m = median_interval(&vals, plan.confidence);
             let r = paired_ratio(&base, &vals, plan.confidence);
-            let oriented = match first.better {
-                Better::Lower => r,
-                Better::Higher => Estimate { value: 1.0 / r.value, low: 1.0 / r.high, high: 1.0 / r.low, ..r },
-            };
-            let verdict = match Verdict::of(&oriented, plan.noise, plan.confidence) {
+            let verdict = match Verdict::of(&turned(first.better, r), plan.noise, plan.confidence) {
                 Verdict::Faster => MetricVerdict::Better,
                 Verdict::Slower => MetricVerdict::Worse,
                 Verdict::NoClearDifference => MetricVerdict::NoClearDifference,
@@ -212,7 +215,7 @@ pub fn markdown(o: &mut String, r: &Report) {
 /// The figures in report.html: one chart per workload and figure, a bar per
 /// variant from zero to its median with the median's interval as a whisker.
 pub fn html(o: &mut String, r: &Report) {
-    use super::html::{colour, escape, nice_step};
+    use super::html::{BAR, ROW, WIDTH, colour, escape, nice_step};
     let columns = columns(r);
     if columns.is_empty() {
         return;
@@ -235,31 +238,31 @@ pub fn html(o: &mut String, r: &Report) {
             Better::Higher => "higher is better",
             Better::Lower => "lower is better",
         };
-        let (width, label_w, text_w, row, bar) = (960.0, 160.0, 300.0, 30.0, 20.0);
+        let (label_w, text_w) = (160.0, 300.0);
         let top = bars.iter().map(|(_, _, m)| m.ci_high.max(m.median)).fold(0.0, f64::max);
         let step = nice_step(top);
         let axis = if step > 0.0 { (top / step).ceil().max(1.0) * step } else { 1.0 };
-        let plot = width - label_w - text_w;
+        let plot = WIDTH - label_w - text_w;
         let x = |v: f64| label_w + (v / axis).clamp(0.0, 1.0) * plot;
-        let height = bars.len() as f64 * row + 30.0;
+        let height = bars.len() as f64 * ROW + 30.0;
         let _ = writeln!(
             o,
             "<figure class=\"chart\">\n<figcaption><strong>{} · {}</strong> — median per run ({direction}); the lines \
              are the {:.0}% confidence interval of the median</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" \
-             width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">",
+             width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"{}\">",
             escape(&r.workloads[*w].name),
             escape(name),
             r.method.confidence * 100.0,
             escape(name)
         );
         for (k, (i, vname, m)) in bars.iter().enumerate() {
-            let y = k as f64 * row + (row - bar) / 2.0;
-            let cy = y + bar / 2.0;
+            let y = k as f64 * ROW + (ROW - BAR) / 2.0;
+            let cy = y + BAR / 2.0;
             let comparison = if *vname == r.baseline { "baseline".to_string() } else { m.verdict_text() };
             let _ = writeln!(
                 o,
                 "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
-                 <rect class=\"bar\" x=\"{label_w}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{bar}\" fill=\"{}\"/>\
+                 <rect class=\"bar\" x=\"{label_w}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{BAR}\" fill=\"{}\"/>\
                  <line class=\"whisker\" x1=\"{:.1}\" y1=\"{cy:.1}\" x2=\"{:.1}\" y2=\"{cy:.1}\" stroke=\"#222\" stroke-width=\"1.5\"/>\
                  <text x=\"{:.1}\" y=\"{:.1}\">{} · {}</text>",
                 label_w - 8.0,
@@ -269,7 +272,7 @@ pub fn html(o: &mut String, r: &Report) {
                 colour(r, *i),
                 x(m.ci_low),
                 x(m.ci_high),
-                width - text_w + 8.0,
+                WIDTH - text_w + 8.0,
                 cy + 4.0,
                 escape(&m.value_text()),
                 escape(&comparison)

@@ -12,7 +12,7 @@ use super::counts::{CountsMethod, VariantCounts};
 use super::metrics::MetricReport;
 use super::variants::{PGO, PGO_BOLT};
 use crate::measure::stats::{Estimate, Verdict, median_interval};
-pub use crate::measure::text::{ratio_text, time, verdict_text};
+pub use crate::measure::text::{mark, ratio_text, time, verdict_text};
 use crate::measure::{Plan, Samples, Stop};
 use crate::util::human_size;
 
@@ -582,16 +582,7 @@ pub fn terminal(r: &Report) -> String {
 fn short(t: Option<&Timing>, is_base: bool) -> String {
     match t {
         Some(t) if t.runs > 0 && is_base => time(t.median_s),
-        Some(t) if t.runs > 0 => format!(
-            "{} ({:.3}×{})",
-            time(t.median_s),
-            t.ratio,
-            match t.verdict {
-                Verdict::Faster => "↓",
-                Verdict::Slower => "↑",
-                Verdict::NoClearDifference => "≈",
-            }
-        ),
+        Some(t) if t.runs > 0 => format!("{} ({:.3}×{})", time(t.median_s), t.ratio, mark(t.verdict)),
         _ => "—".to_string(),
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::super::html::{colour, escape, nice_step};
+use super::super::html::{AXIS, BAR, ROW, TOP, WIDTH, colour, escape, nice_step, verdict_class};
 use super::super::report::Report;
 use super::render;
 use crate::measure::counts::Figure;
@@ -27,7 +27,7 @@ pub fn section(o: &mut String, r: &Report) {
             for &f in &m.figures {
                 let text = match (w.counts.get(f), vc.ratio(&w.name, f)) {
                     (Some(n), Some(q)) if v.name != r.baseline => {
-                        format!("{}<br><span class=\"{}\">{:.3}×</span>", count(n), class(q.verdict), q.ratio)
+                        format!("{}<br><span class=\"{}\">{:.3}×</span>", count(n), verdict_class(q.verdict), q.ratio)
                     }
                     (Some(n), _) => count(n),
                     (None, _) => "—".into(),
@@ -47,21 +47,9 @@ pub fn section(o: &mut String, r: &Report) {
     }
 }
 
-fn class(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Faster => "faster",
-        Verdict::Slower => "slower",
-        Verdict::NoClearDifference => "same",
-    }
-}
-
-const WIDTH: f64 = 960.0;
+// The page's chart geometry, with wider labels (`workload · variant`).
 const LABEL: f64 = 260.0;
 const TEXT: f64 = 240.0;
-const ROW: f64 = 26.0;
-const BAR: f64 = 16.0;
-const TOP: f64 = 6.0;
-const AXIS: f64 = 34.0;
 
 /// Ratio bars for `figure`: one per workload and variant besides the baseline.
 fn chart(o: &mut String, r: &Report, figure: Figure) {

@@ -5,8 +5,7 @@ use std::fmt::Write as _;
 
 use super::super::report::{Report, VariantReport};
 use crate::measure::counts::{CounterKind, Figure};
-use crate::measure::stats::Verdict;
-use crate::measure::text::count;
+use crate::measure::text::{count, mark};
 
 /// A count with its ratio to the baseline: `7.50 G (0.861×)`.
 fn cell(r: &Report, v: &VariantReport, workload: &str, figure: Figure) -> String {
@@ -125,16 +124,7 @@ pub fn terminal(o: &mut String, r: &Report) {
         let Some(vc) = &v.counts else { continue };
         let parts: Vec<String> = shown
             .iter()
-            .filter_map(|&f| {
-                vc.geomean(f).map(|g| {
-                    let mark = match g.verdict {
-                        Verdict::Faster => "↓",
-                        Verdict::Slower => "↑",
-                        Verdict::NoClearDifference => "≈",
-                    };
-                    format!("{} {:.3}×{mark}", f.label(), g.ratio)
-                })
-            })
+            .filter_map(|&f| vc.geomean(f).map(|g| format!("{} {:.3}×{}", f.label(), g.ratio, mark(g.verdict))))
             .collect();
         if !parts.is_empty() {
             let _ = write!(o, "\ncounted by {}: {}: {}", m.counter.name(), v.name, parts.join(", "));
