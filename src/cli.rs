@@ -11,6 +11,7 @@ use crate::printer::ColorChoice;
 use crate::stage::{
     all::AllArgs, bolt::BoltCommandArgs, check::CheckArgs, compare::CompareArgs, merge::MergeArgs,
     optimize::OptimizeArgs, overlap::OverlapArgs, profiles::ProfilesArgs, show::ShowArgs, train::TrainArgs,
+    try_run::TryArgs,
 };
 
 /// Profile-guided optimization for Cargo projects: instrument a build, train it on
@@ -27,6 +28,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a commented pgo-build.toml and an example training and benchmark workload
+    /// script for this project; existing files are kept unless --force replaces them.
+    Init,
+    /// Run every training and benchmark workload once against a plain build: times and failures, in seconds.
+    Try(TryArgs),
     /// Check rustc, its LLVM version and a matching llvm-profdata; say how to fix what is missing.
     Doctor,
     /// Build the binaries with -Cprofile-generate into pgo-build's own target directory.
@@ -76,6 +82,13 @@ pub struct GlobalArgs {
     /// Features to enable, comma-separated (replaces `features` from the config).
     #[arg(long, global = true, value_name = "FEATURES", value_delimiter = ',')]
     pub features: Vec<String>,
+    /// The target triple to build for, e.g. x86_64-unknown-linux-musl [default:
+    /// `target` from the config, else the host's]. Training runs its binaries here.
+    #[arg(long, global = true, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// Build the C/C++ code of build scripts (the `cc` crate) without PGO (also `c-pgo = false`).
+    #[arg(long, global = true)]
+    pub no_c_pgo: bool,
     /// The llvm-profdata to use (empty: search as usual).
     #[arg(long, global = true, value_name = "PATH", env = "PGO_BUILD_LLVM_PROFDATA", value_parser = path_or_empty())]
     pub llvm_profdata: Option<PathBuf>,

@@ -44,6 +44,8 @@ struct RawConfig {
     counts: Option<bool>,
     counter: Option<CounterChoice>,
     continuous_profiles: Option<bool>,
+    target: Option<String>,
+    c_pgo: Option<bool>,
     #[serde(default, rename = "workload")]
     workloads: Vec<RawWorkload>,
 }
@@ -165,6 +167,10 @@ pub struct Config {
     /// LLVM's continuous mode for training (`continuous-profiles`), if the config
     /// says; see [`Config::continuous_profiles`].
     pub continuous: Option<bool>,
+    /// The target triple to build for (none: the host's).
+    pub target: Option<String>,
+    /// Build C/C++ code of build scripts with PGO too (`c-pgo`, default on).
+    pub c_pgo: bool,
     pub workloads: Vec<Workload>,
 }
 
@@ -188,7 +194,7 @@ impl Config {
         } else if explicit {
             bail!("config file {} does not exist", path.display());
         } else {
-            Config { default_features: true, ..Config::default() }
+            Config { default_features: true, c_pgo: true, ..Config::default() }
         };
         if config.workloads.is_empty() {
             config.workloads = discover(project_dir)?;
@@ -314,6 +320,8 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
         counts: raw.counts.unwrap_or(false),
         counter: raw.counter.unwrap_or_default(),
         continuous: raw.continuous_profiles,
+        target: raw.target,
+        c_pgo: raw.c_pgo.unwrap_or(true),
         workloads,
     })
 }

@@ -7,12 +7,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::cargo::Settings;
+use crate::cargo::c_code::{self, CPgo};
 use crate::cargo::cargo_config::{Strip, profile_settings, resolve_strip};
 use crate::cargo::flags::UserFlags;
 use crate::cli::GlobalArgs;
+use crate::config::BoltMode;
 use crate::config::Config;
 use crate::printer::Printer;
 use crate::project::{Layout, Project};
+use crate::toolchain::bolt::{self, BoltTools};
+use crate::toolchain::target::Target;
 use crate::toolchain::{Origin, Override, Profdata, RustcInfo, profdata};
 
 #[derive(Debug)]
@@ -25,6 +29,10 @@ pub struct Ctx {
     pub config: Config,
     pub layout: Layout,
     pub rustc: RustcInfo,
+    /// The target of every build (the host's unless `--target`/`target`).
+    pub target: Target,
+    /// Whether the C/C++ code of build scripts gets PGO too, and why not.
+    pub c_pgo: CPgo,
     pub user_flags: UserFlags,
     pub settings: Settings,
     /// BOLT mode: see `GlobalArgs::bolt`.
@@ -33,6 +41,7 @@ pub struct Ctx {
     profdata_override: Option<Override>,
     install: bool,
     profdata: OnceCell<Profdata>,
+    target_checked: OnceCell<()>,
 }
 
 impl Ctx {
@@ -47,8 +56,9 @@ impl Ctx {
         apply_selection(&mut config, args);
         let project = Project::load(&dir, &config)?;
         let rustc = RustcInfo::detect(&dir)?;
-        let host_cfg = rustc.host_cfg(&dir)?;
-        let user_flags = UserFlags::detect(&dir, &rustc.host, &host_cfg)?;
+        let target = Target::detect(&rustc, &dir, args.target.as_deref().or(config.target.as_deref()))?;
+        let user_flags = UserFlags::detect(&dir, &target.triple, &target.cfg)?;
+        let c_pgo = c_pgo_state(args, &config, &project, &target, &rustc);
         let layout = Layout::new(&project);
         let recorded = crate::state::State::load(&layout.state_file()).ok().and_then(|s| s.recorded_bolt_mode());
         let bolt = bolt_mode(bolt, args.bolt, args.no_bolt, config.bolt, recorded);
@@ -60,11 +70,13 @@ impl Ctx {
             default_features: config.default_features,
             cargo_args: config.cargo_args.clone(),
             host: rustc.host.clone(),
+            target: target.triple.clone(),
             rustc: rustc.version.clone(),
             cargo_profiles: profile_settings(&project.workspace_root.join("Cargo.toml"), &dir)?,
             env_rustflags: user_flags.env_flags().map(str::to_string),
             profile_overrides: if bolt { vec![("strip".into(), "false".into())] } else { Vec::new() },
             bolt,
+            c_compiler: c_pgo.clang().cloned(),
         };
         Ok(Ctx {
             printer,
@@ -74,6 +86,8 @@ impl Ctx {
             project,
             config,
             rustc,
+            target,
+            c_pgo,
             user_flags,
             settings,
             bolt,
@@ -81,6 +95,7 @@ impl Ctx {
             profdata_override: profdata_override(args),
             install: !args.no_install,
             profdata: OnceCell::new(),
+            target_checked: OnceCell::new(),
         })
     }
 
@@ -88,6 +103,44 @@ impl Ctx {
     /// its outputs itself).
     pub fn profile_strip(&self) -> Result<Strip> {
         resolve_strip(&self.project.workspace_root.join("Cargo.toml"), &self.project.dir, &self.settings.profile)
+    }
+
+    /// For a target other than the host's: its standard library is installed (or
+    /// installed now) with the profiler runtime, and this machine runs its
+    /// instrumented binaries. Checked once, before the first build that needs it.
+    pub fn check_target(&self) -> Result<()> {
+        if self.target.is_host || self.target_checked.get().is_some() {
+            return Ok(());
+        }
+        self.target.check(&self.rustc, &self.project.dir, self.no_install_reason(), |msg| {
+            self.printer.status("toolchain", msg)
+        })?;
+        let _ = self.target_checked.set(());
+        Ok(())
+    }
+
+    /// The BOLT installation, when BOLT can work on this pipeline's binaries in
+    /// `mode` (the config's, else instrumentation, when `None`); the error says
+    /// why not, before anything is built.
+    pub fn bolt_tools(&self, mode: Option<BoltMode>) -> Result<BoltTools> {
+        let tools = bolt::discover(self.rustc.llvm_major, self.bolt_override.as_deref())
+            .map_err(|why| anyhow::anyhow!("BOLT mode is on, but {why}"))?;
+        let sampling = mode.or(self.config.bolt_mode).unwrap_or_default() == BoltMode::Perf;
+        match bolt::static_pie_refusal(&tools, &self.target.triple, self.target.static_pie(), sampling) {
+            Some(why) => Err(anyhow::anyhow!("BOLT mode is on, but {why}")),
+            None => Ok(tools),
+        }
+    }
+
+    /// Why pgo-build may not install a missing tool, if it may not.
+    fn no_install_reason(&self) -> Option<&'static str> {
+        if self.dry_run {
+            Some("a dry run installs nothing")
+        } else if !self.install {
+            Some("--no-install is set")
+        } else {
+            None
+        }
     }
 
     /// The `llvm-profdata` to use, found (and if need be installed) on first use.
@@ -98,17 +151,51 @@ impl Ctx {
         let found = profdata::ensure(
             &self.rustc,
             self.profdata_override.as_ref(),
-            if self.dry_run {
-                Some("a dry run installs nothing")
-            } else if !self.install {
-                Some("--no-install is set")
-            } else {
-                None
-            },
+            self.no_install_reason(),
             &self.project.dir,
             |msg| self.printer.status("toolchain", msg),
         )?;
         Ok(self.profdata.get_or_init(|| found))
+    }
+}
+
+/// Whether the C/C++ code the dependency graph builds gets PGO: on when there is
+/// some, `c-pgo` is not off, the user chose no compiler of their own, and a clang
+/// of rustc's LLVM major is installed. Reading the graph can fail (offline, no
+/// lock file yet); then the C code is built as before, saying why.
+pub fn c_pgo_state(args: &GlobalArgs, config: &Config, project: &Project, target: &Target, rustc: &RustcInfo) -> CPgo {
+    let packages = match c_code::packages_building_c(
+        &project.manifest,
+        &project.dir,
+        &project.package,
+        &target.triple,
+        &config.cargo_args,
+    ) {
+        Ok(p) if p.is_empty() => return CPgo::NoCode,
+        Ok(p) => p,
+        Err(e) => return CPgo::Off { packages: Vec::new(), reason: format!("{e:#}") },
+    };
+    let off = |reason: String| CPgo::Off { packages: packages.clone(), reason };
+    if args.no_c_pgo || !config.c_pgo {
+        return off("turned off (--no-c-pgo or `c-pgo = false`)".into());
+    }
+    if let Some((var, value)) = c_code::user_compiler(&target.triple, &rustc.host) {
+        return match crate::toolchain::clang::version_of(std::path::Path::new(&value)) {
+            Some(v) if crate::toolchain::rustc::major_of(&v) == Some(rustc.llvm_major) => {
+                let cc = which::which(&value).unwrap_or_else(|_| value.clone().into());
+                let clang = crate::toolchain::clang::Clang { cxx: cc.clone(), cc, version: v };
+                CPgo::On { clang, packages }
+            }
+            _ => off(format!(
+                "{var}={value} is not a clang of rustc's LLVM {}; pgo-build does not replace a compiler you chose \
+                 (point {var} at clang-{} or unset it)",
+                rustc.llvm_major, rustc.llvm_major
+            )),
+        };
+    }
+    match crate::toolchain::clang::discover(rustc.llvm_major) {
+        Ok(clang) => CPgo::On { clang, packages },
+        Err(why) => off(why),
     }
 }
 

@@ -17,6 +17,31 @@ pub fn demangle(symbol: &str) -> String {
     }
 }
 
+/// The language a profiled function was written in, as its symbol tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Rust,
+    /// C or C++, compiled by clang (C symbols are not mangled; C++ ones are `_Z…`
+    /// without Rust's hash). A Rust `#[no_mangle]` function, other than rustc's
+    /// shims, counts here too.
+    C,
+}
+
+impl Language {
+    pub fn of(symbol: &str) -> Language {
+        let bare = symbol.rsplit_once(';').map_or(symbol, |(_, s)| s);
+        let legacy_rust = bare.starts_with("_ZN")
+            && bare.len() > 20
+            && bare.ends_with('E')
+            && bare[bare.len() - 20..].starts_with("17h")
+            && bare[bare.len() - 17..bare.len() - 1].chars().all(|c| c.is_ascii_hexdigit());
+        // rustc's own unmangled shims: the C `main` calling the Rust one, the allocator's.
+        let shim = bare == "main" || bare.starts_with("__rust") || bare.starts_with("rust_");
+        if bare.starts_with("_R") || legacy_rust || shim { Language::Rust } else { Language::C }
+    }
+}
+
 /// Functions under their demangled names, with the instances of one name added up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hot {
@@ -67,6 +92,17 @@ pub fn function_line(share: f64, count: u64, name: &str, instances: usize) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn languages_from_symbols() {
+        assert_eq!(Language::of("_ZN3exp4main17h0123456789abcdefE"), Language::Rust);
+        assert_eq!(Language::of("fixture.abc-cgu.0;_RNvCs1234_7fixture4work"), Language::Rust);
+        assert_eq!(Language::of("hot_checksum"), Language::C);
+        assert_eq!(Language::of("csrc/hot.c;pick"), Language::C);
+        assert_eq!(Language::of("_ZN5sqlite6Parser4stepEv"), Language::C);
+        assert_eq!(Language::of("main"), Language::Rust);
+        assert_eq!(Language::of("__rust_alloc"), Language::Rust);
+    }
 
     #[test]
     fn demangles_without_hash_or_object_prefix() {

@@ -10,6 +10,7 @@ mod config;
 mod context;
 mod deliver;
 mod functions;
+mod init;
 mod lock;
 mod measure;
 mod pipeline;

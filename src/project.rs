@@ -171,6 +171,8 @@ pub enum BuildKind {
     Optimized,
     /// `bolt --no-pgo`: the profile as it is (unstripped, with relocations), no PGO.
     BoltInput,
+    /// `try`: the profile as it is, to run each workload once against.
+    Try,
 }
 
 impl BuildKind {
@@ -179,6 +181,7 @@ impl BuildKind {
             BuildKind::Instrumented => "instrumented",
             BuildKind::Optimized => "optimized",
             BuildKind::BoltInput => "bolt-input",
+            BuildKind::Try => "try",
         }
     }
 }

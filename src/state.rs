@@ -181,6 +181,9 @@ pub struct OptimizeRecord {
     /// In BOLT mode: the unstripped binaries, linked with relocations, that the
     /// BOLT stage rewrites.
     pub bolt_inputs: Vec<BinaryRecord>,
+    /// How the profile covered the C/C++ code, when that was built with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c_coverage: Option<crate::cargo::c_code::CCoverage>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,7 +8,7 @@
 //!
 //! * an environment variable: the user's flags plus ours, as `CARGO_ENCODED_RUSTFLAGS`
 //!   (which also keeps paths with spaces intact);
-//! * config files: `--config target.<host>.rustflags=[..]` or
+//! * config files: `--config target.<triple>.rustflags=[..]` or
 //!   `--config build.rustflags=[..]`, which cargo *joins* with the arrays from the
 //!   files. The target key is used only when a target table applies, because any
 //!   target rustflags make cargo ignore `[build] rustflags` altogether.
@@ -39,7 +39,7 @@ pub fn profile_use(bolt: bool, profile: &Path) -> Vec<String> {
 pub enum Source {
     EncodedEnv(String),
     Env(String),
-    /// `[target.<host>]`/`[target.'cfg(..)']` rustflags, in a file or the environment.
+    /// `[target.<triple>]`/`[target.'cfg(..)']` rustflags, in a file or the environment.
     Target(String),
     /// `[build] rustflags` or nothing at all.
     Build,
@@ -51,15 +51,15 @@ pub struct UserFlags {
 }
 
 impl UserFlags {
-    /// Works out which source cargo will read for a build of `host` run in
-    /// `project_dir`. `host_cfg` is `rustc --print cfg` for the host.
-    pub fn detect(project_dir: &Path, host: &str, host_cfg: &[String]) -> Result<UserFlags> {
+    /// Works out which source cargo will read for a build of `target` run in
+    /// `project_dir`. `target_cfg` is `rustc --print cfg` for the target.
+    pub fn detect(project_dir: &Path, target: &str, target_cfg: &[String]) -> Result<UserFlags> {
         let var = |k: &str| std::env::var(k).ok();
         let source = if let Some(v) = var("CARGO_ENCODED_RUSTFLAGS") {
             Source::EncodedEnv(v)
         } else if let Some(v) = var("RUSTFLAGS") {
             Source::Env(v)
-        } else if let Some(origin) = target_flags_origin(project_dir, host, host_cfg)? {
+        } else if let Some(origin) = target_flags_origin(project_dir, target, target_cfg)? {
             Source::Target(origin)
         } else {
             Source::Build
@@ -68,7 +68,7 @@ impl UserFlags {
     }
 
     /// Adds `ours` to the user's flags on `cmd` (a cargo command).
-    pub fn apply(&self, cmd: Cmd, ours: &[String], host: &str) -> Cmd {
+    pub fn apply(&self, cmd: Cmd, ours: &[String], target: &str) -> Cmd {
         match &self.source {
             Source::EncodedEnv(user) => {
                 let mut all: Vec<&str> = if user.is_empty() { Vec::new() } else { user.split('\x1f').collect() };
@@ -82,7 +82,7 @@ impl UserFlags {
                 all.extend(ours.iter().map(String::as_str));
                 cmd.env("CARGO_ENCODED_RUSTFLAGS", all.join("\x1f")).env_remove("RUSTFLAGS")
             }
-            Source::Target(_) => cmd.arg("--config").arg(format!("target.{host}.rustflags={}", toml_array(ours))),
+            Source::Target(_) => cmd.arg("--config").arg(format!("target.{target}.rustflags={}", toml_array(ours))),
             Source::Build => cmd.arg("--config").arg(format!("build.rustflags={}", toml_array(ours))),
         }
     }
@@ -112,9 +112,9 @@ fn toml_array(items: &[String]) -> String {
     toml::Value::Array(array).to_string()
 }
 
-/// Returns where target rustflags that apply to `host` are set, if anywhere.
-fn target_flags_origin(project_dir: &Path, host: &str, host_cfg: &[String]) -> Result<Option<String>> {
-    let env_key = format!("CARGO_TARGET_{}_RUSTFLAGS", host.to_uppercase().replace(['-', '.'], "_"));
+/// Returns where target rustflags that apply to `target` are set, if anywhere.
+fn target_flags_origin(project_dir: &Path, target: &str, target_cfg: &[String]) -> Result<Option<String>> {
+    let env_key = format!("CARGO_TARGET_{}_RUSTFLAGS", target.to_uppercase().replace(['-', '.'], "_"));
     if std::env::var_os(&env_key).is_some() {
         return Ok(Some(env_key));
     }
@@ -125,7 +125,7 @@ fn target_flags_origin(project_dir: &Path, host: &str, host_cfg: &[String]) -> R
             if value.get("rustflags").is_none() {
                 continue;
             }
-            if key == host || (key.starts_with("cfg(") && cfg_matches(key, host, host_cfg)) {
+            if key == target || (key.starts_with("cfg(") && cfg_matches(key, target, target_cfg)) {
                 return Ok(Some(format!("{} ([target.{key}])", file.display())));
             }
         }
@@ -133,13 +133,13 @@ fn target_flags_origin(project_dir: &Path, host: &str, host_cfg: &[String]) -> R
     Ok(None)
 }
 
-/// Evaluates a `cfg(..)` target key the way cargo does, against the host's cfg.
-fn cfg_matches(key: &str, host: &str, host_cfg: &[String]) -> bool {
+/// Evaluates a `cfg(..)` target key the way cargo does, against the target's cfg.
+fn cfg_matches(key: &str, target: &str, target_cfg: &[String]) -> bool {
     use cfg_expr::{Expression, Predicate};
     let Ok(expr) = Expression::parse(key) else { return false };
-    let builtin = cfg_expr::targets::get_builtin_target_by_triple(host);
+    let builtin = cfg_expr::targets::get_builtin_target_by_triple(target);
     let has = |name: &str, value: Option<&str>| {
-        host_cfg.iter().any(|line| match value {
+        target_cfg.iter().any(|line| match value {
             None => line == name,
             Some(v) => *line == format!("{name}=\"{v}\""),
         })
@@ -186,9 +186,9 @@ mod tests {
     #[test]
     fn cfg_keys_are_evaluated() {
         let cfg: Vec<String> = ["unix", "target_os=\"linux\"", "target_feature=\"sse2\""].map(String::from).to_vec();
-        let host = "x86_64-unknown-linux-gnu";
-        assert!(cfg_matches("cfg(target_os = \"linux\")", host, &cfg));
-        assert!(cfg_matches("cfg(all(unix, target_feature = \"sse2\"))", host, &cfg));
-        assert!(!cfg_matches("cfg(windows)", host, &cfg));
+        let target = "x86_64-unknown-linux-gnu";
+        assert!(cfg_matches("cfg(target_os = \"linux\")", target, &cfg));
+        assert!(cfg_matches("cfg(all(unix, target_feature = \"sse2\"))", target, &cfg));
+        assert!(!cfg_matches("cfg(windows)", target, &cfg));
     }
 }

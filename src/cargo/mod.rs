@@ -2,14 +2,16 @@
 //!
 //! Builds of one pipeline differ only in the rustflags pgo-build adds
 //! (`-Cprofile-generate`, `-Cprofile-use`): profile, package, binaries, features,
-//! cargo arguments and `--target <host>` are the same, taken from one [`Settings`].
+//! cargo arguments and `--target` (the host's unless another is chosen) are the same, taken from one [`Settings`].
 //! That is what keeps the symbol names of the instrumented and the optimized build
 //! equal, without which rustc finds no profile data for any function.
 //!
 //! Artifact paths come from cargo's JSON messages, never from guessing the layout.
 
+pub mod c_code;
 pub mod cargo_config;
 pub mod flags;
+pub mod profile_warnings;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -33,6 +35,9 @@ pub struct Settings {
     pub default_features: bool,
     pub cargo_args: Vec<String>,
     pub host: String,
+    /// The target triple every build is for (`--target`; the host's by default).
+    #[serde(default)]
+    pub target: String,
     pub rustc: String,
     /// Every Cargo profile setting in force: `[profile.*]` in the workspace manifest
     /// and in cargo config files, and `CARGO_PROFILE_*` variables.
@@ -46,6 +51,36 @@ pub struct Settings {
     pub profile_overrides: Vec<(String, String)>,
     /// BOLT mode: every build unstripped, the PGO build linked with relocations.
     pub bolt: bool,
+    /// The clang that compiles the C/C++ code of build scripts with PGO, if it
+    /// does: a profile from one clang's build only fits another's of the same LLVM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c_compiler: Option<crate::toolchain::clang::Clang>,
+}
+
+/// What pgo-build adds to a build of the project: rustflags, and clang's flags
+/// for the C/C++ code build scripts compile (`None`: that code is built as the
+/// user's setup builds it; `Some`: by the pipeline's clang, with these flags,
+/// when C/C++ PGO is on).
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub rust: Vec<String>,
+    pub c: Option<Vec<String>>,
+}
+
+impl Flags {
+    /// Rustflags only; C/C++ as the user builds it.
+    pub fn rust(rust: Vec<String>) -> Flags {
+        Flags { rust, c: None }
+    }
+
+    /// A build with the merged `profile`: rustc's flags, and clang's when C/C++
+    /// PGO is on.
+    pub fn profile_use(ctx: &Ctx, profile: &std::path::Path) -> Flags {
+        Flags {
+            rust: flags::profile_use(ctx.bolt, profile),
+            c: ctx.settings.c_compiler.as_ref().map(|_| c_code::use_flags(profile)),
+        }
+    }
 }
 
 /// One binary a build produced.
@@ -99,19 +134,19 @@ impl BuildSpec {
     }
 }
 
-/// The cargo command for a build of `kind` with pgo-build's `rustflags` added.
-pub fn cargo_command(ctx: &Ctx, kind: BuildKind, rustflags: &[String]) -> Cmd {
-    cargo_command_for(ctx, &BuildSpec::pipeline(ctx, kind), rustflags)
+/// The cargo command for a build of `kind` with pgo-build's `flags` added.
+pub fn cargo_command(ctx: &Ctx, kind: BuildKind, flags: &Flags) -> Cmd {
+    cargo_command_for(ctx, &BuildSpec::pipeline(ctx, kind), flags)
 }
 
-/// The cargo command for `spec` with pgo-build's `rustflags` added.
-pub fn cargo_command_for(ctx: &Ctx, spec: &BuildSpec, rustflags: &[String]) -> Cmd {
+/// The cargo command for `spec` with pgo-build's `flags` added.
+pub fn cargo_command_for(ctx: &Ctx, spec: &BuildSpec, flags: &Flags) -> Cmd {
     let s = &ctx.settings;
     let mut cmd = Cmd::new("cargo")
         .arg("build")
         .arg("--manifest-path")
         .arg(&ctx.project.manifest)
-        .args(["--message-format=json", "--profile", &spec.profile, "--target", &s.host])
+        .args(["--message-format=json", "--profile", &spec.profile, "--target", &s.target])
         .arg("--target-dir")
         .arg(&spec.target_dir)
         .args(["--package", &s.package]);
@@ -128,17 +163,23 @@ pub fn cargo_command_for(ctx: &Ctx, spec: &BuildSpec, rustflags: &[String]) -> C
         cmd = cmd.arg("--config").arg(value);
     }
     cmd = cmd.args(&s.cargo_args).dir(&ctx.project.dir);
-    ctx.user_flags.apply(cmd, rustflags, &s.host)
+    cmd = ctx.user_flags.apply(cmd, &flags.rust, &s.target);
+    if let (Some(c), Some(clang)) = (&flags.c, &s.c_compiler) {
+        for (key, value) in c_code::env(&s.target, clang, c) {
+            cmd = cmd.env(key, value);
+        }
+    }
+    cmd
 }
 
 /// Runs a build of the pipeline with a spinner, and returns its binaries and diagnostics.
-pub fn cargo_build(ctx: &Ctx, kind: BuildKind, rustflags: &[String]) -> Result<BuildOutput> {
-    cargo_build_for(ctx, &BuildSpec::pipeline(ctx, kind), rustflags)
+pub fn cargo_build(ctx: &Ctx, kind: BuildKind, flags: &Flags) -> Result<BuildOutput> {
+    cargo_build_for(ctx, &BuildSpec::pipeline(ctx, kind), flags)
 }
 
 /// Runs the build `spec` with a spinner, and returns its binaries and diagnostics.
-pub fn cargo_build_for(ctx: &Ctx, spec: &BuildSpec, rustflags: &[String]) -> Result<BuildOutput> {
-    let cmd = cargo_command_for(ctx, spec, rustflags);
+pub fn cargo_build_for(ctx: &Ctx, spec: &BuildSpec, flags: &Flags) -> Result<BuildOutput> {
+    let cmd = cargo_command_for(ctx, spec, flags);
     ctx.printer.command(&cmd);
     let logs = ctx.layout.logs("build");
     std::fs::create_dir_all(&logs)?;

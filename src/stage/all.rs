@@ -88,6 +88,12 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
             ctx.project.dir.join("workloads/bench").display()
         );
     }
+    crate::workload::placeholder::check(
+        &ctx.project.dir,
+        ctx.config.workloads.iter().filter(|w| {
+            (w.is(Use::Train) && args.optimize.profile_file.is_none()) || (w.is(Use::Bench) && !args.no_compare)
+        }),
+    )?;
     if ctx.dry_run {
         return Ok(());
     }
@@ -97,8 +103,8 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
         super::compare::choose_counter(ctx, &args.compare)?;
     }
     if ctx.bolt {
-        crate::toolchain::bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref())
-            .map_err(|why| anyhow::anyhow!("BOLT mode is on, but {why}"))?;
+        ctx.bolt_tools(args.optimize.bolt.bolt_mode)?;
     }
+    ctx.check_target()?;
     Ok(())
 }

@@ -29,7 +29,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use crate::cargo::{BuildSpec, Diagnostic, cargo_build_for, cargo_command_for};
+use crate::cargo::c_code::{CCoverage, CPgo};
+use crate::cargo::profile_warnings;
+use crate::cargo::{BuildSpec, Diagnostic, Flags, cargo_build_for, cargo_command_for};
 use crate::context::Ctx;
 use crate::process::Cmd;
 use crate::project::BuildKind;
@@ -85,7 +87,14 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
     let built = cargo_build_for(ctx, &spec, &flags(ctx, &profile))?;
 
     let report = Report::new(&listing, &workspace.crates, &warnings_by_crate(&built.diagnostics), args.max_stale);
+    let c = match &ctx.c_pgo {
+        CPgo::On { packages, .. } => {
+            Some(CCoverage::read(&spec.target_dir, &ctx.settings.target, &spec.profile, packages, &listing.names))
+        }
+        _ => None,
+    };
     let file = CheckFile {
+        c: c.as_ref(),
         profile: &profile,
         profile_sha256: sha256_file(&profile)?,
         rustc: &ctx.rustc.version,
@@ -96,6 +105,11 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
     let json_path = ctx.layout.root.join("check.json");
     write_atomic(&json_path, serde_json::to_string_pretty(&file)?.as_bytes())?;
     ctx.printer.out(render(&report));
+    match (&c, &ctx.c_pgo) {
+        (Some(c), _) => ctx.printer.out(c.describe()),
+        (None, off @ CPgo::Off { .. }) => ctx.printer.warn(off.describe()),
+        _ => {}
+    }
     ctx.printer.status(
         "check",
         format!("done in {}; the full list is in {}", human_duration(built.elapsed), json_path.display()),
@@ -131,9 +145,9 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
 
 /// The pipeline's rustflags for `profile`, plus mismatch warnings for comdat and
 /// weak functions too (LLVM leaves them out by default).
-fn flags(ctx: &Ctx, profile: &Path) -> Vec<String> {
-    let mut flags = crate::cargo::flags::profile_use(ctx.bolt, profile);
-    flags.push("-Cllvm-args=-no-pgo-warn-mismatch-comdat-weak=false".into());
+fn flags(ctx: &Ctx, profile: &Path) -> Flags {
+    let mut flags = Flags::profile_use(ctx, profile);
+    flags.rust.push("-Cllvm-args=-no-pgo-warn-mismatch-comdat-weak=false".into());
     flags
 }
 
@@ -197,27 +211,16 @@ struct CrateWarnings {
 }
 
 fn warnings_by_crate(diagnostics: &[Diagnostic]) -> BTreeMap<String, CrateWarnings> {
-    const UNPROFILED: &str = "no profile data available for function ";
-    const MISMATCHED: [&str; 2] = ["(hash mismatch) ", "(counter mismatch) "];
     let mut by_crate: BTreeMap<String, CrateWarnings> = BTreeMap::new();
     for d in diagnostics {
         let m = &d.message;
-        let found = match m.find(UNPROFILED) {
-            Some(i) => Some((true, &m[i + UNPROFILED.len()..])),
-            None => MISMATCHED.iter().find_map(|k| m.find(k).map(|i| (false, &m[i + k.len()..]))),
-        };
-        let Some((unprofiled, rest)) = found else { continue };
-        let Some(symbol) = rest.split_whitespace().next() else { continue };
+        let Some(w) = profile_warnings::parse(m) else { continue };
         let krate = if d.target.is_empty() { m.split('.').next().unwrap_or_default() } else { d.target.as_str() };
         let entry = by_crate.entry(krate.replace('-', "_")).or_default();
-        if unprofiled {
-            entry.unprofiled.insert(symbol.to_string());
+        if w.mismatched {
+            entry.mismatched.insert(w.symbol, w.discarded);
         } else {
-            let discarded = rest
-                .split_once(" up to ")
-                .and_then(|(_, n)| n.split_whitespace().next()?.parse::<u64>().ok())
-                .unwrap_or(0);
-            entry.mismatched.insert(symbol.to_string(), discarded);
+            entry.unprofiled.insert(w.symbol);
         }
     }
     by_crate
@@ -250,7 +253,7 @@ fn clean_command(ctx: &Ctx, spec: &BuildSpec, packages: &[String]) -> Cmd {
         .arg("clean")
         .arg("--manifest-path")
         .arg(&ctx.project.manifest)
-        .args(["--profile", &spec.profile, "--target", &ctx.settings.host])
+        .args(["--profile", &spec.profile, "--target", &ctx.settings.target])
         .arg("--target-dir")
         .arg(&spec.target_dir);
     for p in packages {
@@ -269,6 +272,9 @@ struct CheckFile<'a> {
     llvm_version: &'a str,
     #[serde(flatten)]
     report: &'a Report,
+    /// The C/C++ code's coverage, when it was built with the profile too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    c: Option<&'a CCoverage>,
     finished_at: u64,
 }
 

@@ -10,13 +10,14 @@ use std::path::Path;
 use anyhow::Result;
 use console::style;
 
+use crate::cargo::c_code::CPgo;
 use crate::cargo::flags::UserFlags;
 use crate::cli::GlobalArgs;
 use crate::config::Config;
-use crate::context::{apply_selection, profdata_override, project_dir};
+use crate::context::{apply_selection, c_pgo_state, profdata_override, project_dir};
 use crate::printer::Printer;
-use crate::process::Cmd;
 use crate::project::Project;
+use crate::toolchain::target::{self, StdState, Target};
 use crate::toolchain::{Profdata, RustcInfo, bolt, profdata};
 
 pub fn run(args: &GlobalArgs, printer: &Printer) -> Result<u8> {
@@ -106,9 +107,19 @@ fn project_lines(
             let bench = config.workloads_for(crate::config::Use::Bench).count();
             let mark: &dyn std::fmt::Display = if train > 0 { &ok } else { &style("none").yellow() };
             line("workloads", mark, format!("{train} for training, {bench} for benchmarks"));
-            let cfg = rustc.host_cfg(dir).unwrap_or_default();
-            if let Ok(flags) = UserFlags::detect(dir, &rustc.host, &cfg) {
-                line("rustflags", &ok, format!("pgo-build adds its flags to: {}", flags.describe()));
+            let triple = args.target.clone().or(config.target.clone()).unwrap_or_else(|| rustc.host.clone());
+            target_line(rustc, dir, &triple, line);
+            if let Ok(target) = Target::detect(rustc, dir, Some(&triple)) {
+                if let Ok(flags) = UserFlags::detect(dir, &triple, &target.cfg) {
+                    line("rustflags", &ok, format!("pgo-build adds its flags to: {}", flags.describe()));
+                }
+                let c = c_pgo_state(args, &config, &project, &target, rustc);
+                let mark: &dyn std::fmt::Display = match &c {
+                    CPgo::On { .. } => &ok,
+                    CPgo::NoCode => &style("none").dim(),
+                    CPgo::Off { .. } => &style("no pgo").yellow(),
+                };
+                line("C/C++ code", mark, c.describe());
             }
         }
         Err(e) => {
@@ -122,24 +133,44 @@ fn project_lines(
 /// raw profiles are readable by this `llvm-profdata`.
 fn probe(rustc: &RustcInfo, tool: &Profdata, dir: &Path) -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let src = tmp.path().join("probe.rs");
-    std::fs::write(
-        &src,
-        "fn main() { let n: u64 = std::env::args().count() as u64; let mut s = 0; for i in 0..1000 * n { if i % 3 == 0 { s += i } } std::hint::black_box(s); }\n",
-    )?;
-    let exe = tmp.path().join("probe");
-    Cmd::new(crate::toolchain::rustc::program())
-        .args(["-O", "--target", &rustc.host])
-        .arg(format!("-Cprofile-generate={}", tmp.path().display()))
-        .arg(&src)
-        .arg("-o")
-        .arg(&exe)
-        .dir(dir)
-        .read()?;
-    let raw = tmp.path().join("probe.profraw");
-    Cmd::new(&exe).env("LLVM_PROFILE_FILE", &raw).read()?;
+    let raw = target::instrumented_probe(rustc, &rustc.host, dir, tmp.path())?;
     tool.cmd().arg("merge").arg("--output").arg(tmp.path().join("probe.profdata")).arg(&raw).read()?;
     Ok(())
+}
+
+/// The project's target, when it is not the host's: its standard library, the
+/// profiler runtime in it, and whether its instrumented binaries run here.
+fn target_line(rustc: &RustcInfo, dir: &Path, triple: &str, line: &dyn Fn(&str, &dyn std::fmt::Display, String)) {
+    let failed = style("failed").red().bold();
+    let found = match Target::detect(rustc, dir, Some(triple)) {
+        Ok(t) => t,
+        Err(e) => return line("target", &failed, format!("{e:#}")),
+    };
+    if found.is_host {
+        return;
+    }
+    match found.std_state(rustc) {
+        StdState::Missing => line(
+            "target",
+            &style("missing").red().bold(),
+            format!(
+                "{triple}: its standard library is not installed; `rustup target add {triple}` (pgo-build runs it \
+             itself unless --no-install)"
+            ),
+        ),
+        _ => match found.check(rustc, dir, Some("doctor installs nothing"), |_| {}) {
+            Ok(()) => line(
+                "target",
+                &style("ok").green().bold(),
+                format!(
+                    "{triple}: standard library with the profiler runtime; an instrumented probe ran here and wrote \
+             its raw profile{}",
+                    if found.static_pie() { " (static-pie binaries)" } else { "" }
+                ),
+            ),
+            Err(e) => line("target", &failed, format!("{e:#}")),
+        },
+    }
 }
 
 /// BOLT is optional: what is found is reported, what is missing is explained, and

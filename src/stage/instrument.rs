@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cargo::{cargo_build, cargo_command};
+use crate::cargo::c_code::{self, CPgo};
+use crate::cargo::{Flags, cargo_build, cargo_command};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::{BuildInputs, build_files, compiled_sources};
 use crate::pipeline::{Stage, StageId};
@@ -29,6 +30,9 @@ pub struct InstrumentInputs {
     pub build: BuildInputs,
     /// pgo-build's rustflags: where the raw profiles go.
     pub flags: Vec<String>,
+    /// clang's flags for the C/C++ code, when it is profiled too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c_flags: Option<Vec<String>>,
 }
 
 impl Stage for Instrument {
@@ -46,7 +50,8 @@ impl Stage for Instrument {
     }
 
     fn resolve(ctx: &Ctx, _: &(), _: &State) -> Result<InstrumentInputs> {
-        Ok(InstrumentInputs { build: BuildInputs::of(ctx), flags: flags(ctx) })
+        let f = flags(ctx);
+        Ok(InstrumentInputs { build: BuildInputs::of(ctx), flags: f.rust, c_flags: f.c })
     }
 
     fn watched(ctx: &Ctx, _: &InstrumentInputs, last: Option<&InstrumentRecord>) -> Vec<PathBuf> {
@@ -77,13 +82,13 @@ impl Stage for Instrument {
     }
 
     fn run(ctx: &Ctx, inputs: &InstrumentInputs) -> Result<InstrumentRecord> {
-        // Fail before a long build, not after it, when no llvm-profdata can merge (or,
-        // in BOLT mode, there is no llvm-bolt).
+        // Fail before a long build, not after it, when no llvm-profdata can merge, (in
+        // BOLT mode) no llvm-bolt can work, or the target's binaries cannot run here.
         ctx.profdata()?;
         if ctx.bolt {
-            crate::toolchain::bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref())
-                .map_err(|why| anyhow::anyhow!("BOLT mode is on, but {why}"))?;
+            ctx.bolt_tools(None)?;
         }
+        ctx.check_target()?;
         ctx.printer.status(
             "instrument",
             format!(
@@ -91,10 +96,14 @@ impl Stage for Instrument {
                 ctx.settings.package,
                 ctx.settings.bins.join(", "),
                 ctx.settings.profile,
-                ctx.settings.host
+                ctx.settings.target
             ),
         );
-        let built = cargo_build(ctx, BuildKind::Instrumented, &inputs.flags)?;
+        if let c @ (CPgo::On { .. } | CPgo::Off { .. }) = &ctx.c_pgo {
+            ctx.printer.status("instrument", c.describe());
+        }
+        let flags = Flags { rust: inputs.flags.clone(), c: inputs.c_flags.clone() };
+        let built = cargo_build(ctx, BuildKind::Instrumented, &flags)?;
         let binaries = built.binaries.iter().map(BinaryRecord::of).collect::<Result<Vec<_>>>()?;
         for b in &binaries {
             ctx.printer.note(format!("{} ({})", b.path.display(), human_size(b.size)));
@@ -120,12 +129,22 @@ impl Stage for Instrument {
 /// In continuous mode the counters live in the profile file, reached through a
 /// bias the runtime sets (`-runtime-counter-relocation`, which Linux needs), and
 /// value profiling, which continuous mode cannot write, is off (`-disable-vp`).
-fn flags(ctx: &Ctx) -> Vec<String> {
-    let mut flags = vec![format!("-Cprofile-generate={}", ctx.layout.raw_root().join("default").display())];
+/// The C/C++ code, when profiled, is instrumented the same way by clang, so each
+/// process writes one raw profile for both languages.
+fn flags(ctx: &Ctx) -> Flags {
+    let raw = ctx.layout.raw_root().join("default");
+    let mut flags = vec![format!("-Cprofile-generate={}", raw.display())];
     if ctx.config.continuous_profiles() {
         flags.extend(CONTINUOUS_FLAGS.iter().map(|f| f.to_string()));
     }
-    flags
+    let c = ctx.settings.c_compiler.as_ref().map(|_| {
+        let mut c = c_code::generate_flags(&raw);
+        if ctx.config.continuous_profiles() {
+            c.extend(["-mllvm", "-runtime-counter-relocation", "-mllvm", "-disable-vp"].map(String::from));
+        }
+        c
+    });
+    Flags { rust: flags, c }
 }
 
 /// The flags of continuous mode.

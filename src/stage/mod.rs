@@ -13,6 +13,7 @@ pub mod profiles;
 pub mod show;
 pub mod status;
 pub mod train;
+pub mod try_run;
 
 use anyhow::Result;
 
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     let printer = Printer::new(g.quiet, g.verbose, g.color);
     match &cli.command {
         Command::Doctor => return doctor::run(g, &printer),
+        Command::Init => return crate::init::run(g, &printer).map(|()| 0),
         Command::Profiles(args) => return profiles::run(g, &printer, args).map(|()| 0),
         _ => {}
     }
@@ -46,7 +48,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     let writes = !matches!(cli.command, Command::Show(_));
     let _lock = if ctx.dry_run || !writes { None } else { Some(crate::lock::acquire(&ctx.layout.root, &ctx.printer)?) };
     match &cli.command {
-        Command::Doctor | Command::Profiles(_) | Command::Status => unreachable!("handled above"),
+        Command::Doctor | Command::Init | Command::Profiles(_) | Command::Status => unreachable!("handled above"),
         Command::Instrument => pipeline::run::<instrument::Instrument>(&ctx, &()).map(|_| 0),
         Command::Train(args) => pipeline::run::<train::Train>(&ctx, &args.options()).map(|_| 0),
         Command::Merge(args) => merge::command(&ctx, args).map(|()| 0),
@@ -57,5 +59,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => check::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
         Command::Overlap(args) => overlap::run(&ctx, args),
+        Command::Try(args) => try_run::run(&ctx, args),
     }
 }

@@ -15,8 +15,10 @@ use clap::Args;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cargo::c_code::{CCoverage, CPgo};
 use crate::cargo::cargo_config::Strip;
-use crate::cargo::{Diagnostic, cargo_build, cargo_command};
+use crate::cargo::profile_warnings;
+use crate::cargo::{Diagnostic, Flags, cargo_build, cargo_command};
 use crate::context::Ctx;
 use crate::deliver::Evidence;
 use crate::pipeline::fingerprint::{BuildInputs, build_files, compiled_sources};
@@ -58,21 +60,20 @@ pub struct ProfileWarnings {
 
 impl ProfileWarnings {
     pub fn from_diagnostics(diagnostics: &[Diagnostic]) -> Self {
+        Self::from_messages(diagnostics.iter().map(|d| d.message.as_str()))
+    }
+
+    pub fn from_messages<'a>(messages: impl IntoIterator<Item = &'a str>) -> Self {
         let mut w = ProfileWarnings::default();
-        for d in diagnostics {
-            if let Some(name) = word_after(&d.message, "no profile data available for function ") {
-                w.unprofiled.insert(name);
-            } else if let Some(name) = word_after(&d.message, "(hash mismatch) ") {
-                w.mismatched.insert(name);
+        for warning in messages.into_iter().filter_map(profile_warnings::parse) {
+            if warning.mismatched {
+                w.mismatched.insert(warning.symbol);
+            } else {
+                w.unprofiled.insert(warning.symbol);
             }
         }
         w
     }
-}
-
-fn word_after(text: &str, marker: &str) -> Option<String> {
-    let rest = &text[text.find(marker)? + marker.len()..];
-    rest.split_whitespace().next().map(str::to_string)
 }
 
 impl OptimizeArgs {
@@ -119,6 +120,9 @@ pub struct OptimizeInputs {
     pub profile: ProfileSource,
     /// pgo-build's rustflags for the build.
     pub flags: Vec<String>,
+    /// clang's flags for the C/C++ code, when it is profiled too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c_flags: Option<Vec<String>>,
     pub max_unprofiled: f64,
     /// How the delivered binaries are stripped (BOLT mode strips them itself).
     pub strip: Option<Strip>,
@@ -156,9 +160,11 @@ impl Stage for Optimize {
                 }
             }
         };
+        let flags = Flags::profile_use(ctx, &profile.path);
         Ok(OptimizeInputs {
             build: BuildInputs::of(ctx),
-            flags: crate::cargo::flags::profile_use(ctx.bolt, &profile.path),
+            flags: flags.rust,
+            c_flags: flags.c,
             max_unprofiled: options.max_unprofiled,
             strip: if ctx.bolt { Some(ctx.profile_strip()?) } else { None },
             profile,
@@ -195,8 +201,7 @@ impl Stage for Optimize {
             (None, Some(m)) => m.record.profile.clone(),
             (None, None) => PathBuf::from("<merged profile>"),
         };
-        let flags = crate::cargo::flags::profile_use(ctx.bolt, &profile);
-        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Optimized, &flags));
+        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Optimized, &Flags::profile_use(ctx, &profile)));
         Ok(())
     }
 
@@ -206,10 +211,14 @@ impl Stage for Optimize {
             "optimize",
             format!("building {} with -Cprofile-use={}", ctx.settings.package, source.path.display()),
         );
-        let built = cargo_build(ctx, BuildKind::Optimized, &inputs.flags)?;
+        let flags = Flags { rust: inputs.flags.clone(), c: inputs.c_flags.clone() };
+        let built = cargo_build(ctx, BuildKind::Optimized, &flags)?;
+        let c = c_coverage(ctx, &source.path)?;
+        // The share is of the Rust functions: clang's warnings are C's own.
+        let rust_functions = source.functions - c.as_ref().map_or(0, |c| c.in_profile);
 
         let warnings = ProfileWarnings::from_diagnostics(&built.diagnostics);
-        let profiled = source.functions.max(1) as f64;
+        let profiled = rust_functions.max(1) as f64;
         let share = (100.0 * warnings.unprofiled.len() as f64 / profiled).min(100.0);
         if share > inputs.max_unprofiled {
             let examples: Vec<&String> = warnings.unprofiled.iter().take(3).collect();
@@ -222,7 +231,7 @@ impl Stage for Optimize {
                  from another project. Run `pgo-build all` to rebuild everything from one set of settings. \
                  Examples: {}",
                 warnings.unprofiled.len(),
-                source.functions,
+                rust_functions,
                 inputs.max_unprofiled,
                 examples.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
             );
@@ -245,15 +254,21 @@ impl Stage for Optimize {
             ctx.printer.note(format!("{} ({})", record.path.display(), human_size(record.size)));
             binaries.push(record);
         }
+        let language = if c.is_some() { "Rust: " } else { "" };
         ctx.printer.status(
             "optimize",
             format!(
-                "{} of {} profiled functions without profile data, {} with a hash mismatch",
+                "{language}{} of {} profiled functions without profile data, {} with a hash mismatch",
                 warnings.unprofiled.len(),
-                source.functions,
+                rust_functions,
                 warnings.mismatched.len()
             ),
         );
+        match (&c, &ctx.c_pgo) {
+            (Some(c), _) => ctx.printer.status("optimize", c.describe()),
+            (None, off @ CPgo::Off { .. }) => ctx.printer.warn(off.describe()),
+            _ => {}
+        }
         if !warnings.mismatched.is_empty() {
             ctx.printer.warn(format!(
                 "{} changed since the profile was collected and were optimized without it; \
@@ -272,8 +287,18 @@ impl Stage for Optimize {
             unprofiled_functions: warnings.unprofiled.len(),
             mismatched_functions: warnings.mismatched.len(),
             bolt_inputs,
+            c_coverage: c,
         })
     }
+}
+
+/// What clang said about the profile while building the C/C++ code, when it
+/// built it with the profile.
+fn c_coverage(ctx: &Ctx, profile: &std::path::Path) -> Result<Option<CCoverage>> {
+    let CPgo::On { packages, .. } = &ctx.c_pgo else { return Ok(None) };
+    let listing = read_listing(ctx.profdata()?, &ctx.rustc, &ctx.printer, profile)?;
+    let spec = crate::cargo::BuildSpec::pipeline(ctx, BuildKind::Optimized);
+    Ok(Some(CCoverage::read(&spec.target_dir, &ctx.settings.target, &spec.profile, packages, &listing.names)))
 }
 
 /// The profile a build uses: the pipeline's merged one, or a stored file.

@@ -24,6 +24,24 @@ pub struct BoltTools {
     pub origin: &'static str,
 }
 
+/// BOLT's instrumentation hooks a program's start and exit through the `DT_INIT`
+/// and `DT_FINI` entries of its dynamic section, which the libc of a static-pie
+/// binary never reads: the instrumented binary runs and writes no profile. LLVM 23
+/// instruments static PIEs through their entry point instead (llvm-project
+/// #201371, fixed by #204475). Returns why BOLT cannot work, if it cannot.
+pub fn static_pie_refusal(tools: &BoltTools, triple: &str, static_pie: bool, sampling: bool) -> Option<String> {
+    let major = super::rustc::major_of(&tools.version)?;
+    (static_pie && !sampling && major < 23).then(|| {
+        format!(
+            "llvm-bolt {} cannot instrument the static-pie binaries {triple} links: their libc never runs the \
+             DT_INIT/DT_FINI hooks BOLT patches, so training would write no BOLT profile (llvm-project issue \
+             #201371, fixed in LLVM 23). Use llvm-bolt 23 or later (--llvm-bolt), build without --bolt, or BOLT a \
+             dynamically linked target's build (x86_64-unknown-linux-gnu)",
+            tools.version
+        )
+    })
+}
+
 /// Searches for BOLT: `requested` alone when given (`--llvm-bolt`,
 /// `PGO_BUILD_LLVM_BOLT`), else `llvm-bolt-NN` on PATH, Debian's
 /// `/usr/lib/llvm-NN/bin/llvm-bolt`, then `llvm-bolt` on PATH. The error says what

@@ -3,8 +3,10 @@
 //! stage and `doctor` see the same answer.
 
 pub mod bolt;
+pub mod clang;
 pub mod profdata;
 pub mod rustc;
+pub mod target;
 
 pub use profdata::{Origin, Override, Profdata};
 pub use rustc::RustcInfo;

@@ -31,12 +31,6 @@ impl RustcInfo {
         parse_verbose_version(&verbose, PathBuf::from(sysroot.trim()))
     }
 
-    /// `rustc --print cfg` for the host, one line per entry (`unix`, `target_os="linux"`).
-    pub fn host_cfg(&self, project_dir: &Path) -> Result<Vec<String>> {
-        let text = Cmd::new(program()).args(["--print", "cfg"]).dir(project_dir).read()?;
-        Ok(text.lines().map(str::to_string).collect())
-    }
-
     /// Where the rustup `llvm-tools` component puts its programs for this toolchain.
     pub fn llvm_tools_dir(&self) -> PathBuf {
         self.sysroot.join("lib").join("rustlib").join(&self.host).join("bin")

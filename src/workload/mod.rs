@@ -10,6 +10,7 @@
 //! are "$@" ($1, $2, …), for the line to place itself.
 
 pub mod metrics;
+pub mod placeholder;
 pub mod serve;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,8 @@ pub enum Phase {
     Bench,
     /// Counting instructions and the rest under a counter (`count`): `compare --counts`.
     Count,
+    /// One run against a plain build, to see that the workload works (`pgo-build try`).
+    Try,
 }
 
 impl Phase {
@@ -48,6 +51,7 @@ impl Phase {
             Phase::BoltVerify => "bolt-verify",
             Phase::Bench => "bench",
             Phase::Count => "count",
+            Phase::Try => "try",
         }
     }
 
@@ -60,6 +64,7 @@ impl Phase {
             Phase::BoltVerify => "BOLT's check",
             Phase::Bench => "benchmarking",
             Phase::Count => "counting",
+            Phase::Try => "a trial run",
         }
     }
 }

@@ -43,7 +43,7 @@ use crate::pipeline::fingerprint::WorkloadInput;
 use crate::pipeline::{Stage, StageId};
 use crate::process::Cmd;
 use crate::state::{BinaryRecord, BoltRecord, Entry, State, binaries_id, binaries_intact};
-use crate::toolchain::bolt::{self, BoltTools};
+use crate::toolchain::bolt::BoltTools;
 use crate::util::{copy_atomic, human_duration, human_size};
 
 /// llvm-bolt's optimization flags: the current recommended set (BOLT 22 deprecates
@@ -210,7 +210,7 @@ impl Stage for Bolt {
     }
 
     fn resolve(ctx: &Ctx, options: &BoltOptions, state: &State) -> Result<BoltInputs> {
-        let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
+        let tools = ctx.bolt_tools(options.mode)?;
         let optimized = state.optimize.as_ref().context("no optimized build; run `pgo-build optimize` first")?;
         if optimized.record.bolt_inputs.is_empty() {
             bail!(
@@ -254,8 +254,8 @@ impl Stage for Bolt {
         }
     }
 
-    fn dry_run(ctx: &Ctx, _: &BoltOptions, _: &State) -> Result<()> {
-        let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
+    fn dry_run(ctx: &Ctx, options: &BoltOptions, _: &State) -> Result<()> {
+        let tools = ctx.bolt_tools(options.mode)?;
         let input = PathBuf::from("<PGO build>");
         ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt/work"), "<binary>"));
         Ok(())

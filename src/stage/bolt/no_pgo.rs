@@ -8,12 +8,11 @@ use anyhow::{Result, bail};
 use super::check::{Verified, bolt_vs, verify};
 use super::collect::instrument_command;
 use super::{BoltCommandArgs, optimization_flags, rewrite};
-use crate::cargo::{Binary, cargo_build};
+use crate::cargo::{Binary, Flags, cargo_build};
 use crate::context::Ctx;
 use crate::deliver::Evidence;
 use crate::project::BuildKind;
 use crate::state::BinaryRecord;
-use crate::toolchain::bolt;
 use crate::util::copy_atomic;
 
 /// `bolt --no-pgo`: BOLT a plain build of the profile, apart from the PGO
@@ -21,7 +20,7 @@ use crate::util::copy_atomic;
 /// rewrite, check, measure against the plain build, and put the result in
 /// `<out>/no-pgo/` (the plain build in `<out>/no-pgo/plain/`).
 pub(super) fn run(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
-    let tools = bolt::discover(ctx.rustc.llvm_major, ctx.bolt_override.as_deref()).map_err(anyhow::Error::msg)?;
+    let tools = ctx.bolt_tools(args.bolt.bolt_mode)?;
     if ctx.dry_run {
         let input = PathBuf::from("<plain build>");
         ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt-no-pgo"), "<binary>"));
@@ -30,7 +29,7 @@ pub(super) fn run(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
     let out_dir = crate::deliver::out_dir(ctx, args.out_dir.as_deref())?.join("no-pgo");
     crate::deliver::check_out_dir(&out_dir)?;
     ctx.printer.status("bolt", format!("building {} without PGO, linked with relocations", ctx.settings.package));
-    let built = cargo_build(ctx, BuildKind::BoltInput, &["-Clink-arg=-Wl,--emit-relocs".to_string()])?;
+    let built = cargo_build(ctx, BuildKind::BoltInput, &Flags::rust(vec!["-Clink-arg=-Wl,--emit-relocs".to_string()]))?;
     let strip = ctx.profile_strip()?;
     let mut inputs = Vec::new();
     let mut plain = Vec::new();

@@ -613,6 +613,9 @@ fn environment(o: &mut String, r: &Report) {
     row("rustc", &e.rustc);
     row("LLVM", &e.llvm);
     row("host", &e.host);
+    if let Some(t) = &e.target {
+        row("target", t);
+    }
     row("CPU", &format!("{} ({})", e.cpu, count(e.cores as u64, "core")));
     row("OS", &e.os);
     for (tool, version) in &e.tools {

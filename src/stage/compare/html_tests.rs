@@ -67,6 +67,7 @@ fn sample() -> Report {
             rustc: "rustc 1.95.0".into(),
             llvm: "LLVM 20.1.8".into(),
             host: "x86_64-unknown-linux-gnu".into(),
+            target: None,
             cpu: "Example CPU".into(),
             cores: 2,
             os: "Debian 12".into(),

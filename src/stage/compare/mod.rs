@@ -139,6 +139,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     }
     if !ctx.dry_run {
         variants::check_available(ctx, &specs, &state)?;
+        ctx.check_target()?;
     }
     check_gate_metric(ctx, args)?;
     let counter = choose_counter(ctx, args)?;
@@ -154,7 +155,11 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
                 }
                 None => {
                     if let Some(bs) = s.build_spec(ctx) {
-                        ctx.printer.would_run(&crate::cargo::cargo_command_for(ctx, &bs, &[]));
+                        ctx.printer.would_run(&crate::cargo::cargo_command_for(
+                            ctx,
+                            &bs,
+                            &crate::cargo::Flags::default(),
+                        ));
                     }
                 }
             }
@@ -468,6 +473,7 @@ fn environment(ctx: &Ctx) -> Environment {
         rustc: ctx.rustc.version.clone(),
         llvm: format!("LLVM {}", ctx.rustc.llvm_version),
         host: ctx.rustc.host.clone(),
+        target: (!ctx.target.is_host).then(|| ctx.target.triple.clone()),
         cpu,
         cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         os,

@@ -59,6 +59,9 @@ pub struct Environment {
     pub rustc: String,
     pub llvm: String,
     pub host: String,
+    /// The target the binaries were built for, when it is not the host's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     pub cpu: String,
     pub cores: usize,
     pub os: String,
@@ -508,7 +511,8 @@ pub fn markdown(r: &Report) -> String {
 
     let e = &r.environment;
     let _ = writeln!(o, "\n### Environment\n");
-    let _ = writeln!(o, "- {}; {} ({})", e.rustc, e.llvm, e.host);
+    let target = e.target.as_ref().map(|t| format!(", built for {t}")).unwrap_or_default();
+    let _ = writeln!(o, "- {}; {} ({}{target})", e.rustc, e.llvm, e.host);
     let _ = writeln!(o, "- CPU: {} ({}); {}", e.cpu, count(e.cores as u64, "core"), e.os);
     for (tool, version) in &e.tools {
         let _ = writeln!(o, "- {tool}: {version}");

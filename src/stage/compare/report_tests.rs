@@ -79,6 +79,7 @@ pub fn sample() -> Report {
             rustc: "rustc 1.95.0".into(),
             llvm: "LLVM 22.1.0".into(),
             host: "x86_64-unknown-linux-gnu".into(),
+            target: None,
             cpu: "Test CPU".into(),
             cores: 2,
             os: "Linux".into(),

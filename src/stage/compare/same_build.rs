@@ -11,13 +11,13 @@
 //! `compare` builds). The profile's name is not part of it: it only names a
 //! target directory, which changes no code.
 //!
-//! Only the variants `compare` builds (a profile or a preset) are candidates:
-//! `pgo` and `pgo+bolt` are the pipeline's, with rustflags of their own.
+//! Only the variants `compare` builds from a profile or a preset are candidates:
+//! `pgo`, `pgo+bolt` and `pgo-rust-only` have rustflags of their own.
 
 use anyhow::Result;
 
 use super::report::BuildInfo;
-use super::variants::{Ready, Spec};
+use super::variants::{Ready, Source, Spec};
 use crate::cargo::cargo_config::{ProfileSettings, ProfileSources};
 use crate::context::Ctx;
 
@@ -49,6 +49,9 @@ fn keys(ctx: &Ctx, specs: &[Spec]) -> Result<Vec<Option<BuildKey>>> {
     specs
         .iter()
         .map(|spec| {
+            if matches!(spec.source, Source::PgoRustOnly) {
+                return Ok(None);
+            }
             let Some(bs) = spec.build_spec(ctx) else { return Ok(None) };
             Ok(Some(BuildKey { settings: sources.resolve(&bs.profile, &bs.config)?, rustflags: Vec::new() }))
         })

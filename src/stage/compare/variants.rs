@@ -9,7 +9,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use super::report::{BinaryInfo, BuildInfo, BuildTimes};
-use crate::cargo::{Binary, BuildSpec, cargo_build_for};
+use crate::cargo::c_code::CPgo;
+use crate::cargo::{Binary, BuildSpec, Flags, cargo_build_for};
 use crate::context::Ctx;
 use crate::pipeline::{StageId, Walk};
 use crate::presets::{self, Preset};
@@ -21,6 +22,9 @@ use crate::state::{BinaryRecord, State};
 pub const BASELINE: &str = "baseline";
 pub const PGO: &str = "pgo";
 pub const PGO_BOLT: &str = "pgo+bolt";
+/// The PGO build with the C/C++ code compiled by the same clang without the
+/// profile: what C/C++ PGO adds, measured against `pgo`.
+pub const PGO_RUST_ONLY: &str = "pgo-rust-only";
 
 /// Cargo's built-in profiles.
 const BUILT_IN: &[&str] = &["dev", "release", "test", "bench"];
@@ -36,6 +40,8 @@ pub enum Source {
     Pgo,
     /// The BOLT binaries `bolt` made from them.
     PgoBolt,
+    /// The PGO build again, its C/C++ code without the profile (built now).
+    PgoRustOnly,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +57,11 @@ impl Spec {
             Source::Preset(p) => format!("the `{}` preset: {}", p.name, p.summary),
             Source::Pgo => format!("the `{}` profile with PGO", ctx.settings.profile),
             Source::PgoBolt => format!("the `{}` profile with PGO, then BOLT", ctx.settings.profile),
+            Source::PgoRustOnly => format!(
+                "the `{}` profile with PGO of the Rust code only (C/C++ compiled by the same clang, without the \
+                 profile)",
+                ctx.settings.profile
+            ),
         }
     }
 
@@ -73,6 +84,11 @@ impl Spec {
                     profile,
                 })
             }
+            Source::PgoRustOnly => Some(BuildSpec {
+                label: format!("variant-{PGO_RUST_ONLY}"),
+                target_dir: dir(PGO_RUST_ONLY),
+                ..BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized)
+            }),
             Source::Pgo | Source::PgoBolt => None,
         }
     }
@@ -97,6 +113,7 @@ fn source_of(name: &str, profiles: &BTreeSet<String>) -> Option<Source> {
     match name {
         PGO => Some(Source::Pgo),
         PGO_BOLT => Some(Source::PgoBolt),
+        PGO_RUST_ONLY => Some(Source::PgoRustOnly),
         _ if profiles.contains(name) => Some(Source::Profile(name.to_string())),
         _ => presets::find(name).map(Source::Preset),
     }
@@ -113,7 +130,7 @@ pub fn resolve(
     has_bolt: bool,
 ) -> Result<Vec<Spec>> {
     let unknown = |name: &str| {
-        let mut known: Vec<String> = vec![PGO.into(), PGO_BOLT.into()];
+        let mut known: Vec<String> = vec![PGO.into(), PGO_BOLT.into(), PGO_RUST_ONLY.into()];
         known.extend(profiles.iter().cloned());
         known.extend(presets::names().iter().map(|s| s.to_string()).filter(|n| !profiles.contains(n)));
         anyhow::anyhow!(
@@ -124,7 +141,7 @@ pub fn resolve(
     };
     let base_source = match baseline {
         Some(name) => match source_of(name, profiles) {
-            Some(Source::Pgo | Source::PgoBolt) => {
+            Some(Source::Pgo | Source::PgoBolt | Source::PgoRustOnly) => {
                 bail!("the baseline must be a plain build (a Cargo profile or a preset), not `{name}`")
             }
             Some(s) => s,
@@ -173,6 +190,16 @@ pub fn check_available(ctx: &Ctx, specs: &[Spec], state: &State) -> Result<()> {
             Source::PgoBolt => {
                 bolt_record(ctx, state)?;
             }
+            Source::PgoRustOnly => {
+                if ctx.settings.c_compiler.is_none() {
+                    bail!(
+                        "`{PGO_RUST_ONLY}` measures what C/C++ PGO adds, and this pipeline profiles no C/C++ code \
+                         ({}); leave it out of the variants",
+                        ctx.c_pgo.describe()
+                    );
+                }
+                Walk::new(ctx, state).require(StageId::Optimize)?;
+            }
             Source::Profile(_) | Source::Preset(_) => {}
         }
     }
@@ -215,6 +242,11 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
                 vec![format!("stripped as the profile asks ({:?})", ctx.profile_strip()?)]
             };
             post.extend(collection_cost(state));
+            if let Some(c) = &rec.c_coverage {
+                post.push(format!("{}; {}", ctx.c_pgo.describe(), c.describe()));
+            } else if let off @ CPgo::Off { .. } = &ctx.c_pgo {
+                post.push(off.describe());
+            }
             let build = BuildInfo {
                 origin: "reused from `pgo-build optimize`".into(),
                 cargo_profile: ctx.settings.profile.clone(),
@@ -245,10 +277,27 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
             };
             (rec.binaries.iter().map(BinaryRecord::binary).collect(), build)
         }
+        Source::PgoRustOnly => {
+            let bs = spec.build_spec(ctx).context("a built variant has a build")?;
+            let flags = rust_only_flags(ctx, state)?;
+            ctx.printer.status("compare", format!("building `{}`: {}", spec.name, spec.description(ctx)));
+            let out = cargo_build_for(ctx, &bs, &flags)?;
+            let build = BuildInfo {
+                origin: "built by `pgo-build compare`".into(),
+                cargo_profile: bs.profile.clone(),
+                cargo_config: bs.config.clone(),
+                rustflags: crate::cargo::flags::profile_use(ctx.bolt, Path::new("<merged profile>")),
+                post: vec![format!(
+                    "C/C++ compiled by {} without the profile",
+                    ctx.settings.c_compiler.as_ref().map(|c| c.describe()).unwrap_or_default()
+                )],
+            };
+            (out.binaries, build)
+        }
         Source::Profile(_) | Source::Preset(_) => {
             let bs = spec.build_spec(ctx).context("a built variant has a build")?;
             ctx.printer.status("compare", format!("building `{}`: {}", spec.name, spec.description(ctx)));
-            let out = cargo_build_for(ctx, &bs, &[])?;
+            let out = cargo_build_for(ctx, &bs, &Flags::default())?;
             let build = BuildInfo {
                 origin: "built by `pgo-build compare`".into(),
                 cargo_profile: bs.profile.clone(),
@@ -275,7 +324,10 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
 pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes> {
     let (spec, rustflags, extra) = match &ready.spec.source {
         Source::Profile(_) | Source::Preset(_) => {
-            (ready.spec.build_spec(ctx).context("a built variant has a build")?, Vec::new(), 0.0)
+            (ready.spec.build_spec(ctx).context("a built variant has a build")?, Flags::default(), 0.0)
+        }
+        Source::PgoRustOnly => {
+            (ready.spec.build_spec(ctx).context("a built variant has a build")?, rust_only_flags(ctx, state)?, 0.0)
         }
         Source::Pgo | Source::PgoBolt => {
             let profile = Walk::new(ctx, state).current::<Optimize>()?.profile.clone();
@@ -284,7 +336,7 @@ pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes
                 _ => 0.0,
             };
             let spec = BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized);
-            (spec, crate::cargo::flags::profile_use(ctx.bolt, &profile), extra)
+            (spec, Flags::profile_use(ctx, &profile), extra)
         }
     };
     let dir = ctx.layout.root.join("build-times").join(ready.spec.name.replace('+', "-"));
@@ -303,6 +355,13 @@ pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes
     // The cold build's target directory is as big as any other: do not keep it.
     let _ = std::fs::remove_dir_all(&dir);
     Ok(BuildTimes { cold_s: cold + extra, warm_s: warm + extra })
+}
+
+/// The PGO build's flags with the C/C++ code compiled by the same clang, but
+/// without the profile.
+fn rust_only_flags(ctx: &Ctx, state: &State) -> Result<Flags> {
+    let profile = Walk::new(ctx, state).current::<Optimize>()?.profile.clone();
+    Ok(Flags { rust: crate::cargo::flags::profile_use(ctx.bolt, &profile), c: Some(Vec::new()) })
 }
 
 /// What collecting the PGO profile cost, which a release build from a stored

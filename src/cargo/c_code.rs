@@ -1,0 +1,288 @@
+//! C and C++ code compiled by build scripts (the `cc` crate, and `cmake`, which
+//! takes its compiler from `cc`): allocators, compression, SQLite, crypto. PGO
+//! reaches it through the variables `cc` reads, so one instrumented process
+//! writes one raw profile for both languages and the optimized build uses the
+//! same merged profile for both.
+//!
+//! `cc` combines `CFLAGS`, `TARGET_CFLAGS`/`HOST_CFLAGS` and `CFLAGS_<target>`;
+//! pgo-build sets only `CC_<target>`, `CXX_<target>`, `CFLAGS_<target>` and
+//! `CXXFLAGS_<target>` (the target with `_` for `-`), each flag variable as the
+//! user's own value followed by pgo-build's flags, so nothing the user set is lost.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::functions::Language;
+use crate::process::Cmd;
+use crate::toolchain::clang::Clang;
+
+/// Build dependencies that compile C or C++ with the compiler `cc` chooses.
+const C_BUILDERS: &[&str] = &["cc", "cmake"];
+
+/// Whether the C/C++ code of the pipeline's builds is profiled, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum CPgo {
+    /// No package of the dependency graph builds C or C++.
+    NoCode,
+    /// The packages that build C/C++ are compiled by `clang` with PGO.
+    On { clang: Clang, packages: Vec<String> },
+    /// There is C/C++ code, built as before without a profile.
+    Off { packages: Vec<String>, reason: String },
+}
+
+impl CPgo {
+    pub fn clang(&self) -> Option<&Clang> {
+        match self {
+            CPgo::On { clang, .. } => Some(clang),
+            _ => None,
+        }
+    }
+
+    /// One line for status messages, the report and doctor.
+    pub fn describe(&self) -> String {
+        match self {
+            CPgo::NoCode => "no dependency builds C or C++".into(),
+            CPgo::On { clang, packages } => {
+                format!("C/C++ of {} profiled too, compiled by {}", packages.join(", "), clang.describe())
+            }
+            CPgo::Off { packages, reason } => {
+                format!("C/C++ of {} built without a profile: {reason}", packages.join(", "))
+            }
+        }
+    }
+}
+
+/// The packages of `package`'s dependency graph (itself included, normal
+/// dependencies for `target`) with a `cc` or `cmake` build dependency or a
+/// `links` key. Reads `cargo metadata` with the dependency resolution.
+pub fn packages_building_c(
+    manifest: &Path,
+    dir: &Path,
+    package: &str,
+    target: &str,
+    cargo_args: &[String],
+) -> Result<Vec<String>> {
+    let offline = ["--offline", "--frozen", "--locked"];
+    let json = Cmd::new("cargo")
+        .args(["metadata", "--format-version", "1", "--filter-platform", target, "--manifest-path"])
+        .arg(manifest)
+        .args(cargo_args.iter().filter(|a| offline.contains(&a.as_str())))
+        .dir(dir)
+        .read()
+        .context("could not read the dependency graph with `cargo metadata` (to find C/C++ code)")?;
+    let metadata: cargo_metadata::Metadata =
+        serde_json::from_str(&json).context("could not parse the output of `cargo metadata`")?;
+    Ok(c_packages(&metadata, package))
+}
+
+fn c_packages(metadata: &cargo_metadata::Metadata, package: &str) -> Vec<String> {
+    let Some(resolve) = &metadata.resolve else { return Vec::new() };
+    let by_id = |id: &cargo_metadata::PackageId| metadata.packages.iter().find(|p| &p.id == id);
+    let Some(root) = metadata.workspace_packages().into_iter().find(|p| p.name.as_str() == package) else {
+        return Vec::new();
+    };
+    let mut seen = BTreeSet::from([root.id.clone()]);
+    let mut queue = VecDeque::from([root.id.clone()]);
+    let mut found = BTreeSet::new();
+    while let Some(id) = queue.pop_front() {
+        let Some(p) = by_id(&id) else { continue };
+        let builds_c = p.links.is_some()
+            || p.dependencies
+                .iter()
+                .any(|d| d.kind == cargo_metadata::DependencyKind::Build && C_BUILDERS.contains(&d.name.as_str()));
+        if builds_c {
+            found.insert(p.name.to_string());
+        }
+        let Some(node) = resolve.nodes.iter().find(|n| n.id == id) else { continue };
+        for dep in &node.deps {
+            let normal = dep.dep_kinds.iter().any(|k| k.kind == cargo_metadata::DependencyKind::Normal);
+            if normal && seen.insert(dep.pkg.clone()) {
+                queue.push_back(dep.pkg.clone());
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// A compiler the user chose for `target` through the variables `cc` reads
+/// (`CC_<target>`, `TARGET_CC`/`HOST_CC`, `CC`), if any: `(variable, value)`.
+pub fn user_compiler(target: &str, host: &str) -> Option<(String, String)> {
+    let kind = if target == host { "HOST" } else { "TARGET" };
+    let names = [format!("CC_{target}"), format!("CC_{}", underscored(target)), format!("{kind}_CC"), "CC".into()];
+    names.into_iter().find_map(|n| std::env::var(&n).ok().filter(|v| !v.trim().is_empty()).map(|v| (n, v)))
+}
+
+/// The environment for a build whose C and C++ code `clang` compiles with
+/// `flags` added (empty: no profile, the same compiler).
+pub fn env(target: &str, clang: &Clang, flags: &[String]) -> Vec<(String, String)> {
+    let t = underscored(target);
+    let joined = |var: &str| {
+        let mut all: Vec<String> = std::env::var(var).ok().into_iter().filter(|v| !v.trim().is_empty()).collect();
+        all.extend(flags.iter().cloned());
+        all.join(" ")
+    };
+    let mut env = vec![
+        (format!("CC_{t}"), clang.cc.display().to_string()),
+        (format!("CXX_{t}"), clang.cxx.display().to_string()),
+    ];
+    for var in [format!("CFLAGS_{t}"), format!("CXXFLAGS_{t}")] {
+        let value = joined(&var);
+        if !value.is_empty() {
+            env.push((var, value));
+        }
+    }
+    env
+}
+
+fn underscored(target: &str) -> String {
+    target.replace(['-', '.'], "_")
+}
+
+/// clang's flags for the instrumented build: IR-level instrumentation, as
+/// rustc's `-Cprofile-generate` (a front-end `-fprofile-instr-generate` profile
+/// would not merge with rustc's).
+pub fn generate_flags(raw_dir: &Path) -> Vec<String> {
+    vec![format!("-fprofile-generate={}", raw_dir.display())]
+}
+
+/// clang's flags for a build with the merged `profile`, with a warning for each
+/// function it has no data for (mismatches are warned about by default).
+pub fn use_flags(profile: &Path) -> Vec<String> {
+    vec![format!("-fprofile-use={}", profile.display()), "-mllvm".into(), "-pgo-warn-missing-function".into()]
+}
+
+/// How a profile covered the C/C++ code of one build: what clang said while
+/// applying it, beside how many C/C++ functions the profile has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CCoverage {
+    pub packages: Vec<String>,
+    /// C/C++ functions in the profile.
+    pub in_profile: u64,
+    /// Functions clang found no profile data for.
+    pub unprofiled: Vec<String>,
+    /// Functions whose profile data no longer fits their code.
+    pub mismatched: Vec<String>,
+}
+
+impl CCoverage {
+    /// Reads clang's warnings from the build-script output of `packages` in the
+    /// build at `target_dir` (cargo keeps each build script's output, warnings
+    /// included, in `<target>/<profile>/build/<package>-<hash>/output`, and shows
+    /// them only for local packages). `profile_names` are the profile's functions.
+    pub fn read(target_dir: &Path, triple: &str, profile: &str, packages: &[String], profile_names: &[String]) -> Self {
+        let build = target_dir.join(triple).join(profile_dir(profile)).join("build");
+        let mut unprofiled = BTreeSet::new();
+        let mut mismatched = BTreeSet::new();
+        for package in packages {
+            let Some(output) = newest_output(&build, package) else { continue };
+            let text = std::fs::read_to_string(output).unwrap_or_default();
+            for line in text.lines().filter_map(|l| l.strip_prefix("cargo:warning=")) {
+                match crate::cargo::profile_warnings::parse(line) {
+                    Some(w) if w.mismatched => mismatched.insert(w.symbol),
+                    Some(w) => unprofiled.insert(w.symbol),
+                    None => false,
+                };
+            }
+        }
+        let in_profile = profile_names.iter().filter(|n| Language::of(n) == Language::C).count() as u64;
+        CCoverage {
+            packages: packages.to_vec(),
+            in_profile,
+            unprofiled: unprofiled.into_iter().collect(),
+            mismatched: mismatched.into_iter().collect(),
+        }
+    }
+
+    /// `C/C++ (zstd-sys): 12 of 340 profiled functions without profile data, 0 with a hash mismatch`
+    pub fn describe(&self) -> String {
+        format!(
+            "C/C++ ({}): {} of {} profiled functions without profile data, {} with a hash mismatch",
+            self.packages.join(", "),
+            self.unprofiled.len(),
+            self.in_profile,
+            self.mismatched.len()
+        )
+    }
+}
+
+/// The folder cargo names after a profile: `dev` builds go to `debug`.
+fn profile_dir(profile: &str) -> &str {
+    match profile {
+        "dev" | "test" => "debug",
+        "bench" => "release",
+        other => other,
+    }
+}
+
+/// The most recent build-script output of `package` under `build`: its folders
+/// are `<package>-<16 hex digits>`, one per build-script build and one per run.
+fn newest_output(build: &Path, package: &str) -> Option<std::path::PathBuf> {
+    let prefix = format!("{package}-");
+    std::fs::read_dir(build)
+        .ok()?
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix(&prefix).is_some_and(|h| h.len() == 16 && h.chars().all(|c| c.is_ascii_hexdigit()))
+        })
+        .map(|e| e.path().join("output"))
+        .filter(|p| p.is_file())
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clang() -> Clang {
+        Clang { cc: "/usr/bin/clang-22".into(), cxx: "/usr/bin/clang++-22".into(), version: "22.1.8".into() }
+    }
+
+    #[test]
+    fn env_names_the_target_with_underscores() {
+        let env = env("x86_64-unknown-linux-musl", &clang(), &["-fprofile-use=/p".into()]);
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("CC_x86_64_unknown_linux_musl"), Some("/usr/bin/clang-22"));
+        assert_eq!(get("CXX_x86_64_unknown_linux_musl"), Some("/usr/bin/clang++-22"));
+        assert_eq!(get("CFLAGS_x86_64_unknown_linux_musl"), Some("-fprofile-use=/p"));
+        assert_eq!(get("CXXFLAGS_x86_64_unknown_linux_musl"), Some("-fprofile-use=/p"));
+    }
+
+    #[test]
+    fn coverage_reads_clangs_warnings_from_the_build_script_output() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = tmp.path().join("x86_64-unknown-linux-gnu/release/build/hot-c-0123456789abcdef");
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::write(
+            run.join("output"),
+            "cargo:rerun-if-env-changed=CC\n\
+             cargo:warning=warning: csrc/hot.c: no profile data available for function added Hash = 1 up to 0 count \
+             discarded [-Wbackend-plugin]\n\
+             cargo:warning=warning: csrc/hot.c: function control flow change detected (hash mismatch) hot Hash = 2 \
+             up to 5 count discarded [-Wbackend-plugin]\n\
+             cargo:rustc-link-lib=static=hot\n",
+        )
+        .unwrap();
+        let names = ["hot".to_string(), "csrc/hot.c;pick".into(), "_ZN3exp4main17h0123456789abcdefE".into()];
+        let c = CCoverage::read(tmp.path(), "x86_64-unknown-linux-gnu", "release", &["hot-c".into()], &names);
+        assert_eq!(
+            (c.in_profile, c.unprofiled.clone(), c.mismatched.clone()),
+            (2, vec!["added".into()], vec!["hot".into()])
+        );
+        assert_eq!(
+            c.describe(),
+            "C/C++ (hot-c): 1 of 2 profiled functions without profile data, 1 with a hash mismatch"
+        );
+    }
+
+    #[test]
+    fn no_flags_sets_only_the_compiler() {
+        let env = env("i686-unknown-linux-gnu", &clang(), &[]);
+        let names: Vec<&str> = env.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["CC_i686_unknown_linux_gnu", "CXX_i686_unknown_linux_gnu"]);
+    }
+}
