@@ -2,10 +2,12 @@
 //! real cargo, rustc and llvm-profdata.
 
 mod bolt;
+mod c_pgo;
 mod check;
 mod compare;
 mod config;
 mod counts;
+mod init;
 mod insight;
 mod lifecycle;
 mod metrics;
@@ -16,6 +18,7 @@ mod regression;
 mod rustflags;
 mod serve;
 mod status;
+mod target;
 mod toolchain;
 mod utils;
 mod workloads;

@@ -60,8 +60,8 @@ use = ["bench"]
 static TOOLS: Once = Once::new();
 
 /// Installs what the tests need beyond Rust, once per test run, before tests race
-/// to use it: `.ci/install-test-deps` (llvm-14, bolt-22, chromium, valgrind, the rustup
-/// llvm-tools component; nothing when all is there). So `cargo test` works on a
+/// to use it: `.ci/install-test-deps` (llvm-14, bolt-22, chromium, valgrind, clang-22,
+/// the rustup llvm-tools component and musl target; nothing when all is there). So `cargo test` works on a
 /// fresh machine.
 fn ensure_llvm_tools() {
     TOOLS.call_once(|| {

@@ -1,0 +1,112 @@
+//! C code compiled by a build script (the real `cc` crate, the real clang of
+//! rustc's LLVM) is profiled in the same run as the Rust code: one raw profile per
+//! process, one merged profile, used by both compilers. The fixture is the bundled
+//! `demo-c`, whose hot loop is the C function `hot_checksum`.
+
+use std::path::Path;
+
+use crate::utils::{TestProject, run_binary, stderr, stdout};
+
+/// The `demo-c` project, with short workloads.
+fn project() -> TestProject {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-c");
+    let read = |rel: &str| std::fs::read_to_string(demo.join(rel)).unwrap_or_else(|e| panic!("demo-c/{rel}: {e}"));
+    let p = TestProject::empty();
+    for rel in ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs", "csrc/hot.c", "workloads/texts/train-prose.txt"]
+    {
+        p.file(rel, &read(rel));
+    }
+    p.file("workloads/texts/bench-story.txt", &read("workloads/texts/bench-story.txt"));
+    p.script(
+        "workloads/train/prose.sh",
+        "#!/bin/sh\nset -eu\nhere=$(cd \"$(dirname \"$0\")\" && pwd)\n\"$PGO_BUILD_BIN\" \"$here/../texts/train-prose.txt\" 20 >/dev/null\n",
+    );
+    p.script(
+        "workloads/bench/story.sh",
+        "#!/bin/sh\nset -eu\nhere=$(cd \"$(dirname \"$0\")\" && pwd)\n\"$PGO_BUILD_BIN\" \"$here/../texts/bench-story.txt\" 20 >/dev/null\n",
+    );
+    p
+}
+
+/// A number in `text` right before `marker`.
+fn number_before(text: &str, marker: &str) -> u64 {
+    let at = text.find(marker).unwrap_or_else(|| panic!("no {marker:?} in:\n{text}"));
+    text[..at]
+        .split_whitespace()
+        .last()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no number before {marker:?}"))
+}
+
+#[test]
+fn c_code_is_profiled_with_the_rust_code_and_the_optimized_build_uses_the_profile() {
+    let p = project();
+    let doctor = stdout(&p.run(&["doctor"]));
+    assert!(doctor.contains("C/C++ of pgo-demo-c profiled too, compiled by"), "{doctor}");
+
+    let out = p.run(&["all", "--no-compare"]);
+    let err = stderr(&out);
+    assert!(err.contains("instrument C/C++ of pgo-demo-c profiled too"), "{err}");
+    let c_line = err.lines().find(|l| l.contains("C/C++ (pgo-demo-c):")).unwrap_or_else(|| panic!("{err}"));
+    assert!(c_line.contains("C/C++ (pgo-demo-c): 0 of"), "{c_line}");
+    assert!(number_before(c_line, "profiled functions") >= 3, "hot_checksum, pick, weight… in the profile: {c_line}");
+    assert!(err.contains("Rust: 0 of"), "{err}");
+
+    // The merged profile holds the C function, with counts from the training run.
+    let show = stdout(&p.run(&["show", "--top", "40"]));
+    assert!(show.contains("hot_checksum"), "{show}");
+    let state = p.state();
+    let coverage = &state["optimize"]["c_coverage"];
+    assert_eq!(coverage["packages"][0], "pgo-demo-c", "{coverage}");
+    assert_eq!(coverage["unprofiled"].as_array().map(Vec::len), Some(0), "{coverage}");
+
+    // The optimized binary computes what the plain one does.
+    let out_dir = p.pgo_dir().join("out");
+    let text = p.path().join("workloads/texts/bench-story.txt");
+    let text = text.to_str().expect("a UTF-8 path");
+    let optimized = run_binary(&out_dir.join("pgo-demo-c"), &[text, "3"]);
+    assert_eq!(optimized.len(), 16, "{optimized}");
+
+    // clang read the profile: after the C code changes, building with the same
+    // profile reports the changed function as a mismatch and the new one as
+    // without data, which it can only know from the profile.
+    let hot = p.path().join("csrc/hot.c");
+    let source = std::fs::read_to_string(&hot).expect("hot.c");
+    let changed = source.replace(
+        "    for (size_t i = 0; i < n; i++) {",
+        "    if (n == 12345) return 7;\n    for (size_t i = 0; i < n; i++) {",
+    ) + "\nuint64_t added_later(uint64_t x) { return x > 7 ? x * 3 : x + 1; }\n";
+    assert_ne!(changed, source);
+    std::fs::write(&hot, changed).expect("hot.c written");
+    let out = p.std_cmd(&["check"]).output().expect("check runs");
+    let check = stdout(&out);
+    let c_line = check.lines().find(|l| l.starts_with("C/C++ (pgo-demo-c):")).unwrap_or_else(|| panic!("{check}"));
+    assert!(c_line.contains(": 1 of"), "added_later has no data: {c_line}");
+    assert!(c_line.ends_with("1 with a hash mismatch"), "hot_checksum changed: {c_line}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.pgo_dir().join("check.json")).expect("check.json")).expect("JSON");
+    assert_eq!(json["c"]["mismatched"][0], "hot_checksum", "{}", json["c"]);
+    assert_eq!(json["c"]["unprofiled"][0], "added_later", "{}", json["c"]);
+}
+
+#[test]
+fn c_pgo_can_be_turned_off_and_a_compiler_the_user_chose_is_not_replaced() {
+    let p = project();
+    let off = stdout(&p.run(&["--no-c-pgo", "doctor"]));
+    assert!(off.contains("C/C++ of pgo-demo-c built without a profile: turned off"), "{off}");
+
+    let mut cmd = p.std_cmd(&["doctor"]);
+    cmd.env("CC_x86_64_unknown_linux_gnu", "gcc");
+    let chosen = stdout(&cmd.output().expect("doctor runs"));
+    assert!(chosen.contains("CC_x86_64_unknown_linux_gnu=gcc is not a clang of rustc's LLVM"), "{chosen}");
+
+    // Off from the config: the instrumented build leaves the C code alone, so the
+    // profile has no C function, and optimize says why.
+    p.file("pgo-build.toml", "c-pgo = false\n");
+    let out = p.run(&["all", "--no-compare"]);
+    let err = stderr(&out);
+    assert!(err.contains("C/C++ of pgo-demo-c built without a profile: turned off"), "{err}");
+    assert!(!err.contains("Rust: "), "no per-language split without C PGO: {err}");
+    let show = stdout(&p.run(&["show", "--top", "40"]));
+    assert!(!show.contains("hot_checksum"), "{show}");
+}
