@@ -8,6 +8,10 @@ demo:
 demo-server:
     cargo run --release -- --project demo-server all
 
+# The bundled C demo: Rust+C PGO against Rust-only PGO (its hot loop is C built by the cc crate).
+demo-c:
+    cargo run --release -- --project demo-c all --variants release,pgo,pgo-rust-only
+
 # Unit and integration tests (real cargo, rustc and llvm-profdata).
 test:
     cargo test

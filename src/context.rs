@@ -179,11 +179,12 @@ pub fn c_pgo_state(args: &GlobalArgs, config: &Config, project: &Project, target
     if args.no_c_pgo || !config.c_pgo {
         return off("turned off (--no-c-pgo or `c-pgo = false`)".into());
     }
-    if let Some((var, value)) = c_code::user_compiler(&target.triple, &rustc.host) {
+    if let Some((var, value)) = c_code::user_compiler("CC", &target.triple, &rustc.host) {
         return match crate::toolchain::clang::version_of(std::path::Path::new(&value)) {
             Some(v) if crate::toolchain::rustc::major_of(&v) == Some(rustc.llvm_major) => {
                 let cc = which::which(&value).unwrap_or_else(|_| value.clone().into());
-                let clang = crate::toolchain::clang::Clang { cxx: cc.clone(), cc, version: v };
+                let cxx = crate::toolchain::clang::cxx_beside(&cc);
+                let clang = crate::toolchain::clang::Clang { cc, cxx, version: v };
                 CPgo::On { clang, packages }
             }
             _ => off(format!(

@@ -49,6 +49,9 @@ impl CPgo {
             CPgo::On { clang, packages } => {
                 format!("C/C++ of {} profiled too, compiled by {}", packages.join(", "), clang.describe())
             }
+            CPgo::Off { packages, reason } if packages.is_empty() => {
+                format!("C/C++ code, if any, built without a profile: {reason}")
+            }
             CPgo::Off { packages, reason } => {
                 format!("C/C++ of {} built without a profile: {reason}", packages.join(", "))
             }
@@ -109,27 +112,33 @@ fn c_packages(metadata: &cargo_metadata::Metadata, package: &str) -> Vec<String>
 }
 
 /// A compiler the user chose for `target` through the variables `cc` reads
-/// (`CC_<target>`, `TARGET_CC`/`HOST_CC`, `CC`), if any: `(variable, value)`.
-pub fn user_compiler(target: &str, host: &str) -> Option<(String, String)> {
+/// (`CC_<target>`, `TARGET_CC`/`HOST_CC`, `CC`; `tool` is `CC` or `CXX`), if
+/// any: `(variable, value)`.
+pub fn user_compiler(tool: &str, target: &str, host: &str) -> Option<(String, String)> {
     let kind = if target == host { "HOST" } else { "TARGET" };
-    let names = [format!("CC_{target}"), format!("CC_{}", underscored(target)), format!("{kind}_CC"), "CC".into()];
+    let names =
+        [format!("{tool}_{target}"), format!("{tool}_{}", underscored(target)), format!("{kind}_{tool}"), tool.into()];
     names.into_iter().find_map(|n| std::env::var(&n).ok().filter(|v| !v.trim().is_empty()).map(|v| (n, v)))
 }
 
 /// The environment for a build whose C and C++ code `clang` compiles with
-/// `flags` added (empty: no profile, the same compiler).
-pub fn env(target: &str, clang: &Clang, flags: &[String]) -> Vec<(String, String)> {
+/// `flags` added (empty: no profile, the same compiler). A C++ compiler the user
+/// chose is left alone, and so is its flags variable: C++ is then built as before.
+pub fn env(target: &str, host: &str, clang: &Clang, flags: &[String]) -> Vec<(String, String)> {
+    let own_cxx = user_compiler("CXX", target, host).is_some();
     let t = underscored(target);
     let joined = |var: &str| {
         let mut all: Vec<String> = std::env::var(var).ok().into_iter().filter(|v| !v.trim().is_empty()).collect();
         all.extend(flags.iter().cloned());
         all.join(" ")
     };
-    let mut env = vec![
-        (format!("CC_{t}"), clang.cc.display().to_string()),
-        (format!("CXX_{t}"), clang.cxx.display().to_string()),
-    ];
-    for var in [format!("CFLAGS_{t}"), format!("CXXFLAGS_{t}")] {
+    let mut env = vec![(format!("CC_{t}"), clang.cc.display().to_string())];
+    let mut vars = vec![format!("CFLAGS_{t}")];
+    if !own_cxx {
+        env.push((format!("CXX_{t}"), clang.cxx.display().to_string()));
+        vars.push(format!("CXXFLAGS_{t}"));
+    }
+    for var in vars {
         let value = joined(&var);
         if !value.is_empty() {
             env.push((var, value));
@@ -244,7 +253,7 @@ mod tests {
 
     #[test]
     fn env_names_the_target_with_underscores() {
-        let env = env("x86_64-unknown-linux-musl", &clang(), &["-fprofile-use=/p".into()]);
+        let env = env("x86_64-unknown-linux-musl", "x86_64-unknown-linux-gnu", &clang(), &["-fprofile-use=/p".into()]);
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("CC_x86_64_unknown_linux_musl"), Some("/usr/bin/clang-22"));
         assert_eq!(get("CXX_x86_64_unknown_linux_musl"), Some("/usr/bin/clang++-22"));
@@ -281,7 +290,7 @@ mod tests {
 
     #[test]
     fn no_flags_sets_only_the_compiler() {
-        let env = env("i686-unknown-linux-gnu", &clang(), &[]);
+        let env = env("i686-unknown-linux-gnu", "x86_64-unknown-linux-gnu", &clang(), &[]);
         let names: Vec<&str> = env.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["CC_i686_unknown_linux_gnu", "CXX_i686_unknown_linux_gnu"]);
     }

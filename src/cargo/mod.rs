@@ -165,7 +165,7 @@ pub fn cargo_command_for(ctx: &Ctx, spec: &BuildSpec, flags: &Flags) -> Cmd {
     cmd = cmd.args(&s.cargo_args).dir(&ctx.project.dir);
     cmd = ctx.user_flags.apply(cmd, &flags.rust, &s.target);
     if let (Some(c), Some(clang)) = (&flags.c, &s.c_compiler) {
-        for (key, value) in c_code::env(&s.target, clang, c) {
+        for (key, value) in c_code::env(&s.target, &s.host, clang, c) {
             cmd = cmd.env(key, value);
         }
     }

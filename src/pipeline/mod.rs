@@ -151,6 +151,9 @@ pub fn explain_field(field: &str) -> String {
         "rustc" => "the Rust toolchain".into(),
         "pgo_build" => "pgo-build's version".into(),
         "upstream" => "the output of the stage before".into(),
+        "target" => "the target triple".into(),
+        "c_compiler" => "the clang compiling the C/C++ code".into(),
+        "c_flags" => "clang's flags for the C/C++ code".into(),
         other => other.replace('_', " "),
     }
 }

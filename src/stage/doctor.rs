@@ -63,8 +63,9 @@ pub fn run(args: &GlobalArgs, printer: &Printer) -> Result<u8> {
     bolt_lines(args, &rustc, &line);
     counter_lines(&line);
 
-    if dir.join("Cargo.toml").is_file() {
-        project_lines(args, &dir, &rustc, printer, &line);
+    // A target the pipeline cannot build for or run makes PGO unusable here too.
+    if dir.join("Cargo.toml").is_file() && !project_lines(args, &dir, &rustc, printer, &line) {
+        usable = false;
     }
 
     printer.out(String::new());
@@ -83,7 +84,7 @@ fn project_lines(
     rustc: &RustcInfo,
     printer: &Printer,
     line: &dyn Fn(&str, &dyn std::fmt::Display, String),
-) {
+) -> bool {
     let ok = style("ok").green().bold();
     let config_path = args.config.clone().unwrap_or_else(|| dir.join("pgo-build.toml"));
     let result = Config::load(dir, &config_path, args.config.is_some()).and_then(|mut config| {
@@ -108,7 +109,7 @@ fn project_lines(
             let mark: &dyn std::fmt::Display = if train > 0 { &ok } else { &style("none").yellow() };
             line("workloads", mark, format!("{train} for training, {bench} for benchmarks"));
             let triple = args.target.clone().or(config.target.clone()).unwrap_or_else(|| rustc.host.clone());
-            target_line(rustc, dir, &triple, line);
+            let target_ok = target_line(rustc, dir, &triple, line);
             if let Ok(target) = Target::detect(rustc, dir, Some(&triple)) {
                 if let Ok(flags) = UserFlags::detect(dir, &triple, &target.cfg) {
                     line("rustflags", &ok, format!("pgo-build adds its flags to: {}", flags.describe()));
@@ -121,10 +122,13 @@ fn project_lines(
                 };
                 line("C/C++ code", mark, c.describe());
             }
+            target_ok
         }
+        // A config mistake is the project's, not the machine's: said, and PGO is still ready.
         Err(e) => {
             line("project", &style("error").red().bold(), format!("{e:#}"));
             printer.out(String::new());
+            true
         }
     }
 }
@@ -139,15 +143,25 @@ fn probe(rustc: &RustcInfo, tool: &Profdata, dir: &Path) -> Result<()> {
 }
 
 /// The project's target, when it is not the host's: its standard library, the
-/// profiler runtime in it, and whether its instrumented binaries run here.
-fn target_line(rustc: &RustcInfo, dir: &Path, triple: &str, line: &dyn Fn(&str, &dyn std::fmt::Display, String)) {
+/// profiler runtime in it, and whether its instrumented binaries run here. False
+/// when the pipeline cannot work for it (a missing standard library is installed
+/// by the first build).
+fn target_line(
+    rustc: &RustcInfo,
+    dir: &Path,
+    triple: &str,
+    line: &dyn Fn(&str, &dyn std::fmt::Display, String),
+) -> bool {
     let failed = style("failed").red().bold();
     let found = match Target::detect(rustc, dir, Some(triple)) {
         Ok(t) => t,
-        Err(e) => return line("target", &failed, format!("{e:#}")),
+        Err(e) => {
+            line("target", &failed, format!("{e:#}"));
+            return false;
+        }
     };
     if found.is_host {
-        return;
+        return true;
     }
     match found.std_state(rustc) {
         StdState::Missing => line(
@@ -168,9 +182,13 @@ fn target_line(rustc: &RustcInfo, dir: &Path, triple: &str, line: &dyn Fn(&str, 
                     if found.static_pie() { " (static-pie binaries)" } else { "" }
                 ),
             ),
-            Err(e) => line("target", &failed, format!("{e:#}")),
+            Err(e) => {
+                line("target", &failed, format!("{e:#}"));
+                return false;
+            }
         },
     }
+    true
 }
 
 /// BOLT is optional: what is found is reported, what is missing is explained, and

@@ -35,8 +35,8 @@ pub fn static_pie_refusal(tools: &BoltTools, triple: &str, static_pie: bool, sam
         format!(
             "llvm-bolt {} cannot instrument the static-pie binaries {triple} links: their libc never runs the \
              DT_INIT/DT_FINI hooks BOLT patches, so training would write no BOLT profile (llvm-project issue \
-             #201371, fixed in LLVM 23). Use llvm-bolt 23 or later (--llvm-bolt), build without --bolt, or BOLT a \
-             dynamically linked target's build (x86_64-unknown-linux-gnu)",
+             #201371, fixed in LLVM 23). Use llvm-bolt 23 or later (--llvm-bolt), build without --bolt, or BOLT the \
+             build of a dynamically linked target (a -gnu one)",
             tools.version
         )
     })

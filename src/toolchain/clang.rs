@@ -70,7 +70,7 @@ pub fn discover(llvm_major: u32) -> Result<Clang, String> {
 }
 
 /// `clang++-22` beside `clang-22`, `clang++` beside `clang`.
-fn cxx_beside(cc: &Path) -> PathBuf {
+pub fn cxx_beside(cc: &Path) -> PathBuf {
     let name = cc.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     cc.with_file_name(name.replacen("clang", "clang++", 1))
 }

@@ -67,6 +67,13 @@ fn c_code_is_profiled_with_the_rust_code_and_the_optimized_build_uses_the_profil
     let optimized = run_binary(&out_dir.join("pgo-demo-c"), &[text, "3"]);
     assert_eq!(optimized.len(), 16, "{optimized}");
 
+    // Rust-only PGO is built and measured beside it, not taken for another build.
+    p.run(&["compare", "--variants", "pgo,pgo-rust-only", "--rounds", "1", "--warmup", "0", "--startup-args", ""]);
+    let report = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).expect("report.md");
+    let row = report.lines().find(|l| l.starts_with("| **pgo-rust-only**")).unwrap_or_else(|| panic!("{report}"));
+    assert!(!row.contains("same build"), "{row}");
+    assert!(report.contains("C/C++ compiled by") && report.contains("without the profile"), "{report}");
+
     // clang read the profile: after the C code changes, building with the same
     // profile reports the changed function as a mismatch and the new one as
     // without data, which it can only know from the profile.
@@ -84,7 +91,8 @@ fn c_code_is_profiled_with_the_rust_code_and_the_optimized_build_uses_the_profil
     assert!(c_line.contains(": 1 of"), "added_later has no data: {c_line}");
     assert!(c_line.ends_with("1 with a hash mismatch"), "hot_checksum changed: {c_line}");
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(p.pgo_dir().join("check.json")).expect("check.json")).expect("JSON");
+        serde_json::from_str(&std::fs::read_to_string(p.pgo_dir().join("check.json")).expect("check.json"))
+            .expect("JSON");
     assert_eq!(json["c"]["mismatched"][0], "hot_checksum", "{}", json["c"]);
     assert_eq!(json["c"]["unprofiled"][0], "added_later", "{}", json["c"]);
 }
@@ -109,4 +117,11 @@ fn c_pgo_can_be_turned_off_and_a_compiler_the_user_chose_is_not_replaced() {
     assert!(!err.contains("Rust: "), "no per-language split without C PGO: {err}");
     let show = stdout(&p.run(&["show", "--top", "40"]));
     assert!(!show.contains("hot_checksum"), "{show}");
+}
+
+#[test]
+fn rust_only_pgo_is_refused_where_no_c_code_is_profiled() {
+    let p = TestProject::new();
+    let err = stderr(&p.fail(&["compare", "--variants", "pgo-rust-only", "--dry-run"]));
+    assert!(err.contains("this pipeline profiles no C/C++ code (no dependency builds C or C++)"), "{err}");
 }

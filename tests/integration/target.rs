@@ -37,7 +37,8 @@ fn the_musl_target_runs_end_to_end_and_delivers_a_static_binary() {
     let report = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).expect("report.md");
     assert!(report.contains(&format!("built for {MUSL}")), "{report}");
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(p.pgo_dir().join("report/report.json")).expect("report.json")).expect("JSON");
+        serde_json::from_str(&std::fs::read_to_string(p.pgo_dir().join("report/report.json")).expect("report.json"))
+            .expect("JSON");
     assert_eq!(json["environment"]["target"], MUSL);
 }
 
@@ -70,4 +71,6 @@ fn the_config_chooses_the_target_and_doctor_checks_it() {
 
     let err = stderr(&p.fail(&["--target", "no-such-triple", "instrument"]));
     assert!(err.contains("rustc does not know the target \"no-such-triple\""), "{err}");
+    let doctor = stdout(&p.fail(&["--target", "no-such-triple", "doctor"]));
+    assert!(doctor.contains("PGO cannot work here"), "a target that cannot work fails doctor: {doctor}");
 }

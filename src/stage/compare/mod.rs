@@ -137,6 +137,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     {
         bail!("--gate names `{gate}`, which is not among the variants measured");
     }
+    variants::check_rust_only(ctx, &specs)?;
     if !ctx.dry_run {
         variants::check_available(ctx, &specs, &state)?;
         ctx.check_target()?;

@@ -191,17 +191,22 @@ pub fn check_available(ctx: &Ctx, specs: &[Spec], state: &State) -> Result<()> {
                 bolt_record(ctx, state)?;
             }
             Source::PgoRustOnly => {
-                if ctx.settings.c_compiler.is_none() {
-                    bail!(
-                        "`{PGO_RUST_ONLY}` measures what C/C++ PGO adds, and this pipeline profiles no C/C++ code \
-                         ({}); leave it out of the variants",
-                        ctx.c_pgo.describe()
-                    );
-                }
                 Walk::new(ctx, state).require(StageId::Optimize)?;
             }
             Source::Profile(_) | Source::Preset(_) => {}
         }
+    }
+    Ok(())
+}
+
+/// `pgo-rust-only` needs C/C++ PGO to compare with; checked in dry runs too.
+pub fn check_rust_only(ctx: &Ctx, specs: &[Spec]) -> Result<()> {
+    if specs.iter().any(|s| matches!(s.source, Source::PgoRustOnly)) && ctx.settings.c_compiler.is_none() {
+        bail!(
+            "`{PGO_RUST_ONLY}` measures what C/C++ PGO adds, and this pipeline profiles no C/C++ code ({}); leave \
+             it out of the variants",
+            ctx.c_pgo.describe()
+        );
     }
     Ok(())
 }
