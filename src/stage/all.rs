@@ -94,6 +94,10 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
             (w.is(Use::Train) && args.optimize.profile_file.is_none()) || (w.is(Use::Bench) && !args.no_compare)
         }),
     )?;
+    // Finding BOLT changes nothing, so a dry run is refused where the run would be.
+    if ctx.bolt {
+        ctx.bolt_tools(args.optimize.bolt.bolt_mode)?;
+    }
     if ctx.dry_run {
         return Ok(());
     }
@@ -101,9 +105,6 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     if !args.no_compare {
         super::compare::check_gate_metric(ctx, &args.compare)?;
         super::compare::choose_counter(ctx, &args.compare)?;
-    }
-    if ctx.bolt {
-        ctx.bolt_tools(args.optimize.bolt.bolt_mode)?;
     }
     ctx.check_target()?;
     Ok(())

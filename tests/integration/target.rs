@@ -49,6 +49,9 @@ fn bolt_on_a_static_pie_target_is_refused_before_building() {
     assert!(err.contains("cannot instrument the static-pie binaries"), "{err}");
     assert!(err.contains("#201371"), "names LLVM's issue: {err}");
     assert!(!p.pgo_dir().join("build").exists(), "nothing was built");
+    let dry = p.fail(&["--target", MUSL, "--bolt", "all", "--dry-run"]);
+    assert!(stderr(&dry).contains("cannot instrument the static-pie binaries"), "{}", stderr(&dry));
+    assert!(!stdout(&dry).contains("cargo build"), "a dry run refuses before printing the plan: {}", stdout(&dry));
 }
 
 #[test]
