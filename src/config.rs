@@ -126,6 +126,23 @@ pub struct Workload {
 }
 
 impl Workload {
+    /// A workload with every optional setting at its default, as a discovered
+    /// script has them.
+    pub fn new(name: impl Into<String>, run: Run, uses: BTreeSet<Use>) -> Workload {
+        Workload {
+            name: name.into(),
+            run,
+            args: Vec::new(),
+            uses,
+            weight: 1,
+            timeout: Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS),
+            env: BTreeMap::new(),
+            check_output: false,
+            serve: None,
+            metrics: Vec::new(),
+        }
+    }
+
     pub fn is(&self, purpose: Use) -> bool {
         self.uses.contains(&purpose)
     }
@@ -408,21 +425,7 @@ fn discover(project_dir: &Path) -> Result<Vec<Workload>> {
                     rel.display()
                 );
             }
-            found.insert(
-                name.clone(),
-                Workload {
-                    name,
-                    run: Run::Script(rel),
-                    args: Vec::new(),
-                    uses: BTreeSet::from([purpose]),
-                    weight: 1,
-                    timeout: Duration::from_secs_f64(DEFAULT_TIMEOUT_SECS),
-                    env: BTreeMap::new(),
-                    check_output: false,
-                    serve: None,
-                    metrics: Vec::new(),
-                },
-            );
+            found.insert(name.clone(), Workload::new(name, Run::Script(rel), BTreeSet::from([purpose])));
         }
     }
     Ok(found.into_values().collect())

@@ -180,14 +180,10 @@ pub fn c_pgo_state(args: &GlobalArgs, config: &Config, project: &Project, target
         return off("turned off (--no-c-pgo or `c-pgo = false`)".into());
     }
     if let Some((var, value)) = c_code::user_compiler("CC", &target.triple, &rustc.host) {
-        return match crate::toolchain::clang::version_of(std::path::Path::new(&value)) {
-            Some(v) if crate::toolchain::rustc::major_of(&v) == Some(rustc.llvm_major) => {
-                let cc = which::which(&value).unwrap_or_else(|_| value.clone().into());
-                let cxx = crate::toolchain::clang::cxx_beside(&cc);
-                let clang = crate::toolchain::clang::Clang { cc, cxx, version: v };
-                CPgo::On { clang, packages }
-            }
-            _ => off(format!(
+        let cc = which::which(&value).unwrap_or_else(|_| value.clone().into());
+        return match crate::toolchain::clang::at(&cc, rustc.llvm_major) {
+            Ok(clang) => CPgo::On { clang, packages },
+            Err(_) => off(format!(
                 "{var}={value} is not a clang of rustc's LLVM {}; pgo-build does not replace a compiler you chose \
                  (point {var} at clang-{} or unset it)",
                 rustc.llvm_major, rustc.llvm_major

@@ -78,6 +78,22 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 /// `1 workload`, `3 workloads`.
+/// Rows of cells as lines of left-aligned columns, two spaces apart (a row may
+/// have fewer cells than the widest).
+pub fn aligned<R: AsRef<[String]>>(rows: &[R]) -> Vec<String> {
+    let cols = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().filter_map(|r| r.as_ref().get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> =
+                row.as_ref().iter().enumerate().map(|(c, s)| format!("{s:<w$}", w = widths[c])).collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect()
+}
+
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -69,11 +69,10 @@ pub fn packages_building_c(
     target: &str,
     cargo_args: &[String],
 ) -> Result<Vec<String>> {
-    let offline = ["--offline", "--frozen", "--locked"];
     let json = Cmd::new("cargo")
         .args(["metadata", "--format-version", "1", "--filter-platform", target, "--manifest-path"])
         .arg(manifest)
-        .args(cargo_args.iter().filter(|a| offline.contains(&a.as_str())))
+        .args(super::offline_args(cargo_args))
         .dir(dir)
         .read()
         .context("could not read the dependency graph with `cargo metadata` (to find C/C++ code)")?;

@@ -83,6 +83,12 @@ impl Flags {
     }
 }
 
+/// The cargo arguments of `cargo_args` that keep a cargo command off the network
+/// (`--offline`, `--frozen`, `--locked`), for the commands besides `build`.
+pub fn offline_args(cargo_args: &[String]) -> impl Iterator<Item = &String> {
+    cargo_args.iter().filter(|a| ["--offline", "--frozen", "--locked"].contains(&a.as_str()))
+}
+
 /// One binary a build produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Binary {

@@ -259,8 +259,7 @@ fn clean_command(ctx: &Ctx, spec: &BuildSpec, packages: &[String]) -> Cmd {
     for p in packages {
         cmd = cmd.args(["-p", p]);
     }
-    let offline = ["--offline", "--frozen", "--locked"];
-    cmd.args(ctx.settings.cargo_args.iter().filter(|a| offline.contains(&a.as_str()))).dir(&ctx.project.dir)
+    cmd.args(crate::cargo::offline_args(&ctx.settings.cargo_args)).dir(&ctx.project.dir)
 }
 
 /// `<target>/pgo-build/check.json` (fields in docs/check.md).

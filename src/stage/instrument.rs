@@ -135,17 +135,18 @@ fn flags(ctx: &Ctx) -> Flags {
     let raw = ctx.layout.raw_root().join("default");
     let mut flags = vec![format!("-Cprofile-generate={}", raw.display())];
     if ctx.config.continuous_profiles() {
-        flags.extend(CONTINUOUS_FLAGS.iter().map(|f| f.to_string()));
+        flags.extend(CONTINUOUS_LLVM_ARGS.iter().map(|a| format!("-Cllvm-args={a}")));
     }
     let c = ctx.settings.c_compiler.as_ref().map(|_| {
         let mut c = c_code::generate_flags(&raw);
         if ctx.config.continuous_profiles() {
-            c.extend(["-mllvm", "-runtime-counter-relocation", "-mllvm", "-disable-vp"].map(String::from));
+            c.extend(CONTINUOUS_LLVM_ARGS.iter().flat_map(|a| ["-mllvm".to_string(), a.to_string()]));
         }
         c
     });
     Flags { rust: flags, c }
 }
 
-/// The flags of continuous mode.
-pub const CONTINUOUS_FLAGS: [&str; 2] = ["-Cllvm-args=-runtime-counter-relocation", "-Cllvm-args=-disable-vp"];
+/// The LLVM options of continuous mode, given to rustc (`-Cllvm-args=`) and
+/// clang (`-mllvm`) alike.
+const CONTINUOUS_LLVM_ARGS: [&str; 2] = ["-runtime-counter-relocation", "-disable-vp"];

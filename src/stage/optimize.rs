@@ -60,12 +60,8 @@ pub struct ProfileWarnings {
 
 impl ProfileWarnings {
     pub fn from_diagnostics(diagnostics: &[Diagnostic]) -> Self {
-        Self::from_messages(diagnostics.iter().map(|d| d.message.as_str()))
-    }
-
-    pub fn from_messages<'a>(messages: impl IntoIterator<Item = &'a str>) -> Self {
         let mut w = ProfileWarnings::default();
-        for warning in messages.into_iter().filter_map(profile_warnings::parse) {
+        for warning in diagnostics.iter().filter_map(|d| profile_warnings::parse(&d.message)) {
             if warning.mismatched {
                 w.mismatched.insert(warning.symbol);
             } else {

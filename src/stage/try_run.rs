@@ -22,7 +22,7 @@ use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::process::check_interrupted;
 use crate::project::BuildKind;
-use crate::util::{human_duration, plural};
+use crate::util::{aligned, human_duration, plural};
 use crate::workload::placeholder::{self, Placeholder};
 use crate::workload::{self, Phase};
 
@@ -180,10 +180,8 @@ fn rows(trials: &[(&Workload, Trial)]) -> Vec<[String; 4]> {
 fn report(ctx: &Ctx, trials: &[(&Workload, Trial)]) -> Result<u8> {
     let mut table = vec![["workload".to_string(), "use".into(), "time".into(), "result".into()]];
     table.extend(rows(trials));
-    let widths: Vec<usize> = (0..4).map(|i| table.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
-    for row in &table {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        ctx.printer.out(cells.join("  ").trim_end());
+    for line in aligned(&table) {
+        ctx.printer.out(line);
     }
     for (_, t) in trials {
         if let Trial::Failed { message, .. } = t {
@@ -241,24 +239,13 @@ fn short_warning(w: &Workload, d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::BTreeSet;
 
     use super::*;
     use crate::config::Run;
 
     fn workload(name: &str, uses: &[Use]) -> Workload {
-        Workload {
-            name: name.into(),
-            run: Run::Shell("true".into()),
-            args: Vec::new(),
-            uses: uses.iter().copied().collect::<BTreeSet<_>>(),
-            weight: 1,
-            timeout: Duration::from_secs(1),
-            env: BTreeMap::new(),
-            check_output: false,
-            serve: None,
-            metrics: Vec::new(),
-        }
+        Workload::new(name, Run::Shell("true".into()), uses.iter().copied().collect::<BTreeSet<_>>())
     }
 
     #[test]

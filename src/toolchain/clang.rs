@@ -46,19 +46,10 @@ pub fn discover(llvm_major: u32) -> Result<Clang, String> {
     }
     let mut rejected = Vec::new();
     for cc in candidates {
-        match version_of(&cc) {
-            Some(version) if major_of(&version) == Some(llvm_major) => {
-                let cxx = cxx_beside(&cc);
-                if cxx.is_file() || which::which(&cxx).is_ok() {
-                    return Ok(Clang { cc, cxx, version });
-                }
-                rejected.push(format!("{}: no {} beside it", cc.display(), cxx.display()));
-            }
-            Some(version) => rejected.push(format!(
-                "{} is LLVM {version}, not rustc's LLVM {llvm_major}: its raw profiles would not merge with rustc's",
-                cc.display()
-            )),
-            None => rejected.push(format!("{}: `--version` printed no clang version", cc.display())),
+        match at(&cc, llvm_major) {
+            Ok(clang) if clang.cxx.is_file() || which::which(&clang.cxx).is_ok() => return Ok(clang),
+            Ok(clang) => rejected.push(format!("{}: no {} beside it", cc.display(), clang.cxx.display())),
+            Err(why) => rejected.push(why),
         }
     }
     let found = if rejected.is_empty() {
@@ -69,15 +60,30 @@ pub fn discover(llvm_major: u32) -> Result<Clang, String> {
     Err(format!("{found}; install one with `apt-get install clang-{llvm_major}` (or LLVM's apt.llvm.org packages)"))
 }
 
+/// The compiler `cc`, with the clang++ beside it, when it is a clang of LLVM
+/// `llvm_major`; else why not.
+pub fn at(cc: &Path, llvm_major: u32) -> Result<Clang, String> {
+    match version_of(cc) {
+        Some(version) if major_of(&version) == Some(llvm_major) => {
+            Ok(Clang { cc: cc.to_path_buf(), cxx: cxx_beside(cc), version })
+        }
+        Some(version) => Err(format!(
+            "{} is LLVM {version}, not rustc's LLVM {llvm_major}: its raw profiles would not merge with rustc's",
+            cc.display()
+        )),
+        None => Err(format!("{}: `--version` printed no clang version", cc.display())),
+    }
+}
+
 /// `clang++-22` beside `clang-22`, `clang++` beside `clang`.
-pub fn cxx_beside(cc: &Path) -> PathBuf {
+fn cxx_beside(cc: &Path) -> PathBuf {
     let name = cc.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     cc.with_file_name(name.replacen("clang", "clang++", 1))
 }
 
 /// The version a compiler prints, when it is a clang: `22.1.8` of
 /// `Debian clang version 22.1.8 (++20250101…)`.
-pub fn version_of(cc: &Path) -> Option<String> {
+fn version_of(cc: &Path) -> Option<String> {
     let text = Cmd::new(cc).arg("--version").read().ok()?;
     parse_version(&text)
 }

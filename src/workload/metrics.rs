@@ -98,16 +98,8 @@ mod tests {
 
     fn workload(promised: &[&str]) -> Workload {
         Workload {
-            name: "kv".into(),
-            run: crate::config::Run::Shell("true".into()),
-            args: Vec::new(),
-            uses: [crate::config::Use::Bench].into(),
-            weight: 1,
-            timeout: std::time::Duration::from_secs(1),
-            env: Default::default(),
-            check_output: false,
-            serve: None,
             metrics: promised.iter().map(|s| s.to_string()).collect(),
+            ..Workload::new("kv", crate::config::Run::Shell("true".into()), [crate::config::Use::Bench].into())
         }
     }
 

@@ -82,25 +82,13 @@ pub fn message(found: &[Placeholder]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
-    use std::time::Duration;
+    use std::collections::BTreeSet;
 
     use super::*;
     use crate::config::Use;
 
     fn workload(name: &str, run: Run) -> Workload {
-        Workload {
-            name: name.into(),
-            run,
-            args: Vec::new(),
-            uses: BTreeSet::from([Use::Train]),
-            weight: 1,
-            timeout: Duration::from_secs(1),
-            env: BTreeMap::new(),
-            check_output: false,
-            serve: None,
-            metrics: Vec::new(),
-        }
+        Workload::new(name, run, BTreeSet::from([Use::Train]))
     }
 
     #[test]

@@ -567,13 +567,9 @@ pub fn terminal(r: &Report) -> String {
         }
         rows.push(row);
     }
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> =
-        (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
     let mut o = String::new();
-    for row in &rows {
-        let cells: Vec<String> = row.iter().enumerate().map(|(c, s)| format!("{s:<w$}", w = widths[c])).collect();
-        let _ = writeln!(o, "{}", cells.join("  ").trim_end());
+    for line in crate::util::aligned(&rows) {
+        let _ = writeln!(o, "{line}");
     }
     let _ = write!(o, "{}; {}.", count(r.method.rounds, "round"), stop_text(&r.method));
     super::counts::render::terminal(&mut o, r);
