@@ -114,3 +114,45 @@ fn bolt_override_is_checked_and_bolt_stays_optional() {
     let out = p.check(cmd, &["doctor"], true);
     assert!(stdout(&out).contains("merge-fdata is not beside it"), "{}", stdout(&out));
 }
+
+/// Tests running in parallel on a fresh machine each call `.ci/install-test-deps`;
+/// two apt-gets at once fail on dpkg's lock, so a second run must wait for the
+/// first (and then find its installs) instead of starting its own.
+#[test]
+fn install_test_deps_waits_for_a_run_in_progress() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    // Installs first, under the real lock, so the run below (under a lock of its
+    // own) has nothing to install beside another test's run.
+    crate::utils::ensure_llvm_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("deps.lock");
+    // Another run in progress: a process holding the script's lock.
+    let mut holder = Command::new("bash")
+        .args(["-c", "exec 9>\"$1\" && flock 9 && exec sleep 60", "holder"])
+        .arg(&lock)
+        .spawn()
+        .expect("bash runs");
+    let held = Instant::now();
+    while Command::new("flock").args(["-n"]).arg(&lock).arg("true").status().unwrap().success() {
+        assert!(held.elapsed() < Duration::from_secs(10), "the holder never took the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/install-test-deps");
+    let mut run = Command::new("bash")
+        .arg(&script)
+        .env("PGO_BUILD_TEST_DEPS_LOCK", &lock)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let early = run.try_wait().unwrap();
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert!(early.is_none(), "install-test-deps ran beside another run ({early:?}) instead of waiting for it");
+    let status = run.wait().unwrap();
+    assert!(status.success(), "after the other run it finds everything installed: {status}");
+}

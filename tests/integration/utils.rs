@@ -63,7 +63,7 @@ static TOOLS: Once = Once::new();
 /// to use it: `.ci/install-test-deps` (llvm-14, bolt-22, chromium, valgrind, clang-22,
 /// the rustup llvm-tools component and musl target; nothing when all is there). So `cargo test` works on a
 /// fresh machine.
-fn ensure_llvm_tools() {
+pub fn ensure_llvm_tools() {
     TOOLS.call_once(|| {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/install-test-deps");
         let status = std::process::Command::new("bash").arg(&script).status().expect("bash runs");
