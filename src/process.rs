@@ -64,6 +64,9 @@ pub enum Outcome {
     Signalled(i32),
     TimedOut(Duration),
     Interrupted,
+    /// Ended by pgo-build because something it depends on failed (a workload's
+    /// client, when its server died).
+    Abandoned,
 }
 
 impl Outcome {
@@ -92,6 +95,7 @@ impl fmt::Display for Outcome {
                 write!(f, "timed out after {}", crate::util::human_duration(limit))
             }
             Outcome::Interrupted => write!(f, "interrupted (Ctrl-C or a termination signal)"),
+            Outcome::Abandoned => write!(f, "stopped by pgo-build"),
         }
     }
 }
@@ -288,6 +292,19 @@ impl Cmd {
     /// Standard error goes to `stderr_log` when given (so standard output can be
     /// compared on its own), else to `log` too.
     pub fn run_logged(&self, log: &Path, stderr_log: Option<&Path>, timeout: Option<Duration>) -> Result<Finished> {
+        self.run_logged_until(log, stderr_log, timeout, || false)
+    }
+
+    /// As [`Cmd::run_logged`], also asking `abandon` every few milliseconds whether
+    /// to go on: when it says true, the whole group is killed and the outcome is
+    /// [`Outcome::Abandoned`] (a client whose server died is not waited for).
+    pub fn run_logged_until(
+        &self,
+        log: &Path,
+        stderr_log: Option<&Path>,
+        timeout: Option<Duration>,
+        mut abandon: impl FnMut() -> bool,
+    ) -> Result<Finished> {
         let create = |p: &Path| File::create(p).with_context(|| format!("could not create log file {}", p.display()));
         let log_file = create(log)?;
         let start = Instant::now();
@@ -306,11 +323,13 @@ impl Cmd {
                 return Ok(Finished { outcome: Outcome::from_status(output.status), elapsed: start.elapsed() });
             }
             let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
-            if timed_out || interrupted() {
+            let abandoned = !timed_out && !interrupted() && abandon();
+            if timed_out || abandoned || interrupted() {
                 kill_groups(&handle.pids());
                 handle.wait()?;
                 let outcome = match timeout {
                     Some(limit) if timed_out => Outcome::TimedOut(limit),
+                    _ if abandoned => Outcome::Abandoned,
                     _ => Outcome::Interrupted,
                 };
                 return Ok(Finished { outcome, elapsed: start.elapsed() });
@@ -425,6 +444,24 @@ mod tests {
         assert!(matches!(done.outcome, Outcome::TimedOut(_)));
         std::thread::sleep(Duration::from_millis(1300));
         assert!(!marker.exists(), "a grandchild outlived the timeout");
+    }
+
+    #[test]
+    fn an_abandoned_command_is_ended_with_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("survived");
+        let script = format!("(sleep 1; touch {}) & sleep 30", marker.display());
+        let asked = std::cell::Cell::new(0);
+        let done = Cmd::new("sh")
+            .args(["-c", &script])
+            .run_logged_until(&dir.path().join("log"), None, None, || {
+                asked.set(asked.get() + 1);
+                asked.get() == 3
+            })
+            .unwrap();
+        assert_eq!((done.outcome, asked.get()), (Outcome::Abandoned, 3));
+        std::thread::sleep(Duration::from_millis(1300));
+        assert!(!marker.exists(), "a grandchild outlived the abandoned command");
     }
 
     #[test]

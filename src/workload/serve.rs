@@ -142,33 +142,73 @@ pub fn run(w: &Workload, serve: &Serve, client: &Cmd, log: &Path, stderr_log: Op
         anyhow::anyhow!("workload `{}`: its server (`serve = {:?}`) {what}.\n{output}", w.name, serve.command)
     };
 
-    // Ready?
-    let started = Instant::now();
+    // Ready? Every probe is bounded by what is left of `ready-timeout`.
+    let deadline = Instant::now() + serve.ready_timeout;
+    let not_ready = || {
+        failed(format!(
+            "was not ready after {} ({}); raise `ready-timeout`, or check that it listens on $PGO_BUILD_PORT",
+            crate::util::human_duration(serve.ready_timeout),
+            describe(&serve.ready, port)
+        ))
+    };
     loop {
         crate::process::check_interrupted()?;
         if let Some(outcome) = server.ended()? {
             return Err(failed(format!("ended with {outcome} before it was ready")));
         }
-        if is_ready(&serve.ready, port, &server_cmd, &w.name) {
+        let ready = match &serve.ready {
+            Ready::Command(line) => {
+                let probe = server_cmd.sibling("sh", ["-c", line.as_str(), w.name.as_str()]);
+                command_succeeds(&probe, &ready_log(log), deadline)?
+            }
+            other => is_ready(other, port),
+        };
+        if ready {
             break;
         }
-        if started.elapsed() >= serve.ready_timeout {
-            return Err(failed(format!(
-                "was not ready after {} ({}); raise `ready-timeout`, or check that it listens on $PGO_BUILD_PORT",
-                crate::util::human_duration(serve.ready_timeout),
-                describe(&serve.ready, port)
-            )));
+        if Instant::now() >= deadline {
+            return Err(not_ready());
         }
         std::thread::sleep(Duration::from_millis(25));
     }
 
-    // The client, then the server's stop.
-    let finished = client.run_logged(log, stderr_log, Some(w.timeout))?;
-    if let Some(outcome) = server.ended()? {
+    // The client, with the server watched while it runs: a server that dies
+    // ends the client at once rather than when it gives up.
+    let mut died = None;
+    let finished = client.run_logged_until(log, stderr_log, Some(w.timeout), || {
+        died = server.ended().ok().flatten();
+        died.is_some()
+    })?;
+    if let Some(outcome) = died.or(server.ended()?) {
         return Err(failed(format!("ended with {outcome} while the client ran")));
     }
     server.stop(serve.signal(), serve.stop_timeout)?;
     Ok(finished)
+}
+
+/// Where a `ready` command's output goes: beside the server's log.
+fn ready_log(log: &Path) -> PathBuf {
+    let server_log = server_log(log);
+    let name = server_log.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    log.with_file_name(name.replace(".server.log", ".ready.log"))
+}
+
+/// Runs a `ready` command in a process group of its own until it exits, the
+/// deadline passes, or the user interrupts: then its whole group is killed at
+/// once. True when it exited 0 in time.
+fn command_succeeds(probe: &Cmd, log: &Path, deadline: Instant) -> Result<bool> {
+    // Dropping `running` kills its group and reaps it.
+    let mut running = probe.start_logged(log)?;
+    loop {
+        crate::process::check_interrupted()?;
+        if let Some(outcome) = running.ended()? {
+            return Ok(outcome.success());
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn describe(ready: &Ready, port: u16) -> String {
@@ -179,7 +219,9 @@ fn describe(ready: &Ready, port: u16) -> String {
     }
 }
 
-fn is_ready(ready: &Ready, port: u16, server: &Cmd, name: &str) -> bool {
+/// Whether the server answers a `tcp` or `http:` probe (a command is run by
+/// [`command_succeeds`]).
+fn is_ready(ready: &Ready, port: u16) -> bool {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let connect = || TcpStream::connect_timeout(&addr, Duration::from_millis(250));
     match ready {
@@ -197,9 +239,7 @@ fn is_ready(ready: &Ready, port: u16, server: &Cmd, name: &str) -> bool {
                         .is_some_and(|c| (200..400).contains(&c))
                 })
         }),
-        Ready::Command(line) => {
-            server.sibling("sh", ["-c", line.as_str(), name]).capture().is_ok_and(|c| c.outcome.success())
-        }
+        Ready::Command(_) => false,
     }
 }
 
@@ -236,5 +276,6 @@ mod tests {
     #[test]
     fn the_server_log_sits_beside_the_clients() {
         assert_eq!(server_log(Path::new("/l/bench/kv.pgo.log")), Path::new("/l/bench/kv.pgo.server.log"));
+        assert_eq!(ready_log(Path::new("/l/bench/kv.pgo.log")), Path::new("/l/bench/kv.pgo.ready.log"));
     }
 }

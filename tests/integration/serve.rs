@@ -220,3 +220,81 @@ fn a_server_stopped_by_sigterm_is_counted_and_measured_by_compare() {
     assert_eq!(r["variants"][1]["workloads"][0]["runs"], 2, "and timed: {}", r["variants"][1]);
     assert!(survivors(&p).is_empty(), "{:?}", survivors(&p));
 }
+
+/// The first `*.ready.log` under the project's pgo-build folder: a `ready`
+/// command has started.
+fn ready_log_exists(p: &TestProject) -> bool {
+    walkdir::WalkDir::new(p.pgo_dir())
+        .into_iter()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().ends_with(".ready.log"))
+}
+
+#[test]
+fn a_ready_command_is_bounded_by_ready_timeout_and_ended_by_a_signal() {
+    use std::time::{Duration, Instant};
+    let serve = r#""$PGO_BUILD_BIN" serve "$PGO_BUILD_ADDR""#;
+    let p = project(&server("slow-ready", serve, "ready = \"sleep 30\"\nready-timeout = 2"));
+    p.run(&["instrument"]);
+    let started = Instant::now();
+    let err = stderr(&p.fail(&["train"]));
+    assert!(err.contains("was not ready after 2.0s (`sleep 30` never exited 0)"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(25), "the ready command ran past ready-timeout: {err}");
+
+    // A stuck ready command and Ctrl-C, or a cancelled CI job's SIGTERM: pgo-build
+    // ends it and its server at once, and exits 130.
+    for (signal, seconds) in [("INT", 1001), ("TERM", 1002)] {
+        let _ = std::fs::remove_dir_all(p.pgo_dir().join("logs"));
+        let ready = format!("ready = \"sleep {seconds}\"\nready-timeout = 600");
+        p.file("pgo-build.toml", &server("stuck-ready", serve, &ready));
+        let err_path = p.path().join("train.err");
+        let mut child = p
+            .std_cmd(&["train"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&err_path).expect("test I/O"))
+            .spawn()
+            .expect("pgo-build runs");
+        let waiting = Instant::now();
+        while !ready_log_exists(&p) {
+            assert!(waiting.elapsed() < Duration::from_secs(60), "the ready command never started");
+            assert!(child.try_wait().expect("test I/O").is_none(), "train ended before its ready command ran");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let sent = Instant::now();
+        let kill = std::process::Command::new("kill").args([format!("-{signal}"), child.id().to_string()]).status();
+        assert!(kill.expect("kill runs").success());
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("test I/O") {
+                break status;
+            }
+            if sent.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("SIG{signal} did not stop pgo-build waiting on its ready command");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let err = std::fs::read_to_string(&err_path).expect("test I/O");
+        assert_eq!(status.code(), Some(130), "SIG{signal}: {err}");
+        let sleeping = std::process::Command::new("pgrep").args(["-f", &format!("sleep {seconds}")]).output();
+        assert!(sleeping.expect("pgrep runs").stdout.is_empty(), "the ready command outlived pgo-build");
+        assert!(survivors(&p).is_empty(), "a server outlived pgo-build: {:?}", survivors(&p));
+    }
+}
+
+#[test]
+fn a_server_that_dies_under_load_ends_a_retrying_client_at_once() {
+    use std::time::{Duration, Instant};
+    let crash = r#""$PGO_BUILD_BIN" serve "$PGO_BUILD_ADDR" --crash-after 3"#;
+    // A client that retries for ever: only its timeout (60 s) would end it.
+    let retrying = r#"while :; do "$PGO_BUILD_BIN" client "$PGO_BUILD_ADDR" 1 2>/dev/null || sleep 0.1; done"#;
+    let config = server("crash-retry", crash, "").replace(r#""$PGO_BUILD_BIN" client "$PGO_BUILD_ADDR" 20"#, retrying);
+    let p = project(&config);
+    p.run(&["instrument"]);
+    let started = Instant::now();
+    let err = stderr(&p.fail(&["train"]));
+    assert!(err.contains("ended with exit status 134 while the client ran"), "{err}");
+    assert!(err.contains("crashing on purpose"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(40), "the client ran on after its server died: {err}");
+    assert!(survivors(&p).is_empty(), "{:?}", survivors(&p));
+}
