@@ -12,9 +12,9 @@
 //! run leaves the previous sets as they were, and a process left over from an
 //! earlier run (a workload's background child, or a run whose pgo-build was
 //! killed) can only ever write into that earlier run's folder, never into a set
-//! that gets merged. When a workload ends while processes of the binary under
-//! test are still running, they are named, stopped, and the profiles they wrote
-//! are dropped.
+//! that gets merged. When a workload ends while processes it started (found by
+//! their environment) or of the binary under test are still running, they are
+//! named, stopped, and the profiles they wrote are dropped.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,6 +31,8 @@ use crate::workload::{self, Phase};
 
 /// How long leftover processes get to exit after SIGTERM.
 const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
+/// How many times leftovers are looked for again after stopping the ones found.
+const LEFTOVER_ROUNDS: usize = 5;
 
 /// Runs `workloads` against instrumented `binaries`, each writing its raw
 /// profiles into `<root>/<workload>/` (see the module documentation).
@@ -51,11 +53,11 @@ pub fn collect(
             bar.set_message(w.name.clone());
             let staging = run_dir.join(&w.name);
             std::fs::create_dir_all(&staging).with_context(|| format!("could not create {}", staging.display()))?;
-            let cmd =
-                workload::command(ctx, w, phase, binaries, &profile_env(&staging, ctx.config.continuous_profiles()))?;
+            let env = profile_env(&staging, ctx.config.continuous_profiles());
+            let cmd = workload::command(ctx, w, phase, binaries, &env)?;
             let log = workload::log_path(ctx, phase, w);
             let finished = workload::run(ctx, w, &cmd, &log)?;
-            stop_leftovers(ctx, w, binaries, &staging)?;
+            stop_leftovers(ctx, w, binaries, &staging, &env)?;
             if !finished.outcome.success() {
                 return Err(workload::failed(w, phase.doing(), &finished, &log));
             }
@@ -105,26 +107,47 @@ pub fn collect(
     Ok(done.into_iter().map(|(r, _)| r).collect())
 }
 
-/// Stops processes of the binaries under test that outlived workload `w`, and
-/// drops the profiles they wrote (their files are named after their pids).
-fn stop_leftovers(ctx: &Ctx, w: &Workload, binaries: &[Binary], staging: &Path) -> Result<()> {
-    let pids: Vec<u32> = binaries.iter().flat_map(|b| crate::process::running_instances(&b.path)).collect();
-    if pids.is_empty() {
+/// Stops the processes that outlived workload `w` — any process that carries
+/// its profile destination in its environment (a background child, even one that
+/// has forked and not yet started the binary), or that runs a binary under test —
+/// and drops the profiles they wrote (their files are named after their pids).
+/// Found, stopped, looked for again: a child may start another before it ends.
+fn stop_leftovers(
+    ctx: &Ctx,
+    w: &Workload,
+    binaries: &[Binary],
+    staging: &Path,
+    env: &[(String, String)],
+) -> Result<()> {
+    let mut stopped: Vec<u32> = Vec::new();
+    for _ in 0..LEFTOVER_ROUNDS {
+        let mut pids: Vec<u32> = env.iter().flat_map(|(k, v)| crate::process::with_env(k, v)).collect();
+        pids.extend(binaries.iter().flat_map(|b| crate::process::running_instances(&b.path)));
+        pids.sort_unstable();
+        pids.dedup();
+        if pids.is_empty() {
+            break;
+        }
+        crate::process::stop(&pids, LEFTOVER_GRACE);
+        stopped.extend(pids);
+    }
+    if stopped.is_empty() {
         return Ok(());
     }
+    stopped.sort_unstable();
+    stopped.dedup();
     ctx.printer.warn(format!(
-        "workload `{}` ended while {} of the binary under test still ran (pid {}): a background child or an \
-         unfinished server. pgo-build stopped them, and their profiles are not counted; have the workload wait \
-         for every process it starts",
+        "workload `{}` ended while {} it started still ran (pid {}): a background child or an unfinished \
+         server. pgo-build stopped them, and their profiles are not counted; have the workload wait for every \
+         process it starts",
         w.name,
-        plural(pids.len(), "process", "processes"),
-        pids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+        plural(stopped.len(), "process", "processes"),
+        stopped.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
     ));
-    crate::process::stop(&pids, LEFTOVER_GRACE);
     for path in raw_profile_paths(staging)? {
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let pid = name.rsplit('_').next().and_then(|p| p.parse::<u32>().ok());
-        if pid.is_some_and(|p| pids.contains(&p)) {
+        if pid.is_some_and(|p| stopped.contains(&p)) {
             std::fs::remove_file(&path).with_context(|| format!("could not remove {}", path.display()))?;
         }
     }

@@ -1,4 +1,5 @@
-//! Finding and stopping the processes that run a given executable.
+//! Finding and stopping the processes that run a given executable, or that
+//! carry a given environment variable.
 //!
 //! A workload may start a program in the background and not stop it (a server it
 //! forgot to shut down, a child of a script killed on timeout that escaped its
@@ -12,6 +13,11 @@
 //!   paths. A binary deleted or replaced since the process started (cargo rebuilds
 //!   it in place) reads as `<path> (deleted)`; the suffix is dropped, so those
 //!   processes are found too.
+//! - A workload's background child may not run the binary yet: a shell that has
+//!   forked and not yet exec'd still runs `/bin/sh`. It already carries the
+//!   workload's environment, though, which it cannot lose by exec'ing:
+//!   [`with_env`] finds it by a variable that only that workload's processes have
+//!   (`/proc/<pid>/environ`, the environment the process started with).
 //! - Processes whose `exe` cannot be read (other users', without privileges) and
 //!   zombies (which have no `exe` and run nothing) are not reported.
 //! - Linux only, like the rest of pgo-build.
@@ -33,6 +39,28 @@ pub fn running_instances(exe: &Path) -> Vec<u32> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|&pid| pid != own && exe_of(pid).is_some_and(|path| path == target))
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+/// The pids of the processes (other than this one, and not zombies) whose
+/// environment sets `key` to exactly `value`, in order.
+pub fn with_env(key: &str, value: &str) -> Vec<u32> {
+    let mut wanted = Vec::with_capacity(key.len() + value.len() + 1);
+    wanted.extend_from_slice(key.as_bytes());
+    wanted.push(b'=');
+    wanted.extend_from_slice(value.as_bytes());
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let own = std::process::id();
+    let mut pids: Vec<u32> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != own)
+        .filter(|&pid| {
+            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == wanted))
+        })
+        .filter(|&pid| i32::try_from(pid).is_ok_and(|p| is_running(Pid::from_raw(p))))
         .collect();
     pids.sort_unstable();
     pids
@@ -164,6 +192,32 @@ mod tests {
         stop(&running_instances(&sh), grace);
         assert!(started.elapsed() >= grace);
         assert_eq!(child.wait().unwrap().signal(), Some(Signal::SIGKILL as i32));
+    }
+
+    /// The escape of issue 17: a script whose last line starts a child in the
+    /// background and exits. The child has forked but may not have exec'd yet
+    /// (it still runs `/bin/sh`), so only its environment gives it away. Twenty
+    /// times in twenty.
+    #[test]
+    fn a_background_child_is_found_by_its_environment_before_it_execs() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..20 {
+            let marker = format!("{}/round-{round}", dir.path().display());
+            // The child sleeps before its exec, as a busy machine can delay it.
+            let status = Command::new("sh")
+                .args(["-c", "(sleep 0.3; exec sleep 30) &"])
+                .env("PGO_BUILD_TEST_RUN", &marker)
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let found = with_env("PGO_BUILD_TEST_RUN", &marker);
+            // The forked subshell, and the `sleep 0.3` it runs before its exec.
+            assert!(!found.is_empty(), "round {round}: the forked child escaped");
+            stop(&found, Duration::from_secs(5));
+            assert!(with_env("PGO_BUILD_TEST_RUN", &marker).is_empty(), "round {round}: it was stopped");
+        }
+        assert!(with_env("PGO_BUILD_TEST_RUN", "no such value").is_empty());
     }
 
     #[test]

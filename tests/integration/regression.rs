@@ -31,7 +31,7 @@ fn a_leftover_process_never_poisons_the_next_training_run() {
     p.run(&["instrument"]);
     let out = p.run(&["train"]);
     let err = stderr(&out);
-    assert!(err.contains("workload `leaky` ended while 1 process of the binary under test still ran"), "{err}");
+    assert!(err.contains("workload `leaky` ended while 1 process it started still ran"), "{err}");
     assert!(err.contains("their profiles are not counted"), "{err}");
     let instrumented = p.recorded_binary("instrument");
     let left = running(&instrumented);
@@ -49,6 +49,46 @@ fn a_leftover_process_never_poisons_the_next_training_run() {
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(staging.is_empty(), "{staging:?}");
+}
+
+/// A background child started by a workload's last line has forked but often not
+/// yet exec'd the binary when the workload ends: it still runs `/bin/sh`. Found by
+/// its environment, it is stopped in each of twenty workloads, and nothing
+/// re-creates the run's staging folder afterwards.
+#[test]
+fn a_background_child_on_a_workloads_last_line_never_escapes() {
+    let p = TestProject::new();
+    p.script(
+        "workloads/bg.sh",
+        "#!/bin/sh\n\"$PGO_BUILD_BIN\" 1000 > /dev/null\n\"$PGO_BUILD_BIN\" 30000000000 > /dev/null &\n",
+    );
+    let config: String = (0..20)
+        .map(|i| format!("[[workload]]\nname = \"bg{i}\"\nrun = \"workloads/bg.sh\"\nuse = [\"train\"]\n\n"))
+        .collect();
+    p.file("pgo-build.toml", &config);
+    p.run(&["instrument"]);
+    let err = stderr(&p.run(&["train"]));
+    let caught =
+        (0..20).filter(|i| err.contains(&format!("workload `bg{i}` ended while 1 process it started"))).count();
+    let instrumented = p.recorded_binary("instrument");
+    std::thread::sleep(Duration::from_millis(500));
+    let left = running(&instrumented);
+    for pid in &left {
+        let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    assert_eq!(caught, 20, "caught in {caught} of 20 workloads: {err}");
+    assert!(left.is_empty(), "{} instrumented processes outlived pgo-build", left.len());
+    for w in p.state()["train"]["workloads"].as_array().expect("train record") {
+        assert_eq!(w["raw_files"], 1, "only the finished run's profile: {w}");
+    }
+    let raw = p.pgo_dir().join("profiles/raw");
+    let staging: Vec<String> = std::fs::read_dir(&raw)
+        .expect("raw dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(staging.is_empty(), "a leftover re-created a staging folder: {staging:?}");
 }
 
 #[test]
