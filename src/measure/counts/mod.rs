@@ -223,7 +223,10 @@ impl Counter {
         let program = q(&self.program);
         match self.kind {
             CounterKind::Cachegrind => format!(
-                "{program} --tool=cachegrind --cache-sim=yes --branch-sim=yes {} --cachegrind-out-file={} \
+                // `--vgdb=no`: else valgrind maps a file named after the pid into the
+                // process, and a Rust program reads its memory map at start (glibc's
+                // pthread_getattr_np), so the count moved with the pid's digits.
+                "{program} --tool=cachegrind --vgdb=no --cache-sim=yes --branch-sim=yes {} --cachegrind-out-file={} \
                  --log-file={} {}",
                 CACHE_MODEL.join(" "),
                 q(&out.join("cachegrind.%p")),
@@ -348,5 +351,31 @@ mod tests {
         assert!(script.contains("exec /usr/bin/valgrind --tool=cachegrind"), "{script}");
         assert!(script.contains("--LL=8388608,16,64"), "{script}");
         assert!(script.trim_end().ends_with("'/p/with space/tool' \"$@\""), "{script}");
+    }
+
+    /// A counted process must see the same memory map in every run: a Rust
+    /// program reads it at start, and its length moves the count (a valgrind
+    /// file named after the pid once made two counts of one binary differ by 11
+    /// instructions).
+    #[test]
+    fn a_counted_process_sees_the_same_memory_map_in_every_run() {
+        let valgrind = which::which("valgrind").expect("valgrind (`.ci/install-test-deps` installs it)");
+        let counter =
+            Counter { kind: CounterKind::Cachegrind, program: valgrind, version: String::new(), why: String::new() };
+        let maps = || {
+            let dir = tempfile::tempdir().unwrap();
+            let cat = Binary { name: "cat".into(), path: "/bin/cat".into() };
+            let wrapped = counter.wrap(&[cat], dir.path(), &dir.path().join("out")).unwrap();
+            std::fs::create_dir_all(dir.path().join("out")).unwrap();
+            let text = Cmd::new(&wrapped[0].path).arg("/proc/self/maps").read().unwrap();
+            // Each line but its address range, which only valgrind's own
+            // randomized mappings change (at the same length).
+            let lines: Vec<String> =
+                text.lines().map(|l| l.split_once(' ').map_or(l, |(_, rest)| rest).to_string()).collect();
+            (text.len(), lines)
+        };
+        let first = maps();
+        assert!(first.1.iter().any(|l| l.ends_with("/cat")), "{first:?}");
+        assert_eq!(first, maps(), "the memory map changed between two counted runs");
     }
 }
