@@ -71,7 +71,14 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     let report = ctx.layout.root.join("report/report.json");
     if let Ok(text) = std::fs::read_to_string(&report) {
         let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        let complete = if v["complete"] == true { "complete" } else { "incomplete" };
+        let complete = match (v["complete"] == true, v["counts"]["stopped"].as_str()) {
+            (false, _) => "incomplete".to_string(),
+            (true, Some(_)) => format!(
+                "complete (counting stopped early, {} of {} counted runs)",
+                v["counts"]["runs"], v["counts"]["planned_runs"]
+            ),
+            (true, None) => "complete".to_string(),
+        };
         let when = v["generated_unix"].as_u64().map(ago).unwrap_or_default();
         let _ = writeln!(o, "  {:<10} {complete} report written {when}: {}", "compare", report.display());
     }

@@ -206,11 +206,18 @@ fn the_budget_cuts_counting_short_and_the_report_says_so() {
     let r = report(&p);
     assert_eq!(r["complete"], true);
     let stopped = r["counts"]["stopped"].as_str().unwrap_or_else(|| panic!("not stopped: {}", r["counts"]));
-    assert!(stopped.starts_with("the time budget (1ms) ran out after 1 of 6 counted runs"), "{stopped}");
+    // Foreseen from a plain run: not even the first counted run is started.
+    assert!(stopped.starts_with("0 of 6 counted runs made: a counted run of `once` would take about"), "{stopped}");
+    assert!(stopped.contains("(a plain run took"), "{stopped}");
+    assert!(stopped.contains("of the 1ms budget is left"), "{stopped}");
+    assert_eq!(r["counts"]["runs"], 0);
     assert!(r["variants"][1]["counts"].is_null(), "release was not counted: {}", r["variants"][1]);
-    assert!(stdout(&out).contains("counting stopped early: the time budget"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("counting stopped early: 0 of 6 counted runs made"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("runs, each once): about"), "the cost is told first: {}", stderr(&out));
     let md = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).expect("report.md");
     assert!(md.contains("**Counting stopped early:**"), "{md}");
+    let status = stdout(&p.run(&["status"]));
+    assert!(status.contains("complete (counting stopped early, 0 of 6 counted runs)"), "{status}");
 }
 
 #[test]

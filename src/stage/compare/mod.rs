@@ -199,6 +199,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
             workloads: bench.clone(),
             variants: measured.iter().map(|r| (r.spec.name.clone(), r.binaries.clone())).collect(),
             budget_s: budget,
+            min_rounds: args.measure.plan(measured.len(), Vec::new(), 0).min_rounds,
             must_complete: args.gate_on != GateOn::Time,
         };
         let (noise, confidence) = (args.measure.noise_threshold / 100.0, args.measure.confidence);

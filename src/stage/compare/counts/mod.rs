@@ -3,9 +3,12 @@
 //! deterministic where wall time is not, so one run per variant is the
 //! measurement; the baseline is counted a second time, last, and the report says
 //! whether the two agree (the counts' own "interval"). Counting comes before the
-//! timed rounds and shares their budget; the rounds get what is left (at least
-//! `--min-rounds`). A CI check on a count (`--gate-on`) needs every count, so
-//! then the budget does not cut counting short.
+//! timed rounds and shares their budget: one timed run of each workload first
+//! predicts what each counted run costs (its time × the counter's slowdown, then
+//! the slowdown seen), counting keeps back what `--min-rounds` timed rounds will
+//! need, and a counted run that would not end within what is left is not started,
+//! with the reason in the report. A CI check on a count (`--gate-on`) needs every
+//! count, so then the budget does not cut counting short.
 //!
 //! The figures go into the report here (`fill`); `render.rs` and `html.rs` show them.
 
@@ -143,6 +146,8 @@ pub struct CountPlan<'a> {
     /// Name and binaries of each measured variant, the baseline first.
     pub variants: Vec<(String, Vec<Binary>)>,
     pub budget_s: f64,
+    /// Timed rounds that must fit in the budget after counting (`--min-rounds`).
+    pub min_rounds: u32,
     /// A CI check judges a count: count everything whatever the budget.
     pub must_complete: bool,
 }
@@ -153,11 +158,107 @@ impl CountPlan<'_> {
     }
 }
 
+/// What a counted run is expected to cost before any was made: cachegrind
+/// simulates every instruction and the caches (tens of times slower; 40–90× seen
+/// here), perf only reads counters.
+fn expected_slowdown(kind: CounterKind) -> f64 {
+    match kind {
+        CounterKind::Cachegrind => 60.0,
+        CounterKind::Perf => 1.1,
+    }
+}
+
+/// The cost model of counting: each workload's timed run, the slowdown seen so
+/// far, and the longest counted run of each workload.
+#[derive(Debug, Clone)]
+pub struct Forecast {
+    /// Seconds of one plain (uncounted) run of each workload with the baseline.
+    pub timed_s: Vec<f64>,
+    /// Counted time over plain time, the largest seen (the counter's typical
+    /// one until a run was counted).
+    pub slowdown: f64,
+    /// The longest counted run of each workload so far.
+    pub counted_s: Vec<Option<f64>>,
+}
+
+impl Forecast {
+    pub fn new(kind: CounterKind, timed_s: Vec<f64>) -> Forecast {
+        let n = timed_s.len();
+        Forecast { timed_s, slowdown: expected_slowdown(kind), counted_s: vec![None; n] }
+    }
+
+    /// The expected seconds of the next counted run of workload `w`.
+    pub fn next(&self, w: usize) -> f64 {
+        self.counted_s[w].unwrap_or(self.timed_s[w] * self.slowdown)
+    }
+
+    /// Learns from a counted run of `w` that took `took` seconds.
+    pub fn learn(&mut self, w: usize, took: f64) {
+        self.counted_s[w] = Some(self.counted_s[w].map_or(took, |c| c.max(took)));
+        if self.timed_s[w] > 0.0 {
+            let seen = took / self.timed_s[w];
+            // The first run replaces the guess; later ones only raise it.
+            let first = self.counted_s.iter().filter(|c| c.is_some()).count() == 1;
+            self.slowdown = if first { seen } else { self.slowdown.max(seen) };
+        }
+    }
+
+    /// Seconds the timed rounds after counting need at least: `rounds` of every
+    /// variant on every workload.
+    pub fn rounds_s(&self, rounds: u32, variants: usize) -> f64 {
+        f64::from(rounds) * variants as f64 * self.timed_s.iter().sum::<f64>()
+    }
+
+    /// Seconds of every counted run the plan makes (each variant once, the
+    /// baseline again), by what is known now.
+    pub fn total_s(&self, variants: usize) -> f64 {
+        (0..self.timed_s.len()).map(|w| self.next(w) * (variants + 1) as f64).sum()
+    }
+}
+
+/// Why the next counted run is not started, or `None` to start it: it must end
+/// within the budget less what the timed rounds need.
+fn over_budget(plan: &CountPlan, f: &Forecast, w: usize, spent: f64) -> Option<String> {
+    if plan.must_complete {
+        return None;
+    }
+    let kept = f.rounds_s(plan.min_rounds, plan.variants.len());
+    let next = f.next(w);
+    if spent + next + kept <= plan.budget_s {
+        return None;
+    }
+    let secs = |s: f64| human_duration(std::time::Duration::from_secs_f64(s));
+    let why = match f.counted_s[w] {
+        Some(_) => format!("a counted run of `{}` takes about {}", plan.workloads[w].name, secs(next)),
+        None => format!(
+            "a counted run of `{}` would take about {} (a plain run took {}, and counting is about {:.0}× slower)",
+            plan.workloads[w].name,
+            secs(next),
+            secs(f.timed_s[w]),
+            f.slowdown
+        ),
+    };
+    Some(format!(
+        "{why}, and {} of the {} budget is left after {} spent counting and {} kept for {} timed rounds; raise \
+         --budget (or count with --gate-on, which counts everything)",
+        secs((plan.budget_s - spent - kept).max(0.0)),
+        secs(plan.budget_s),
+        secs(spent),
+        secs(kept),
+        plan.min_rounds
+    ))
+}
+
 /// Counts every workload with every variant, then the baseline again; `on_count`
 /// sees the samples after each run (a partial report). Stops early, saying so,
-/// when the next run would not end within the budget (estimated from the runs
-/// of the same workload so far, else the longest run yet).
-pub fn run(ctx: &Ctx, plan: &CountPlan, mut on_count: impl FnMut(&CountSamples)) -> Result<CountSamples> {
+/// when the next run would not end within the budget ([`over_budget`], by the
+/// [`Forecast`]).
+pub fn run(
+    ctx: &Ctx,
+    plan: &CountPlan,
+    forecast: &mut Forecast,
+    mut on_count: impl FnMut(&CountSamples),
+) -> Result<CountSamples> {
     let nv = plan.variants.len();
     let mut s = CountSamples {
         counts: vec![vec![None; nv]; plan.workloads.len()],
@@ -167,21 +268,12 @@ pub fn run(ctx: &Ctx, plan: &CountPlan, mut on_count: impl FnMut(&CountSamples))
     let total = plan.runs();
     let progress = ctx.printer.progress("counting", u64::from(total));
     let started = Instant::now();
-    let mut longest: f64 = 0.0;
     'all: for (w, wl) in plan.workloads.iter().enumerate() {
-        let mut this_workload: f64 = 0.0;
         // The variants in order, then the baseline a second time.
         for v in (0..nv).chain([0]) {
             let repeat = s.counts[w][v].is_some();
-            let spent = started.elapsed().as_secs_f64();
-            let expected = if this_workload > 0.0 { this_workload } else { longest };
-            if !plan.must_complete && s.runs > 0 && spent + expected > plan.budget_s {
-                s.stopped = Some(format!(
-                    "the time budget ({}) ran out after {} of {} counted runs",
-                    human_duration(std::time::Duration::from_secs_f64(plan.budget_s)),
-                    s.runs,
-                    total
-                ));
+            if let Some(why) = over_budget(plan, forecast, w, started.elapsed().as_secs_f64()) {
+                s.stopped = Some(format!("{} of {total} counted runs made: {why}", s.runs));
                 break 'all;
             }
             let (name, binaries) = &plan.variants[v];
@@ -194,9 +286,7 @@ pub fn run(ctx: &Ctx, plan: &CountPlan, mut on_count: impl FnMut(&CountSamples))
             progress.update(u64::from(s.runs), u64::from(total), format!("{message} ({} of {total})", s.runs + 1));
             let one = Instant::now();
             let counts = count_one(ctx, plan.counter, wl, name, binaries, repeat)?;
-            let took = one.elapsed().as_secs_f64();
-            this_workload = this_workload.max(took);
-            longest = longest.max(took);
+            forecast.learn(w, one.elapsed().as_secs_f64());
             if repeat {
                 s.repeat[w] = Some(counts);
             } else {
@@ -222,18 +312,23 @@ pub fn count_into(
     confidence: f64,
     write: impl Fn(&Report) -> Result<()>,
 ) -> Result<f64> {
+    let timed = plan.workloads.iter().map(|w| time_one(ctx, w, &plan.variants[0].1)).collect::<Result<Vec<f64>>>()?;
+    let mut forecast = Forecast::new(plan.counter.kind, timed);
+    let secs = |s: f64| human_duration(std::time::Duration::from_secs_f64(s));
     ctx.printer.status(
         "compare",
         format!(
-            "counting {} with {} under {} ({} runs, each once)",
+            "counting {} with {} under {} ({} runs, each once): about {} by a plain run of each, within a {} budget",
             count(plan.workloads.len() as u64, "benchmark workload"),
             count(plan.variants.len() as u64, "build"),
             plan.counter.kind.name(),
-            plan.runs()
+            plan.runs(),
+            secs(forecast.total_s(plan.variants.len())),
+            secs(plan.budget_s)
         ),
     );
     let mut write_error = None;
-    let counted = run(ctx, plan, |s| {
+    let counted = run(ctx, plan, &mut forecast, |s| {
         fill(report, s, noise, confidence);
         if let Err(e) = write(report) {
             write_error.get_or_insert(e);
@@ -252,6 +347,19 @@ pub fn count_into(
         ),
     );
     Ok(counted.elapsed_s)
+}
+
+/// Seconds of one plain run of `w` with `binaries` (the baseline's): what the
+/// forecast of a counted run starts from.
+fn time_one(ctx: &Ctx, w: &Workload, binaries: &[Binary]) -> Result<f64> {
+    crate::process::check_interrupted()?;
+    let cmd = workload::command(ctx, w, Phase::Count, binaries, &[])?;
+    let log = ctx.layout.logs(Phase::Count.name()).join(format!("{}.plain.log", w.name));
+    let finished = workload::run(ctx, w, &cmd, &log)?;
+    if !finished.outcome.success() {
+        return Err(workload::failed(w, "the plain run before counting", &finished, &log));
+    }
+    Ok(finished.elapsed.as_secs_f64())
 }
 
 /// One counted run of `w` with a variant's binaries.

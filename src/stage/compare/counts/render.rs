@@ -122,10 +122,23 @@ pub fn terminal(o: &mut String, r: &Report) {
         m.figures.iter().copied().filter(|f| matches!(f, Figure::Instructions | Figure::EstimatedCycles)).collect();
     for v in r.variants.iter().filter(|v| v.name != r.baseline) {
         let Some(vc) = &v.counts else { continue };
-        let parts: Vec<String> = shown
+        let mut parts: Vec<String> = shown
             .iter()
             .filter_map(|&f| vc.geomean(f).map(|g| format!("{} {:.3}×{}", f.label(), g.ratio, mark(g.verdict))))
             .collect();
+        if parts.is_empty() {
+            // Not every workload was counted: what was, workload by workload.
+            parts = vc
+                .workloads
+                .iter()
+                .flat_map(|w| {
+                    shown.iter().filter_map(move |&f| {
+                        let q = vc.ratio(&w.name, f)?;
+                        Some(format!("{} on {} {:.3}×{}", f.label(), w.name, q.ratio, mark(q.verdict)))
+                    })
+                })
+                .collect();
+        }
         if !parts.is_empty() {
             let _ = write!(o, "\ncounted by {}: {}: {}", m.counter.name(), v.name, parts.join(", "));
         }

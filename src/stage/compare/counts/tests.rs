@@ -166,3 +166,43 @@ fn counts_charts_render_in_a_real_browser() {
         }
     }
 }
+
+fn plan<'a>(counter: &'a Counter, workloads: Vec<&'a crate::config::Workload>, budget_s: f64) -> CountPlan<'a> {
+    CountPlan {
+        counter,
+        workloads,
+        variants: vec![("release".into(), Vec::new()), ("pgo".into(), Vec::new())],
+        budget_s,
+        min_rounds: 6,
+        must_complete: false,
+    }
+}
+
+/// The trial of issue 17: a workload running the binary 200 times, 1.5 s plain;
+/// counted, 89 s, though the budget was 60 s. Predicted from the plain run, it
+/// is not started, and the reason says what was expected and what was left.
+#[test]
+fn a_counted_run_that_cannot_fit_the_budget_is_not_started() {
+    use crate::config::{Run, Use, Workload};
+    let w = Workload::new("many", Run::Shell("x".into()), [Use::Bench].into());
+    let counter = cachegrind();
+    let p = plan(&counter, vec![&w], 60.0);
+    let mut f = Forecast::new(CounterKind::Cachegrind, vec![1.5]);
+    assert_eq!(f.next(0), 90.0);
+    let why = over_budget(&p, &f, 0, 0.0).expect("90 s does not fit in 60 s");
+    assert!(why.starts_with("a counted run of `many` would take about 1m30s (a plain run took 1.5s"), "{why}");
+    assert!(why.contains("60× slower"), "{why}");
+    assert!(why.contains("18.0s kept for 6 timed rounds"), "6 rounds × 2 builds × 1.5 s: {why}");
+
+    // A cheap workload fits; the slowdown seen replaces the guess.
+    let mut quick = Forecast::new(CounterKind::Cachegrind, vec![0.01]);
+    assert!(over_budget(&p, &quick, 0, 0.0).is_none());
+    quick.learn(0, 0.8);
+    assert_eq!((quick.slowdown, quick.next(0)), (80.0, 0.8));
+    assert!(over_budget(&p, &quick, 0, 59.5).is_some(), "0.8 s more does not fit at 59.5 s spent");
+    f.learn(0, 89.0);
+    assert_eq!(f.total_s(2), 3.0 * 89.0, "each build once, the baseline again");
+    // A check on a count counts everything.
+    let must = CountPlan { must_complete: true, ..plan(&counter, vec![&w], 60.0) };
+    assert!(over_budget(&must, &f, 0, 0.0).is_none());
+}
