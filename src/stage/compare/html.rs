@@ -185,6 +185,11 @@ fn summary(o: &mut String, r: &Report) {
     for w in &r.workloads {
         let _ = write!(o, "<th class=\"num\">{}{}</th>", escape(&w.name), if w.trained_on { " †" } else { "" });
     }
+    // The figures workloads report (requests/s, p99), as in report.md's table.
+    let figures = super::metrics::columns(r);
+    for (w, name) in &figures {
+        let _ = write!(o, "<th class=\"num\">{} {}</th>", escape(&r.workloads[*w].name), escape(name));
+    }
     o.push_str("<th class=\"num\">geometric mean</th>");
     if with_builds {
         o.push_str("<th class=\"num\">cold build</th><th class=\"num\">warm rebuild</th>");
@@ -213,6 +218,13 @@ fn summary(o: &mut String, r: &Report) {
         }
         for i in 0..r.workloads.len() {
             let _ = write!(o, "<td class=\"num\">{}</td>", timing_cell(v.workloads.get(i), is_base));
+        }
+        for (w, name) in &figures {
+            let _ = write!(
+                o,
+                "<td class=\"num\">{}</td>",
+                escape(&super::metrics::cell(v.workloads.get(*w), name, is_base))
+            );
         }
         let geomean = match &v.geomean {
             _ if v.same_build_as.is_some() => {

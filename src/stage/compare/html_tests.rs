@@ -373,3 +373,39 @@ fn renders_in_a_real_browser() {
         }
     }
 }
+
+/// The figures a workload reports are columns of the HTML summary, as of
+/// report.md's (they were missing from the page).
+#[test]
+fn the_summary_has_a_column_per_workload_figure() {
+    use crate::stage::compare::metrics::{MetricReport, MetricVerdict};
+    use crate::workload::metrics::Better;
+    let mut r = sample();
+    for (v, rate) in r.variants.iter_mut().zip([41_200.0, 45_100.0, 44_900.0, 45_000.0]) {
+        if let Some(t) = v.workloads.get_mut(1) {
+            let ratio = rate / 41_200.0;
+            let verdict = if ratio > 1.01 { MetricVerdict::Better } else { MetricVerdict::NoClearDifference };
+            t.metrics.push(MetricReport {
+                name: "requests".into(),
+                unit: "req/s".into(),
+                better: Better::Higher,
+                runs: 12,
+                median: rate,
+                ci_low: rate * 0.99,
+                ci_high: rate * 1.01,
+                ratio,
+                ratio_ci_low: ratio - 0.01,
+                ratio_ci_high: ratio + 0.01,
+                verdict,
+            });
+        }
+    }
+    let page = page(&r);
+    let summary = &page[page.find("<table class=\"summary\">").unwrap()..];
+    let summary = &summary[..summary.find("</table>").unwrap()];
+    assert!(summary.contains("<th class=\"num\">render requests</th>"), "{summary}");
+    assert!(summary.contains("<td class=\"num\">41.2 k req/s</td>"), "{summary}");
+    assert!(summary.contains("45.1 k req/s · 9.5% more (better)"), "{summary}");
+    let md = crate::stage::compare::report::markdown(&r);
+    assert!(md.contains("render requests"), "the same column in report.md: {md}");
+}
