@@ -163,6 +163,17 @@ pub fn use_flags(profile: &Path) -> Vec<String> {
     vec![format!("-fprofile-use={}", profile.display()), "-mllvm".into(), "-pgo-warn-missing-function".into()]
 }
 
+/// clang's flags for a build whose C/C++ code must not use a profile although
+/// rustc does (`compare`'s `pgo-rust-only`). cc 1.2.x reads the build's rustflags
+/// (`CARGO_ENCODED_RUSTFLAGS`) and, for a clang, passes `-Cprofile-use=P` on as
+/// `-fprofile-use=P` (and `-Cprofile-generate` as `-fprofile-generate`) by itself;
+/// other versions do not. cc puts `CFLAGS_<target>` after the flags it inherits,
+/// and clang takes the last of `-fprofile-use`/`-fno-profile-instr-use`, so this
+/// cancels the profile whatever cc's version.
+pub fn no_profile_flags() -> Vec<String> {
+    vec!["-fno-profile-instr-use".into()]
+}
+
 /// How a profile covered the C/C++ code of one build: what clang said while
 /// applying it, beside how many C/C++ functions the profile has.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

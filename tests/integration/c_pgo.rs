@@ -28,6 +28,25 @@ fn project() -> TestProject {
     p
 }
 
+const TRIPLE: &str = "x86_64-unknown-linux-gnu";
+
+/// The bytes of the object file `cc` compiled from `csrc/hot.c` in the cargo
+/// target directory `target_dir` (in the build script's `out` folder).
+fn c_object(target_dir: &Path) -> Vec<u8> {
+    let build = target_dir.join(TRIPLE).join("release/build");
+    let objects: Vec<_> = std::fs::read_dir(&build)
+        .unwrap_or_else(|e| panic!("{}: {e}", build.display()))
+        .flatten()
+        .filter_map(|e| std::fs::read_dir(e.path().join("out")).ok())
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with("-hot.o"))
+        .collect();
+    assert_eq!(objects.len(), 1, "one hot.o under {}: {objects:?}", build.display());
+    std::fs::read(&objects[0]).expect("hot.o")
+}
+
 /// A number in `text` right before `marker`.
 fn number_before(text: &str, marker: &str) -> u64 {
     let at = text.find(marker).unwrap_or_else(|| panic!("no {marker:?} in:\n{text}"));
@@ -73,6 +92,18 @@ fn c_code_is_profiled_with_the_rust_code_and_the_optimized_build_uses_the_profil
     let row = report.lines().find(|l| l.starts_with("| **pgo-rust-only**")).unwrap_or_else(|| panic!("{report}"));
     assert!(!row.contains("same build"), "{row}");
     assert!(report.contains("C/C++ compiled by") && report.contains("without the profile"), "{report}");
+    // The demo locks a cc (1.2.x) that turns rustc's `-Cprofile-use` into clang's
+    // `-fprofile-use` by itself: the variant's C object must still be built
+    // without the profile, so it differs from pgo's, and so does the binary.
+    let build = p.pgo_dir().join("build");
+    let pgo_c = c_object(&build.join("optimized"));
+    let rust_only_c = c_object(&build.join("variant-pgo-rust-only"));
+    assert!(pgo_c != rust_only_c, "pgo-rust-only's C object is pgo's: the C code got the profile");
+    let binary = |dir: &str| {
+        let path = build.join(dir).join(TRIPLE).join("release/pgo-demo-c");
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    assert!(binary("optimized") != binary("variant-pgo-rust-only"), "pgo-rust-only is byte-identical to pgo");
 
     // clang read the profile: after the C code changes, building with the same
     // profile reports the changed function as a mismatch and the new one as
