@@ -156,3 +156,44 @@ fn rust_only_pgo_is_refused_where_no_c_code_is_profiled() {
     let err = stderr(&p.fail(&["compare", "--variants", "pgo-rust-only", "--dry-run"]));
     assert!(err.contains("this pipeline profiles no C/C++ code (no dependency builds C or C++)"), "{err}");
 }
+
+/// A package with a `links` key and a build script, and no C (as `rayon-core`),
+/// is not claimed as C code; one with `cc` as a build dependency that compiles
+/// nothing (a `-sys` crate linking the system's library) is named as such after
+/// the build, not as profiled.
+#[test]
+fn only_packages_that_compile_c_are_said_to_be_profiled() {
+    let p = project();
+    let manifest = std::fs::read_to_string(p.path().join("Cargo.toml")).expect("Cargo.toml");
+    p.file(
+        "Cargo.toml",
+        &manifest.replace(
+            "[build-dependencies]",
+            "[dependencies]\nlinks-only = { path = \"links-only\" }\nsys-linked = { path = \"sys-linked\" }\n\n\
+             [build-dependencies]",
+        ),
+    );
+    p.file(
+        "links-only/Cargo.toml",
+        "[package]\nname = \"links-only\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlinks = \"links-only\"\n",
+    );
+    p.file("links-only/build.rs", "fn main() { println!(\"cargo:rustc-cfg=has_links\"); }\n");
+    p.file("links-only/src/lib.rs", "");
+    p.file(
+        "sys-linked/Cargo.toml",
+        "[package]\nname = \"sys-linked\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\ncc = \"1\"\n",
+    );
+    p.file("sys-linked/build.rs", "fn main() { println!(\"cargo:rustc-link-lib=m\"); }\n");
+    p.file("sys-linked/src/lib.rs", "");
+
+    let doctor = stdout(&p.run(&["doctor"]));
+    let line = doctor.lines().find(|l| l.starts_with("C/C++ code")).unwrap_or_else(|| panic!("{doctor}"));
+    assert!(line.contains("C/C++ of pgo-demo-c, sys-linked profiled too"), "{line}");
+    assert!(!line.contains("links-only"), "{line}");
+
+    let err = stderr(&p.run(&["all", "--no-compare"]));
+    let c_line = err.lines().find(|l| l.contains("C/C++ (")).unwrap_or_else(|| panic!("{err}"));
+    assert!(c_line.contains("C/C++ (pgo-demo-c): 0 of"), "{c_line}");
+    assert!(c_line.ends_with("; sys-linked compiled no C/C++"), "{c_line}");
+    assert_eq!(p.state()["optimize"]["c_coverage"]["compiled_none"][0], "sys-linked");
+}

@@ -247,8 +247,8 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
                 vec![format!("stripped as the profile asks ({:?})", ctx.profile_strip()?)]
             };
             post.extend(collection_cost(state));
-            if let Some(c) = &rec.c_coverage {
-                post.push(format!("{}; {}", ctx.c_pgo.describe(), c.describe()));
+            if let (Some(c), Some(clang)) = (&rec.c_coverage, ctx.c_pgo.clang()) {
+                post.push(format!("C/C++ compiled by {} with the profile; {}", clang.describe(), c.describe()));
             } else if let off @ CPgo::Off { .. } = &ctx.c_pgo {
                 post.push(off.describe());
             }
