@@ -197,3 +197,17 @@ fn only_packages_that_compile_c_are_said_to_be_profiled() {
     assert!(c_line.ends_with("; sys-linked compiled no C/C++"), "{c_line}");
     assert_eq!(p.state()["optimize"]["c_coverage"]["compiled_none"][0], "sys-linked");
 }
+
+/// C that gcc accepts and clang rejects (a nested function) fails the build only
+/// under C/C++ PGO, which puts clang-22 in place of the default compiler: the
+/// error says so and names `--no-c-pgo`, which then builds it.
+#[test]
+fn a_build_that_fails_under_clang_names_c_pgo_and_the_way_out() {
+    let p = project();
+    let hot = std::fs::read_to_string(p.path().join("csrc/hot.c")).expect("hot.c");
+    p.file("csrc/hot.c", &format!("{hot}\nint gcc_only(void) {{ int g(void) {{ return 1; }} return g(); }}\n"));
+    let err = stderr(&p.fail(&["instrument"]));
+    assert!(err.contains("its C/C++ code was compiled by /usr/bin/clang-22 (LLVM 22."), "{err}");
+    assert!(err.contains("`--no-c-pgo` (or `c-pgo = false` in pgo-build.toml)"), "{err}");
+    p.run(&["--no-c-pgo", "instrument"]);
+}
