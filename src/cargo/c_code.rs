@@ -60,8 +60,10 @@ impl CPgo {
 }
 
 /// The packages of `package`'s dependency graph (itself included, normal
-/// dependencies for `target`) with a `cc` or `cmake` build dependency or a
-/// `links` key. Reads `cargo metadata` with the dependency resolution.
+/// dependencies for `target`) whose build script can compile C or C++: `cc` or
+/// `cmake` among its build dependencies or what they depend on (`cxx-build`,
+/// `openssl-src`). A `links` key alone is no evidence: `rayon-core` has one and
+/// no C. Reads `cargo metadata` with the dependency resolution.
 pub fn packages_building_c(
     manifest: &Path,
     dir: &Path,
@@ -89,21 +91,39 @@ fn c_packages(metadata: &cargo_metadata::Metadata, package: &str) -> Vec<String>
     };
     let mut seen = BTreeSet::from([root.id.clone()]);
     let mut queue = VecDeque::from([root.id.clone()]);
+    let node = |id: &cargo_metadata::PackageId| resolve.nodes.iter().find(|n| &n.id == id);
+    let deps_of = |id: &cargo_metadata::PackageId, kind: cargo_metadata::DependencyKind| -> Vec<_> {
+        node(id)
+            .map(|n| n.deps.iter().filter(|d| d.dep_kinds.iter().any(|k| k.kind == kind)).map(|d| d.pkg.clone()))
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    // Whether `cc` or `cmake` is among the build dependencies of `id`, or among
+    // the normal dependencies they pull in.
+    let builds_c = |id: &cargo_metadata::PackageId| {
+        let mut seen = BTreeSet::new();
+        let mut queue: VecDeque<_> = deps_of(id, cargo_metadata::DependencyKind::Build).into();
+        while let Some(dep) = queue.pop_front() {
+            if !seen.insert(dep.clone()) {
+                continue;
+            }
+            if by_id(&dep).is_some_and(|p| C_BUILDERS.contains(&p.name.as_str())) {
+                return true;
+            }
+            queue.extend(deps_of(&dep, cargo_metadata::DependencyKind::Normal));
+        }
+        false
+    };
     let mut found = BTreeSet::new();
     while let Some(id) = queue.pop_front() {
         let Some(p) = by_id(&id) else { continue };
-        let builds_c = p.links.is_some()
-            || p.dependencies
-                .iter()
-                .any(|d| d.kind == cargo_metadata::DependencyKind::Build && C_BUILDERS.contains(&d.name.as_str()));
-        if builds_c {
+        if builds_c(&id) {
             found.insert(p.name.to_string());
         }
-        let Some(node) = resolve.nodes.iter().find(|n| n.id == id) else { continue };
-        for dep in &node.deps {
-            let normal = dep.dep_kinds.iter().any(|k| k.kind == cargo_metadata::DependencyKind::Normal);
-            if normal && seen.insert(dep.pkg.clone()) {
-                queue.push_back(dep.pkg.clone());
+        for dep in deps_of(&id, cargo_metadata::DependencyKind::Normal) {
+            if seen.insert(dep.clone()) {
+                queue.push_back(dep);
             }
         }
     }
@@ -163,6 +183,17 @@ pub fn use_flags(profile: &Path) -> Vec<String> {
     vec![format!("-fprofile-use={}", profile.display()), "-mllvm".into(), "-pgo-warn-missing-function".into()]
 }
 
+/// clang's flags for a build whose C/C++ code must not use a profile although
+/// rustc does (`compare`'s `pgo-rust-only`). cc 1.2.x reads the build's rustflags
+/// (`CARGO_ENCODED_RUSTFLAGS`) and, for a clang, passes `-Cprofile-use=P` on as
+/// `-fprofile-use=P` (and `-Cprofile-generate` as `-fprofile-generate`) by itself;
+/// other versions do not. cc puts `CFLAGS_<target>` after the flags it inherits,
+/// and clang takes the last of `-fprofile-use`/`-fno-profile-instr-use`, so this
+/// cancels the profile whatever cc's version.
+pub fn no_profile_flags() -> Vec<String> {
+    vec!["-fno-profile-instr-use".into()]
+}
+
 /// How a profile covered the C/C++ code of one build: what clang said while
 /// applying it, beside how many C/C++ functions the profile has.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,6 +205,11 @@ pub struct CCoverage {
     pub unprofiled: Vec<String>,
     /// Functions whose profile data no longer fits their code.
     pub mismatched: Vec<String>,
+    /// Packages expected to build C/C++ (a `cc` or `cmake` build dependency)
+    /// whose build script compiled none in this build: no object file in its
+    /// `OUT_DIR` (a `-sys` crate linking a library of the system, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compiled_none: Vec<String>,
 }
 
 impl CCoverage {
@@ -185,8 +221,14 @@ impl CCoverage {
         let build = target_dir.join(triple).join(profile_dir(profile)).join("build");
         let mut unprofiled = BTreeSet::new();
         let mut mismatched = BTreeSet::new();
+        let (mut compiled, mut compiled_none) = (Vec::new(), Vec::new());
         for package in packages {
             let Some(output) = newest_output(&build, package) else { continue };
+            if !has_objects(&output.with_file_name("out")) {
+                compiled_none.push(package.clone());
+                continue;
+            }
+            compiled.push(package.clone());
             let text = std::fs::read_to_string(output).unwrap_or_default();
             for line in text.lines().filter_map(|l| l.strip_prefix("cargo:warning=")) {
                 match crate::cargo::profile_warnings::parse(line) {
@@ -198,23 +240,43 @@ impl CCoverage {
         }
         let in_profile = profile_names.iter().filter(|n| Language::of(n) == Language::C).count() as u64;
         CCoverage {
-            packages: packages.to_vec(),
+            packages: compiled,
             in_profile,
             unprofiled: unprofiled.into_iter().collect(),
             mismatched: mismatched.into_iter().collect(),
+            compiled_none,
         }
     }
 
-    /// `C/C++ (zstd-sys): 12 of 340 profiled functions without profile data, 0 with a hash mismatch`
+    /// `C/C++ (zstd-sys): 12 of 340 profiled functions without profile data, 0 with a hash mismatch`,
+    /// then `; openssl-sys compiled no C/C++` for a package that compiled none.
     pub fn describe(&self) -> String {
-        format!(
-            "C/C++ ({}): {} of {} profiled functions without profile data, {} with a hash mismatch",
-            self.packages.join(", "),
-            self.unprofiled.len(),
-            self.in_profile,
-            self.mismatched.len()
-        )
+        let mut text = if self.packages.is_empty() {
+            "C/C++: none compiled".to_string()
+        } else {
+            format!(
+                "C/C++ ({}): {} of {} profiled functions without profile data, {} with a hash mismatch",
+                self.packages.join(", "),
+                self.unprofiled.len(),
+                self.in_profile,
+                self.mismatched.len()
+            )
+        };
+        if !self.compiled_none.is_empty() {
+            text.push_str(&format!("; {} compiled no C/C++", self.compiled_none.join(", ")));
+        }
+        text
     }
+}
+
+/// Whether a build script's `OUT_DIR` holds an object file: evidence that it
+/// compiled C/C++ (`cc` writes its objects there, `cmake` below `build/`).
+fn has_objects(out_dir: &Path) -> bool {
+    walkdir::WalkDir::new(out_dir)
+        .max_depth(8)
+        .into_iter()
+        .flatten()
+        .any(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "o" || x == "obj"))
 }
 
 /// The folder cargo names after a profile: `dev` builds go to `debug`.
@@ -264,7 +326,11 @@ mod tests {
     fn coverage_reads_clangs_warnings_from_the_build_script_output() {
         let tmp = tempfile::tempdir().unwrap();
         let run = tmp.path().join("x86_64-unknown-linux-gnu/release/build/hot-c-0123456789abcdef");
-        std::fs::create_dir_all(&run).unwrap();
+        std::fs::create_dir_all(run.join("out")).unwrap();
+        std::fs::write(run.join("out/0123-hot.o"), "").unwrap();
+        let linked = tmp.path().join("x86_64-unknown-linux-gnu/release/build/ssl-sys-fedcba9876543210");
+        std::fs::create_dir_all(linked.join("out")).unwrap();
+        std::fs::write(linked.join("output"), "cargo:rustc-link-lib=ssl\n").unwrap();
         std::fs::write(
             run.join("output"),
             "cargo:rerun-if-env-changed=CC\n\
@@ -276,14 +342,16 @@ mod tests {
         )
         .unwrap();
         let names = ["hot".to_string(), "csrc/hot.c;pick".into(), "_ZN3exp4main17h0123456789abcdefE".into()];
-        let c = CCoverage::read(tmp.path(), "x86_64-unknown-linux-gnu", "release", &["hot-c".into()], &names);
+        let packages = ["hot-c".to_string(), "ssl-sys".into()];
+        let c = CCoverage::read(tmp.path(), "x86_64-unknown-linux-gnu", "release", &packages, &names);
         assert_eq!(
             (c.in_profile, c.unprofiled.clone(), c.mismatched.clone()),
             (2, vec!["added".into()], vec!["hot".into()])
         );
         assert_eq!(
             c.describe(),
-            "C/C++ (hot-c): 1 of 2 profiled functions without profile data, 1 with a hash mismatch"
+            "C/C++ (hot-c): 1 of 2 profiled functions without profile data, 1 with a hash mismatch; ssl-sys \
+             compiled no C/C++"
         );
     }
 

@@ -178,6 +178,24 @@ pub fn cargo_command_for(ctx: &Ctx, spec: &BuildSpec, flags: &Flags) -> Cmd {
     cmd
 }
 
+/// Whether cargo's output says a build script failed (`cc` reports a C/C++
+/// compiler error that way).
+fn build_script_failed(stderr_log: &std::path::Path) -> bool {
+    std::fs::read_to_string(stderr_log).is_ok_and(|t| t.contains("failed to run custom build command"))
+}
+
+/// What to say when a build script failed while C/C++ PGO put `clang` in place
+/// of the usual compiler: C code that gcc accepts and clang rejects fails only
+/// under pgo-build.
+fn c_pgo_hint(clang: &crate::toolchain::clang::Clang) -> String {
+    format!(
+        "\nA build script failed, and its C/C++ code was compiled by {} for C/C++ PGO, not by the default compiler. \
+         If only clang rejects that code, build it with the default compiler, without C/C++ PGO: `--no-c-pgo` (or \
+         `c-pgo = false` in pgo-build.toml).",
+        clang.describe()
+    )
+}
+
 /// Runs a build of the pipeline with a spinner, and returns its binaries and diagnostics.
 pub fn cargo_build(ctx: &Ctx, kind: BuildKind, flags: &Flags) -> Result<BuildOutput> {
     cargo_build_for(ctx, &BuildSpec::pipeline(ctx, kind), flags)
@@ -227,8 +245,12 @@ pub fn cargo_build_for(ctx: &Ctx, spec: &BuildSpec, flags: &Flags) -> Result<Bui
             .take(5)
             .collect();
         let detail = if errors.is_empty() { tail_of_file(&stderr_log, TAIL_LINES) } else { errors.join("\n") };
+        let c_hint = match (&flags.c, &ctx.settings.c_compiler) {
+            (Some(_), Some(clang)) if build_script_failed(&stderr_log) => c_pgo_hint(clang),
+            _ => String::new(),
+        };
         bail!(
-            "the {} build failed: `{}` ended with {outcome}\n{detail}\n(cargo's full output: {})",
+            "the {} build failed: `{}` ended with {outcome}\n{detail}\n(cargo's full output: {}){c_hint}",
             spec.label,
             cmd.display(),
             stderr_log.display()

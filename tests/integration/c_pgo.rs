@@ -28,6 +28,25 @@ fn project() -> TestProject {
     p
 }
 
+const TRIPLE: &str = "x86_64-unknown-linux-gnu";
+
+/// The bytes of the object file `cc` compiled from `csrc/hot.c` in the cargo
+/// target directory `target_dir` (in the build script's `out` folder).
+fn c_object(target_dir: &Path) -> Vec<u8> {
+    let build = target_dir.join(TRIPLE).join("release/build");
+    let objects: Vec<_> = std::fs::read_dir(&build)
+        .unwrap_or_else(|e| panic!("{}: {e}", build.display()))
+        .flatten()
+        .filter_map(|e| std::fs::read_dir(e.path().join("out")).ok())
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with("-hot.o"))
+        .collect();
+    assert_eq!(objects.len(), 1, "one hot.o under {}: {objects:?}", build.display());
+    std::fs::read(&objects[0]).expect("hot.o")
+}
+
 /// A number in `text` right before `marker`.
 fn number_before(text: &str, marker: &str) -> u64 {
     let at = text.find(marker).unwrap_or_else(|| panic!("no {marker:?} in:\n{text}"));
@@ -73,6 +92,18 @@ fn c_code_is_profiled_with_the_rust_code_and_the_optimized_build_uses_the_profil
     let row = report.lines().find(|l| l.starts_with("| **pgo-rust-only**")).unwrap_or_else(|| panic!("{report}"));
     assert!(!row.contains("same build"), "{row}");
     assert!(report.contains("C/C++ compiled by") && report.contains("without the profile"), "{report}");
+    // The demo locks a cc (1.2.x) that turns rustc's `-Cprofile-use` into clang's
+    // `-fprofile-use` by itself: the variant's C object must still be built
+    // without the profile, so it differs from pgo's, and so does the binary.
+    let build = p.pgo_dir().join("build");
+    let pgo_c = c_object(&build.join("optimized"));
+    let rust_only_c = c_object(&build.join("variant-pgo-rust-only"));
+    assert!(pgo_c != rust_only_c, "pgo-rust-only's C object is pgo's: the C code got the profile");
+    let binary = |dir: &str| {
+        let path = build.join(dir).join(TRIPLE).join("release/pgo-demo-c");
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    assert!(binary("optimized") != binary("variant-pgo-rust-only"), "pgo-rust-only is byte-identical to pgo");
 
     // clang read the profile: after the C code changes, building with the same
     // profile reports the changed function as a mismatch and the new one as
@@ -124,4 +155,59 @@ fn rust_only_pgo_is_refused_where_no_c_code_is_profiled() {
     let p = TestProject::new();
     let err = stderr(&p.fail(&["compare", "--variants", "pgo-rust-only", "--dry-run"]));
     assert!(err.contains("this pipeline profiles no C/C++ code (no dependency builds C or C++)"), "{err}");
+}
+
+/// A package with a `links` key and a build script, and no C (as `rayon-core`),
+/// is not claimed as C code; one with `cc` as a build dependency that compiles
+/// nothing (a `-sys` crate linking the system's library) is named as such after
+/// the build, not as profiled.
+#[test]
+fn only_packages_that_compile_c_are_said_to_be_profiled() {
+    let p = project();
+    let manifest = std::fs::read_to_string(p.path().join("Cargo.toml")).expect("Cargo.toml");
+    p.file(
+        "Cargo.toml",
+        &manifest.replace(
+            "[build-dependencies]",
+            "[dependencies]\nlinks-only = { path = \"links-only\" }\nsys-linked = { path = \"sys-linked\" }\n\n\
+             [build-dependencies]",
+        ),
+    );
+    p.file(
+        "links-only/Cargo.toml",
+        "[package]\nname = \"links-only\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlinks = \"links-only\"\n",
+    );
+    p.file("links-only/build.rs", "fn main() { println!(\"cargo:rustc-cfg=has_links\"); }\n");
+    p.file("links-only/src/lib.rs", "");
+    p.file(
+        "sys-linked/Cargo.toml",
+        "[package]\nname = \"sys-linked\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[build-dependencies]\ncc = \"1\"\n",
+    );
+    p.file("sys-linked/build.rs", "fn main() { println!(\"cargo:rustc-link-lib=m\"); }\n");
+    p.file("sys-linked/src/lib.rs", "");
+
+    let doctor = stdout(&p.run(&["doctor"]));
+    let line = doctor.lines().find(|l| l.starts_with("C/C++ code")).unwrap_or_else(|| panic!("{doctor}"));
+    assert!(line.contains("C/C++ of pgo-demo-c, sys-linked profiled too"), "{line}");
+    assert!(!line.contains("links-only"), "{line}");
+
+    let err = stderr(&p.run(&["all", "--no-compare"]));
+    let c_line = err.lines().find(|l| l.contains("C/C++ (")).unwrap_or_else(|| panic!("{err}"));
+    assert!(c_line.contains("C/C++ (pgo-demo-c): 0 of"), "{c_line}");
+    assert!(c_line.ends_with("; sys-linked compiled no C/C++"), "{c_line}");
+    assert_eq!(p.state()["optimize"]["c_coverage"]["compiled_none"][0], "sys-linked");
+}
+
+/// C that gcc accepts and clang rejects (a nested function) fails the build only
+/// under C/C++ PGO, which puts clang-22 in place of the default compiler: the
+/// error says so and names `--no-c-pgo`, which then builds it.
+#[test]
+fn a_build_that_fails_under_clang_names_c_pgo_and_the_way_out() {
+    let p = project();
+    let hot = std::fs::read_to_string(p.path().join("csrc/hot.c")).expect("hot.c");
+    p.file("csrc/hot.c", &format!("{hot}\nint gcc_only(void) {{ int g(void) {{ return 1; }} return g(); }}\n"));
+    let err = stderr(&p.fail(&["instrument"]));
+    assert!(err.contains("its C/C++ code was compiled by /usr/bin/clang-22 (LLVM 22."), "{err}");
+    assert!(err.contains("`--no-c-pgo` (or `c-pgo = false` in pgo-build.toml)"), "{err}");
+    p.run(&["--no-c-pgo", "instrument"]);
 }

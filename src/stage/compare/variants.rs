@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use super::report::{BinaryInfo, BuildInfo, BuildTimes};
-use crate::cargo::c_code::CPgo;
+use crate::cargo::c_code::{self, CPgo};
 use crate::cargo::{Binary, BuildSpec, Flags, cargo_build_for};
 use crate::context::Ctx;
 use crate::pipeline::{StageId, Walk};
@@ -247,8 +247,8 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
                 vec![format!("stripped as the profile asks ({:?})", ctx.profile_strip()?)]
             };
             post.extend(collection_cost(state));
-            if let Some(c) = &rec.c_coverage {
-                post.push(format!("{}; {}", ctx.c_pgo.describe(), c.describe()));
+            if let (Some(c), Some(clang)) = (&rec.c_coverage, ctx.c_pgo.clang()) {
+                post.push(format!("C/C++ compiled by {} with the profile; {}", clang.describe(), c.describe()));
             } else if let off @ CPgo::Off { .. } = &ctx.c_pgo {
                 post.push(off.describe());
             }
@@ -287,6 +287,15 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
             let flags = rust_only_flags(ctx, state)?;
             ctx.printer.status("compare", format!("building `{}`: {}", spec.name, spec.description(ctx)));
             let out = cargo_build_for(ctx, &bs, &flags)?;
+            let pgo = Walk::new(ctx, state).current::<Optimize>()?;
+            let pgo: Vec<Binary> = pgo.binaries.iter().map(BinaryRecord::binary).collect();
+            if same_bytes(&out.binaries, &pgo) {
+                bail!(
+                    "`{PGO_RUST_ONLY}` came out byte-identical to `{PGO}`: the C/C++ code was built with the profile \
+                     after all (a build script passes it on, or its C/C++ code has no profiled function), so it \
+                     would measure PGO against itself; leave it out of the variants"
+                );
+            }
             let build = BuildInfo {
                 origin: "built by `pgo-build compare`".into(),
                 cargo_profile: bs.profile.clone(),
@@ -362,11 +371,25 @@ pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes
     Ok(BuildTimes { cold_s: cold + extra, warm_s: warm + extra })
 }
 
+/// Whether every binary of `a` has the bytes of the binary of the same name in
+/// `b`.
+fn same_bytes(a: &[Binary], b: &[Binary]) -> bool {
+    !a.is_empty()
+        && a.iter().all(|x| {
+            b.iter().find(|y| y.name == x.name).is_some_and(|y| {
+                match (std::fs::read(&x.path), std::fs::read(&y.path)) {
+                    (Ok(x), Ok(y)) => x == y,
+                    _ => false,
+                }
+            })
+        })
+}
+
 /// The PGO build's flags with the C/C++ code compiled by the same clang, but
-/// without the profile.
+/// without the profile, which cc 1.2.x would otherwise take from the rustflags.
 fn rust_only_flags(ctx: &Ctx, state: &State) -> Result<Flags> {
     let profile = Walk::new(ctx, state).current::<Optimize>()?.profile.clone();
-    Ok(Flags { rust: crate::cargo::flags::profile_use(ctx.bolt, &profile), c: Some(Vec::new()) })
+    Ok(Flags { rust: crate::cargo::flags::profile_use(ctx.bolt, &profile), c: Some(c_code::no_profile_flags()) })
 }
 
 /// What collecting the PGO profile cost, which a release build from a stored
@@ -427,6 +450,22 @@ mod tests {
         assert!(matches!(&specs[0].source, Source::Profile(p) if p == "release"));
         assert!(matches!(&specs[1].source, Source::Profile(p) if p == "small"));
         assert!(matches!(specs[2].source, Source::Preset(p) if p.name == "fastest"));
+    }
+
+    #[test]
+    fn binaries_are_the_same_only_when_every_one_has_the_same_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bin = |dir: &str, name: &str, bytes: &[u8]| {
+            let path = tmp.path().join(dir).join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, bytes).unwrap();
+            Binary { name: name.into(), path }
+        };
+        let pgo = [bin("pgo", "a", b"one"), bin("pgo", "b", b"two")];
+        assert!(same_bytes(&[bin("v1", "a", b"one"), bin("v1", "b", b"two")], &pgo));
+        assert!(!same_bytes(&[bin("v2", "a", b"one"), bin("v2", "b", b"2")], &pgo));
+        assert!(!same_bytes(&[bin("v3", "c", b"one")], &pgo));
+        assert!(!same_bytes(&[], &pgo));
     }
 
     #[test]
