@@ -181,3 +181,24 @@ fn status_says_when_the_delivered_binaries_are_from_an_earlier_build() {
     let status = stdout(&p.run(&["status"]));
     assert!(status.contains("from an earlier build: the next delivery replaces them"), "{status}");
 }
+
+#[test]
+fn the_spawned_command_clears_the_cargo_build_variables_too() {
+    // `std_cmd` (runs a test signals) once left CARGO_BUILD_RUSTFLAGS and
+    // CARGO_BUILD_TARGET_DIR from the developer's shell in place, which `cmd` cleared.
+    let p = TestProject::empty();
+    let cmd = p.std_cmd(&["status"]);
+    let removed: Vec<String> =
+        cmd.get_envs().filter(|(_, v)| v.is_none()).map(|(k, _)| k.to_string_lossy().into_owned()).collect();
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET_DIR",
+        "PGO_BUILD_LLVM_PROFDATA",
+        "LLVM_PROFILE_FILE",
+    ] {
+        assert!(removed.iter().any(|r| r == var), "{var} is not cleared: {removed:?}");
+    }
+}
