@@ -339,6 +339,26 @@ impl<'c, 's> Walk<'c, 's> {
         format!("run `pgo-build {stage}{mode}`{then}, or `pgo-build all{mode}`")
     }
 
+    /// The record of stage `S` when what it made is still there, unchanged, whether
+    /// or not its inputs have moved on since: `check` and `show` read the merged
+    /// profile after the sources changed too. The error says what to run; `or`
+    /// ends it with another way out (", or name a profile: …").
+    pub fn intact<S: Stage>(&self, or: &str) -> Result<&'s S::Record> {
+        let Some(entry) = S::slot(self.state) else {
+            let stage = self.first_not_current(S::ID).map_or(S::ID, |(stage, _)| stage);
+            let then = if stage == S::ID { String::new() } else { format!(" (then the stages after it up to {})", S::ID) };
+            bail!(
+                "no {} was found in {}; run `pgo-build {stage}` first{then}, or `pgo-build all`{or}",
+                S::ID.output(),
+                self.ctx.layout.root.display()
+            );
+        };
+        if let Err(why) = S::intact(&entry.record) {
+            bail!("{why}; {}{or}", self.fix(S::ID, ""));
+        }
+        Ok(&entry.record)
+    }
+
     /// The record of stage `S` after checking that it is current.
     pub fn current<S: Stage>(&self) -> Result<&'s S::Record> {
         self.require(S::ID)?;
@@ -358,8 +378,8 @@ fn default_upstream(id: StageId) -> Option<StageId> {
     }
 }
 
-/// The stage's entry as it is, current or not (`status`; `check` and `show`
-/// read a profile even when the sources have moved on).
+/// The stage's entry as it is, current or not, intact or not (`status` shows it
+/// as it is; [`Walk::intact`] is for reading what a stage made).
 pub fn entry<S: Stage>(state: &State) -> Option<&Entry<S::Record>> {
     S::slot(state)
 }
