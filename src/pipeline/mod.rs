@@ -11,8 +11,9 @@
 //! 1. load the state; check that the stage before is current ([`Walk`]);
 //! 2. resolve the inputs and fingerprint them ([`fingerprint`]): a hash of each
 //!    serialized input field, plus the content of the files the stage watches;
-//! 3. skip when the fingerprint matches the record and the record's outputs are
-//!    intact (`--force` runs anyway);
+//! 3. skip when the fingerprint matches the record, the record's outputs are
+//!    intact and its options can be read (`--force` runs anyway); a record whose
+//!    options cannot be read is stale, never judged with default options;
 //! 4. run, then commit the record. When the stage's output differs from the
 //!    previous run's, every later stage's record is dropped (by [`StageId`]'s
 //!    order); an unchanged output (say, `merge --force` writing the same
@@ -185,6 +186,7 @@ pub fn run<S: Stage>(ctx: &Ctx, options: &S::Options) -> Result<Ran> {
         && !ctx.force
         && e.fingerprint == before
         && S::intact(&e.record).is_ok()
+        && recorded_options::<S>(e).is_ok()
     {
         ctx.printer.status(
             S::ID.name(),
@@ -213,6 +215,14 @@ pub fn run<S: Stage>(ctx: &Ctx, options: &S::Options) -> Result<Ran> {
     }
     state.save(&path)?;
     Ok(Ran::Done)
+}
+
+/// The options a stage's record was made with. A record whose options cannot be
+/// read (written by another pgo-build) is stale, never judged with defaults it
+/// was not made with.
+fn recorded_options<S: Stage>(entry: &Entry<S::Record>) -> Result<S::Options, String> {
+    serde_json::from_value(entry.options.clone())
+        .map_err(|e| format!("the options it was run with cannot be read from its record ({e})"))
 }
 
 /// A stage's standing.
@@ -263,7 +273,10 @@ impl<'c, 's> Walk<'c, 's> {
 
     fn judge<S: Stage>(&self) -> Verdict {
         let Some(entry) = S::slot(self.state) else { return Verdict::NotRun };
-        let options: S::Options = serde_json::from_value(entry.options.clone()).unwrap_or_default();
+        let options = match recorded_options::<S>(entry) {
+            Ok(o) => o,
+            Err(why) => return Verdict::Stale(why),
+        };
         if let Some(up) = S::upstream(&options)
             && self.verdict(up) != Verdict::Current
         {

@@ -202,3 +202,28 @@ fn the_spawned_command_clears_the_cargo_build_variables_too() {
         assert!(removed.iter().any(|r| r == var), "{var} is not cleared: {removed:?}");
     }
 }
+
+#[test]
+fn a_record_whose_options_cannot_be_read_is_stale_not_defaulted() {
+    let p = TestProject::new();
+    p.run(&["instrument"]);
+    p.run(&["train"]);
+    p.run(&["merge"]);
+    // A record written by a pgo-build with a --failure-mode this one does not know:
+    // it was once read as the default mode, and the merge judged current.
+    let mut state = p.state();
+    state["merge"]["options"]["failure_mode"] = "newer-mode".into();
+    std::fs::write(p.pgo_dir().join("state.json"), serde_json::to_string(&state).unwrap()).unwrap();
+
+    let err = stderr(&p.fail(&["optimize"]));
+    assert!(err.contains("the merged profile is out of date: the options it was run with cannot be read"), "{err}");
+    assert!(err.contains("unknown variant `newer-mode`") && err.contains("run `pgo-build merge`"), "{err}");
+    let status = stdout(&p.run(&["status"]));
+    assert!(status.contains("stale: the options it was run with cannot be read"), "{status}");
+    // What the message says to run does run, and brings the merge up to date.
+    let err = stderr(&p.run(&["merge"]));
+    assert!(!err.contains("up to date"), "{err}");
+    assert_eq!(p.state()["merge"]["options"]["failure_mode"], "fail");
+    let status = stdout(&p.run(&["status"]));
+    assert!(!status.contains("stale"), "{status}");
+}
