@@ -52,7 +52,7 @@ pub struct CheckArgs {
     #[arg(long = "profile", value_name = "FILE")]
     pub profile_file: Option<PathBuf>,
     /// Exit with code 5 when more than this percentage of the profiled functions is stale.
-    #[arg(long, value_name = "PCT", value_parser = crate::util::percentage)]
+    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::share)]
     pub max_stale: Option<f64>,
 }
 

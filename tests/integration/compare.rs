@@ -306,3 +306,22 @@ fn bolt_is_decided_against_pgo_from_compares_own_rounds() {
     let html = std::fs::read_to_string(p.pgo_dir().join("report/report.html")).unwrap();
     assert!(html.contains("<h2>BOLT vs PGO</h2>"), "{html}");
 }
+
+#[test]
+fn a_percentage_out_of_range_is_refused_with_the_range_it_may_take() {
+    let p = TestProject::new();
+    for (args, range) in [
+        (&["compare", "--require-speedup", "100"][..], "\"100\" is not a percentage from 0 up to (not including) 100"),
+        (&["compare", "--noise-threshold", "100"][..], "\"100\" is not a percentage from 0 up to (not including) 100"),
+        (&["compare", "--fail-if-slower=-1"][..], "\"-1\" is not a percentage of 0 or more"),
+        (&["compare", "--precision", "0"][..], "\"0\" is not a percentage above 0 and below 100"),
+        (&["check", "--max-stale", "150"][..], "\"150\" is not a percentage from 0 to 100"),
+    ] {
+        let out = p.fail(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(range), "{args:?}: {}", stderr(&out));
+    }
+    // A slowdown may be any size, and a share may end in `%`.
+    p.run(&["--dry-run", "compare", "--fail-if-slower", "250"]);
+    p.run(&["--dry-run", "check", "--max-stale", "12.5%"]);
+}

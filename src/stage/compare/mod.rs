@@ -42,13 +42,6 @@ use crate::process::Cmd;
 use crate::state::State;
 use crate::util::{human_duration, write_atomic};
 
-fn slowdown(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v >= 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!("{text:?} is not a percentage (0 or more)")),
-    }
-}
-
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Comparison options")]
 pub struct CompareArgs {
@@ -74,11 +67,11 @@ pub struct CompareArgs {
     pub startup_args: Option<String>,
     /// Exit with 3 when a workload of the gated variant is slower than the
     /// baseline by more than PCT percent, with confidence.
-    #[arg(long, value_name = "PCT", value_parser = slowdown)]
+    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::slowdown)]
     pub fail_if_slower: Option<f64>,
     /// Exit with 4 unless the gated variant's geometric mean is faster than the
     /// baseline by at least PCT percent, with confidence.
-    #[arg(long, value_name = "PCT", value_parser = crate::measure::args::percent)]
+    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::gain)]
     pub require_speedup: Option<f64>,
     /// The variant the CI checks judge [default: pgo+bolt if measured, else pgo,
     /// else every variant].
