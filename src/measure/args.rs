@@ -55,6 +55,24 @@ impl Default for MeasureArgs {
 }
 
 impl MeasureArgs {
+    /// The options given a value other than their default, by name.
+    pub fn given(&self) -> Vec<&'static str> {
+        let d = MeasureArgs::default();
+        [
+            (self.warmup != d.warmup, "--warmup"),
+            (self.min_rounds != d.min_rounds, "--min-rounds"),
+            (self.max_rounds != d.max_rounds, "--max-rounds"),
+            (self.rounds.is_some(), "--rounds"),
+            (self.precision != d.precision, "--precision"),
+            (self.budget != d.budget, "--budget"),
+            (self.confidence != d.confidence, "--confidence"),
+            (self.noise_threshold != d.noise_threshold, "--noise-threshold"),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect()
+    }
+
     pub fn plan(&self, variants: usize, gated: Vec<bool>, baseline: usize) -> Plan {
         let (min_rounds, max_rounds) = match self.rounds {
             Some(n) => (n, n),

@@ -76,6 +76,7 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
 /// counter included, when it counts).
 fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     args.optimize.bolt.require_bolt_mode(ctx.bolt)?;
+    args.compare.require_compare(args.no_compare)?;
     if args.optimize.profile_file.is_none() && ctx.config.workloads_for(Use::Train).next().is_none() {
         bail!(super::train::no_training_workloads(ctx));
     }

@@ -265,7 +265,7 @@ fn bolt_options_outside_bolt_mode_are_refused() {
 #[test]
 fn compare_measures_pgo_and_pgo_bolt_side_by_side() {
     let p = TestProject::new();
-    p.run(&["all", "--bolt", "--rounds", "2", "--warmup", "0", "--no-compare"]);
+    p.run(&["all", "--bolt", "--no-compare"]);
     // The BOLT binaries are recorded whether or not they were kept.
     assert!(!p.state()["bolt"]["binaries"][0]["path"].is_null(), "{}", p.state());
     let out = p.run(&["--bolt", "compare", "--rounds", "2", "--warmup", "0", "--startup-args", ""]);

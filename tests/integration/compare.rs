@@ -325,3 +325,20 @@ fn a_percentage_out_of_range_is_refused_with_the_range_it_may_take() {
     p.run(&["--dry-run", "compare", "--fail-if-slower", "250"]);
     p.run(&["--dry-run", "check", "--max-stale", "12.5%"]);
 }
+
+#[test]
+fn comparison_options_with_no_compare_are_refused_before_building() {
+    // They once exited 0 and delivered: a CI check that never ran, passed.
+    let p = TestProject::new();
+    let out = p.fail(&["all", "--no-compare", "--require-speedup", "50"]);
+    let err = stderr(&out);
+    assert!(err.contains("--require-speedup only applies to the comparison, and --no-compare skips it"), "{err}");
+    assert!(err.contains("drop --no-compare to measure the builds, or drop --require-speedup"), "{err}");
+    let out = p.fail(&["all", "--no-compare", "--fail-if-slower", "3", "--gate-metric", "requests_per_s"]);
+    let err = stderr(&out);
+    assert!(err.contains("--fail-if-slower, --gate-metric only apply to the comparison"), "{err}");
+    let err = stderr(&p.fail(&["--dry-run", "all", "--no-compare", "--rounds", "3"]));
+    assert!(err.contains("--rounds only applies to the comparison"), "a dry run is refused too: {err}");
+    assert!(!p.pgo_dir().join("build").exists(), "refused before building");
+    assert!(!p.pgo_dir().join("out").exists(), "nothing delivered");
+}

@@ -97,6 +97,46 @@ pub struct CompareArgs {
     pub measure: MeasureArgs,
 }
 
+impl CompareArgs {
+    /// Refuses comparison options when nothing is compared (`all --no-compare`),
+    /// where they would silently do nothing: a CI check that never runs passes.
+    pub fn require_compare(&self, no_compare: bool) -> Result<()> {
+        if !no_compare {
+            return Ok(());
+        }
+        let mut given: Vec<&str> = [
+            (!self.variants.is_empty(), "--variants"),
+            (self.baseline.is_some(), "--baseline"),
+            (self.build_times, "--build-times"),
+            (self.report_dir.is_some(), "--report-dir"),
+            (self.startup_args.is_some(), "--startup-args"),
+            (self.fail_if_slower.is_some(), "--fail-if-slower"),
+            (self.require_speedup.is_some(), "--require-speedup"),
+            (self.gate.is_some(), "--gate"),
+            (self.gate_on != GateOn::Time, "--gate-on"),
+            (self.gate_metric.is_some(), "--gate-metric"),
+            (self.counts, "--counts"),
+            (self.counter.is_some(), "--counter"),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect();
+        given.extend(self.measure.given());
+        match given.as_slice() {
+            [] => Ok(()),
+            [one] => bail!(
+                "{one} only applies to the comparison, and --no-compare skips it: drop --no-compare to measure \
+                 the builds, or drop {one}"
+            ),
+            many => bail!(
+                "{} only apply to the comparison, and --no-compare skips it: drop --no-compare to measure the \
+                 builds, or drop them",
+                many.join(", ")
+            ),
+        }
+    }
+}
+
 /// What `compare` hands back to its caller.
 #[derive(Debug, Clone)]
 pub struct Compared {
