@@ -82,11 +82,9 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     }
     if !args.no_compare && ctx.config.workloads_for(Use::Bench).next().is_none() {
         bail!(
-            "there are no benchmark workloads for compare to measure: add `[[workload]]` tables with \
-             `use = [\"bench\"]` to {}, or executable scripts to {}; or build without measuring: \
+            "there are no benchmark workloads for compare to measure: {}; or build without measuring: \
              `pgo-build all --no-compare`",
-            ctx.config.source(),
-            ctx.project.dir.join("workloads/bench").display()
+            ctx.config.how_to_add(Use::Bench, &ctx.project.dir)
         );
     }
     crate::workload::placeholder::check(

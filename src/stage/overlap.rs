@@ -63,9 +63,8 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
     let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
     if bench.is_empty() {
         bail!(
-            "there are no benchmark workloads to compare the training with: add `[[workload]]` tables with \
-             `use = [\"bench\"]` to the config, or executable scripts to {} (see docs/workloads.md)",
-            ctx.project.dir.join("workloads/bench").display()
+            "there are no benchmark workloads to compare the training with: {} (see docs/workloads.md)",
+            ctx.config.how_to_add(Use::Bench, &ctx.project.dir)
         );
     }
     let profiles = ctx.layout.profiles();

@@ -111,7 +111,7 @@ fn choose<'c>(ctx: &'c Ctx, names: &[String]) -> Result<Vec<&'c Workload>> {
              (`pgo-build init` writes examples of both)",
             ctx.project.dir.join("workloads/train").display(),
             ctx.project.dir.join("workloads/bench").display(),
-            ctx.config.source()
+            ctx.config.path.clone().unwrap_or_else(|| ctx.project.dir.join("pgo-build.toml")).display()
         );
     }
     if let Some(unknown) = names.iter().find(|n| !all.iter().any(|w| &w.name == *n)) {

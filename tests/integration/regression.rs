@@ -227,3 +227,34 @@ fn a_record_whose_options_cannot_be_read_is_stale_not_defaulted() {
     let status = stdout(&p.run(&["status"]));
     assert!(!status.contains("stale"), "{status}");
 }
+
+#[test]
+fn a_missing_workload_is_asked_for_where_the_workloads_come_from() {
+    // Only workloads/train/: the message once said to add `[[workload]]` tables
+    // "to the workloads/ folder (no pgo-build.toml)".
+    let p = TestProject::new();
+    std::fs::remove_file(p.path().join("pgo-build.toml")).unwrap();
+    p.script("workloads/train/short.sh", "#!/bin/sh\nexec \"$PGO_BUILD_BIN\" 1000 > /dev/null\n");
+    let bench = p.path().join("workloads/bench");
+    let err = stderr(&p.fail(&["all"]));
+    let want = format!(
+        "there are no benchmark workloads for compare to measure: add an executable script to {}; or build \
+         without measuring: `pgo-build all --no-compare`",
+        bench.display()
+    );
+    assert!(err.contains(&want), "{err}");
+    let err = stderr(&p.fail(&["compare"]));
+    assert!(err.contains(&format!("there are no benchmark workloads: add an executable script to {}", bench.display())));
+    assert!(!err.contains("[[workload]]"), "{err}");
+
+    // Declared in pgo-build.toml: the folders are not read, so a table there.
+    p.file("pgo-build.toml", "[[workload]]\nname = \"short\"\nrun = \"$PGO_BUILD_BIN 1000\"\nuse = [\"train\"]\n");
+    let err = stderr(&p.fail(&["all"]));
+    let want = format!(
+        "there are no benchmark workloads for compare to measure: add a `[[workload]]` table with `use = [\"bench\"]` \
+         to {} (or \"bench\" to the `use` of one there)",
+        p.path().join("pgo-build.toml").display()
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(!p.pgo_dir().join("build").exists(), "nothing was built");
+}

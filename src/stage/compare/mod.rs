@@ -153,9 +153,8 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
     if bench.is_empty() {
         bail!(
-            "there are no benchmark workloads: add `[[workload]]` tables with `use = [\"bench\"]` to the config, \
-             or executable scripts to {} (see docs/workloads.md)",
-            ctx.project.dir.join("workloads/bench").display()
+            "there are no benchmark workloads: {} (see docs/workloads.md)",
+            ctx.config.how_to_add(Use::Bench, &ctx.project.dir)
         );
     }
     let state = State::load(&ctx.layout.state_file())?;
