@@ -93,10 +93,12 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
             (w.is(Use::Train) && args.optimize.profile_file.is_none()) || (w.is(Use::Bench) && !args.no_compare)
         }),
     )?;
-    // Finding BOLT changes nothing, so a dry run is refused where the run would be.
+    // Finding BOLT changes nothing, so a dry run is refused where the run would be;
+    // so is a target whose standard library is missing (a dry run installs nothing).
     if ctx.bolt {
         ctx.bolt_tools(args.optimize.bolt.bolt_mode)?;
     }
+    ctx.check_target()?;
     if ctx.dry_run {
         return Ok(());
     }
@@ -105,6 +107,5 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
         super::compare::check_gate_metric(ctx, &args.compare)?;
         super::compare::choose_counter(ctx, &args.compare)?;
     }
-    ctx.check_target()?;
     Ok(())
 }

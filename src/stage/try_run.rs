@@ -58,6 +58,7 @@ pub fn run(ctx: &Ctx, args: &TryArgs) -> Result<u8> {
     if placeholders.len() == chosen.len() {
         bail!(placeholder::message(&placeholders));
     }
+    ctx.check_target()?;
     if ctx.dry_run {
         ctx.printer.would_run(&cargo_command(ctx, BuildKind::Try, &Flags::default()));
         let binaries: Vec<Binary> = ctx
@@ -71,7 +72,6 @@ pub fn run(ctx: &Ctx, args: &TryArgs) -> Result<u8> {
         }
         return Ok(0);
     }
-    ctx.check_target()?;
     ctx.printer.status(
         "try",
         format!(

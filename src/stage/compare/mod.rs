@@ -172,8 +172,8 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     variants::check_rust_only(ctx, &specs)?;
     if !ctx.dry_run {
         variants::check_available(ctx, &specs, &state)?;
-        ctx.check_target()?;
     }
+    ctx.check_target()?;
     check_gate_metric(ctx, args)?;
     let counter = choose_counter(ctx, args)?;
     if let Some(c) = &counter {
