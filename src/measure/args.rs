@@ -100,4 +100,3 @@ fn confidence(text: &str) -> Result<f64, String> {
         _ => Err(format!("{text:?} is not a confidence level between 0.5 and 1 (e.g. 0.95)")),
     }
 }
-

@@ -359,7 +359,8 @@ impl<'c, 's> Walk<'c, 's> {
     pub fn intact<S: Stage>(&self, or: &str) -> Result<&'s S::Record> {
         let Some(entry) = S::slot(self.state) else {
             let stage = self.first_not_current(S::ID).map_or(S::ID, |(stage, _)| stage);
-            let then = if stage == S::ID { String::new() } else { format!(" (then the stages after it up to {})", S::ID) };
+            let then =
+                if stage == S::ID { String::new() } else { format!(" (then the stages after it up to {})", S::ID) };
             bail!(
                 "no {} was found in {}; run `pgo-build {stage}` first{then}, or `pgo-build all`{or}",
                 S::ID.output(),

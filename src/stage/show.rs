@@ -69,11 +69,7 @@ pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8> {
 }
 
 /// The profile to show and, when it is the pipeline's merged profile, its record.
-fn choose_profile<'s>(
-    ctx: &Ctx,
-    state: &'s State,
-    file: Option<&Path>,
-) -> Result<(PathBuf, Option<&'s MergeRecord>)> {
+fn choose_profile<'s>(ctx: &Ctx, state: &'s State, file: Option<&Path>) -> Result<(PathBuf, Option<&'s MergeRecord>)> {
     let Some(file) = file else {
         let merge = Walk::new(ctx, state).intact::<Merge>(", or name a profile: `pgo-build show FILE`")?;
         return Ok((merge.profile.clone(), Some(merge)));

@@ -244,7 +244,9 @@ fn a_missing_workload_is_asked_for_where_the_workloads_come_from() {
     );
     assert!(err.contains(&want), "{err}");
     let err = stderr(&p.fail(&["compare"]));
-    assert!(err.contains(&format!("there are no benchmark workloads: add an executable script to {}", bench.display())));
+    assert!(
+        err.contains(&format!("there are no benchmark workloads: add an executable script to {}", bench.display()))
+    );
     assert!(!err.contains("[[workload]]"), "{err}");
 
     // Declared in pgo-build.toml: the folders are not read, so a table there.
