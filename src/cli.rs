@@ -157,6 +157,22 @@ mod tests {
         assert_eq!(cli.global.llvm_bolt(), Some(std::path::PathBuf::from("/x/llvm-bolt")));
     }
 
+    /// `all --no-compare` refuses only comparison options that were given: the
+    /// defaults clap fills in are not "given".
+    #[test]
+    fn comparison_defaults_are_not_given_options() {
+        use clap::Parser;
+        let parse = |args: &[&str]| match super::Cli::try_parse_from(args).expect("parses").command {
+            super::Command::All(all) => all.compare.require_compare(all.no_compare).map_err(|e| e.to_string()),
+            _ => unreachable!("all"),
+        };
+        assert!(parse(&["pgo-build", "all", "--no-compare"]).is_ok());
+        assert!(parse(&["pgo-build", "all", "--no-compare", "--keep-bolt"]).is_ok());
+        assert!(parse(&["pgo-build", "all", "--rounds", "3"]).is_ok());
+        let err = parse(&["pgo-build", "all", "--no-compare", "--budget", "90s", "--gate-on", "instructions"]);
+        assert!(err.unwrap_err().starts_with("--gate-on, --budget only apply to the comparison"));
+    }
+
     /// Regression: `all --help` listed compare's options under "BOLT options" and
     /// `--no-compare` under "Measurement options".
     #[test]

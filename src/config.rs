@@ -87,6 +87,16 @@ pub enum Use {
     Bench,
 }
 
+impl Use {
+    /// As in the config's `use` and the folder's name: `train`, `bench`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Use::Train => "train",
+            Use::Bench => "bench",
+        }
+    }
+}
+
 /// How BOLT collects its profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -153,6 +163,9 @@ impl Workload {
 pub struct Config {
     /// The file it came from, if there was one.
     pub path: Option<PathBuf>,
+    /// The workloads were found in the workloads/ folders, since the config
+    /// declares none (see [`Config::how_to_add`]).
+    pub discovered: bool,
     pub package: Option<String>,
     pub bins: Option<Vec<String>>,
     pub profile: Option<String>,
@@ -215,8 +228,23 @@ impl Config {
         };
         if config.workloads.is_empty() {
             config.workloads = discover(project_dir)?;
+            config.discovered = true;
         }
         Ok(config)
+    }
+
+    /// How to add a workload for `purpose`, for messages. Where this project's
+    /// workloads come from decides: declared in the config file, a table there
+    /// (the folders are then not read); else a script in the folder.
+    pub fn how_to_add(&self, purpose: Use, project_dir: &Path) -> String {
+        let name = purpose.name();
+        match &self.path {
+            Some(path) if !self.discovered => format!(
+                "add a `[[workload]]` table with `use = [\"{name}\"]` to {} (or \"{name}\" to the `use` of one there)",
+                path.display()
+            ),
+            _ => format!("add an executable script to {}", project_dir.join("workloads").join(name).display()),
+        }
     }
 
     pub fn workloads_for(&self, purpose: Use) -> impl Iterator<Item = &Workload> {
@@ -320,6 +348,7 @@ fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
     }
     Ok(Config {
         path: Some(path.to_path_buf()),
+        discovered: false,
         package: raw.package,
         bins: raw.bins,
         profile: raw.profile,

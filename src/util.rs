@@ -1,5 +1,7 @@
 //! Small helpers shared by the stages: atomic file writes, content hashes, durations.
 
+pub mod percent;
+
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -96,14 +98,6 @@ pub fn aligned<R: AsRef<[String]>>(rows: &[R]) -> Vec<String> {
 
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// A percentage from 0 to 100, for clap.
-pub fn percentage(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
-        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
-    }
 }
 
 #[cfg(test)]

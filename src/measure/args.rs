@@ -25,7 +25,7 @@ pub struct MeasureArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: Option<u32>,
     /// Stop when every ratio's confidence interval is within ±PCT percent.
-    #[arg(long, value_name = "PCT", default_value_t = 1.0, value_parser = positive_percent)]
+    #[arg(long, value_name = "PCT", default_value_t = 1.0, value_parser = crate::util::percent::precision)]
     pub precision: f64,
     /// Stop before a round that would end after this much measuring (e.g. 90s, 5m).
     #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = humantime::parse_duration)]
@@ -35,7 +35,7 @@ pub struct MeasureArgs {
     pub confidence: f64,
     /// Call a variant faster or slower only when its whole interval is more
     /// than PCT percent away from the baseline.
-    #[arg(long, value_name = "PCT", default_value_t = 1.0, value_parser = percent)]
+    #[arg(long, value_name = "PCT", default_value_t = 1.0, value_parser = crate::util::percent::gain)]
     pub noise_threshold: f64,
 }
 
@@ -55,6 +55,24 @@ impl Default for MeasureArgs {
 }
 
 impl MeasureArgs {
+    /// The options given a value other than their default, by name.
+    pub fn given(&self) -> Vec<&'static str> {
+        let d = MeasureArgs::default();
+        [
+            (self.warmup != d.warmup, "--warmup"),
+            (self.min_rounds != d.min_rounds, "--min-rounds"),
+            (self.max_rounds != d.max_rounds, "--max-rounds"),
+            (self.rounds.is_some(), "--rounds"),
+            (self.precision != d.precision, "--precision"),
+            (self.budget != d.budget, "--budget"),
+            (self.confidence != d.confidence, "--confidence"),
+            (self.noise_threshold != d.noise_threshold, "--noise-threshold"),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect()
+    }
+
     pub fn plan(&self, variants: usize, gated: Vec<bool>, baseline: usize) -> Plan {
         let (min_rounds, max_rounds) = match self.rounds {
             Some(n) => (n, n),
@@ -80,20 +98,5 @@ fn confidence(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v > 0.5 && v < 1.0 => Ok(v),
         _ => Err(format!("{text:?} is not a confidence level between 0.5 and 1 (e.g. 0.95)")),
-    }
-}
-
-fn positive_percent(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v > 0.0 && v < 100.0 => Ok(v),
-        _ => Err(format!("{text:?} is not a percentage above 0 and below 100")),
-    }
-}
-
-/// A percentage from 0 up to (not including) 100, for clap.
-pub fn percent(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if (0.0..100.0).contains(&v) => Ok(v),
-        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
     }
 }

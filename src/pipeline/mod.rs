@@ -11,8 +11,9 @@
 //! 1. load the state; check that the stage before is current ([`Walk`]);
 //! 2. resolve the inputs and fingerprint them ([`fingerprint`]): a hash of each
 //!    serialized input field, plus the content of the files the stage watches;
-//! 3. skip when the fingerprint matches the record and the record's outputs are
-//!    intact (`--force` runs anyway);
+//! 3. skip when the fingerprint matches the record, the record's outputs are
+//!    intact and its options can be read (`--force` runs anyway); a record whose
+//!    options cannot be read is stale, never judged with default options;
 //! 4. run, then commit the record. When the stage's output differs from the
 //!    previous run's, every later stage's record is dropped (by [`StageId`]'s
 //!    order); an unchanged output (say, `merge --force` writing the same
@@ -185,6 +186,7 @@ pub fn run<S: Stage>(ctx: &Ctx, options: &S::Options) -> Result<Ran> {
         && !ctx.force
         && e.fingerprint == before
         && S::intact(&e.record).is_ok()
+        && recorded_options::<S>(e).is_ok()
     {
         ctx.printer.status(
             S::ID.name(),
@@ -213,6 +215,14 @@ pub fn run<S: Stage>(ctx: &Ctx, options: &S::Options) -> Result<Ran> {
     }
     state.save(&path)?;
     Ok(Ran::Done)
+}
+
+/// The options a stage's record was made with. A record whose options cannot be
+/// read (written by another pgo-build) is stale, never judged with defaults it
+/// was not made with.
+fn recorded_options<S: Stage>(entry: &Entry<S::Record>) -> Result<S::Options, String> {
+    serde_json::from_value(entry.options.clone())
+        .map_err(|e| format!("the options it was run with cannot be read from its record ({e})"))
 }
 
 /// A stage's standing.
@@ -263,7 +273,10 @@ impl<'c, 's> Walk<'c, 's> {
 
     fn judge<S: Stage>(&self) -> Verdict {
         let Some(entry) = S::slot(self.state) else { return Verdict::NotRun };
-        let options: S::Options = serde_json::from_value(entry.options.clone()).unwrap_or_default();
+        let options = match recorded_options::<S>(entry) {
+            Ok(o) => o,
+            Err(why) => return Verdict::Stale(why),
+        };
         if let Some(up) = S::upstream(&options)
             && self.verdict(up) != Verdict::Current
         {
@@ -339,6 +352,27 @@ impl<'c, 's> Walk<'c, 's> {
         format!("run `pgo-build {stage}{mode}`{then}, or `pgo-build all{mode}`")
     }
 
+    /// The record of stage `S` when what it made is still there, unchanged, whether
+    /// or not its inputs have moved on since: `check` and `show` read the merged
+    /// profile after the sources changed too. The error says what to run; `or`
+    /// ends it with another way out (", or name a profile: …").
+    pub fn intact<S: Stage>(&self, or: &str) -> Result<&'s S::Record> {
+        let Some(entry) = S::slot(self.state) else {
+            let stage = self.first_not_current(S::ID).map_or(S::ID, |(stage, _)| stage);
+            let then =
+                if stage == S::ID { String::new() } else { format!(" (then the stages after it up to {})", S::ID) };
+            bail!(
+                "no {} was found in {}; run `pgo-build {stage}` first{then}, or `pgo-build all`{or}",
+                S::ID.output(),
+                self.ctx.layout.root.display()
+            );
+        };
+        if let Err(why) = S::intact(&entry.record) {
+            bail!("{why}; {}{or}", self.fix(S::ID, ""));
+        }
+        Ok(&entry.record)
+    }
+
     /// The record of stage `S` after checking that it is current.
     pub fn current<S: Stage>(&self) -> Result<&'s S::Record> {
         self.require(S::ID)?;
@@ -358,8 +392,8 @@ fn default_upstream(id: StageId) -> Option<StageId> {
     }
 }
 
-/// The stage's entry as it is, current or not (`status`; `check` and `show`
-/// read a profile even when the sources have moved on).
+/// The stage's entry as it is, current or not, intact or not (`status` shows it
+/// as it is; [`Walk::intact`] is for reading what a stage made).
 pub fn entry<S: Stage>(state: &State) -> Option<&Entry<S::Record>> {
     S::slot(state)
 }

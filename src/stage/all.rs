@@ -76,16 +76,15 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
 /// counter included, when it counts).
 fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     args.optimize.bolt.require_bolt_mode(ctx.bolt)?;
+    args.compare.require_compare(args.no_compare)?;
     if args.optimize.profile_file.is_none() && ctx.config.workloads_for(Use::Train).next().is_none() {
         bail!(super::train::no_training_workloads(ctx));
     }
     if !args.no_compare && ctx.config.workloads_for(Use::Bench).next().is_none() {
         bail!(
-            "there are no benchmark workloads for compare to measure: add `[[workload]]` tables with \
-             `use = [\"bench\"]` to {}, or executable scripts to {}; or build without measuring: \
+            "there are no benchmark workloads for compare to measure: {}; or build without measuring: \
              `pgo-build all --no-compare`",
-            ctx.config.source(),
-            ctx.project.dir.join("workloads/bench").display()
+            ctx.config.how_to_add(Use::Bench, &ctx.project.dir)
         );
     }
     crate::workload::placeholder::check(
@@ -94,10 +93,12 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
             (w.is(Use::Train) && args.optimize.profile_file.is_none()) || (w.is(Use::Bench) && !args.no_compare)
         }),
     )?;
-    // Finding BOLT changes nothing, so a dry run is refused where the run would be.
+    // Finding BOLT changes nothing, so a dry run is refused where the run would be;
+    // so is a target whose standard library is missing (a dry run installs nothing).
     if ctx.bolt {
         ctx.bolt_tools(args.optimize.bolt.bolt_mode)?;
     }
+    ctx.check_target()?;
     if ctx.dry_run {
         return Ok(());
     }
@@ -106,6 +107,5 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
         super::compare::check_gate_metric(ctx, &args.compare)?;
         super::compare::choose_counter(ctx, &args.compare)?;
     }
-    ctx.check_target()?;
     Ok(())
 }

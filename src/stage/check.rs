@@ -52,7 +52,7 @@ pub struct CheckArgs {
     #[arg(long = "profile", value_name = "FILE")]
     pub profile_file: Option<PathBuf>,
     /// Exit with code 5 when more than this percentage of the profiled functions is stale.
-    #[arg(long, value_name = "PCT", value_parser = crate::util::percentage)]
+    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::share)]
     pub max_stale: Option<f64>,
 }
 
@@ -165,16 +165,8 @@ fn profile_path(ctx: &Ctx, args: &CheckArgs) -> Result<PathBuf> {
         return Ok(path);
     }
     let state = State::load(&ctx.layout.state_file())?;
-    let Some(merge) = crate::pipeline::entry::<crate::stage::merge::Merge>(&state).map(|e| &e.record) else {
-        bail!(
-            "no merged profile was found in {}; run `pgo-build all` (or instrument, train and merge) first, or \
-             check a stored profile with `pgo-build check --profile FILE`",
-            ctx.layout.root.display()
-        );
-    };
-    if !merge.profile.is_file() {
-        bail!("the merged profile {} is gone; run `pgo-build merge` again", merge.profile.display());
-    }
+    let merge = crate::pipeline::Walk::new(ctx, &state)
+        .intact::<crate::stage::merge::Merge>(", or check a stored profile: `pgo-build check --profile FILE`")?;
     Ok(merge.profile.clone())
 }
 

@@ -74,6 +74,8 @@ impl Stage for Instrument {
     }
 
     fn dry_run(ctx: &Ctx, _: &(), _: &State) -> Result<()> {
+        // Refused as the run would be: a dry run installs no missing standard library.
+        ctx.check_target()?;
         if let Err(e) = ctx.profdata() {
             ctx.printer.warn(format!("{e:#}"));
         }

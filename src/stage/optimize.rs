@@ -26,7 +26,7 @@ use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, Entry, OptimizeRecord, State, binaries_id, binaries_intact};
 use crate::toolchain::profdata::show::read_listing;
-use crate::util::{copy_atomic, human_duration, human_size, percentage, plural, sha256_file};
+use crate::util::{copy_atomic, human_duration, human_size, plural, sha256_file};
 
 /// The share of the profile's functions that may go without profile data.
 pub const DEFAULT_MAX_UNPROFILED: f64 = 50.0;
@@ -38,7 +38,7 @@ pub struct OptimizeArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Fail when more than this percentage of the profile's functions got no profile data.
-    #[arg(long, value_name = "PCT", default_value_t = DEFAULT_MAX_UNPROFILED, value_parser = percentage)]
+    #[arg(long, value_name = "PCT", default_value_t = DEFAULT_MAX_UNPROFILED, value_parser = crate::util::percent::share)]
     pub max_unprofiled: f64,
     /// Build from this stored profile (e.g. one kept in the repository and
     /// written by `pgo-build merge --output`) instead of the pipeline's: no

@@ -54,15 +54,8 @@ pub struct OverlapArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
     /// Exit with code 6 when the overlap is below PCT percent (for CI).
-    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::share)]
     pub min_overlap: Option<f64>,
-}
-
-fn parse_percent(text: &str) -> Result<f64, String> {
-    match text.trim().trim_end_matches('%').parse::<f64>() {
-        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
-        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
-    }
 }
 
 pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
@@ -70,9 +63,8 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
     let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
     if bench.is_empty() {
         bail!(
-            "there are no benchmark workloads to compare the training with: add `[[workload]]` tables with \
-             `use = [\"bench\"]` to the config, or executable scripts to {} (see docs/workloads.md)",
-            ctx.project.dir.join("workloads/bench").display()
+            "there are no benchmark workloads to compare the training with: {} (see docs/workloads.md)",
+            ctx.config.how_to_add(Use::Bench, &ctx.project.dir)
         );
     }
     let profiles = ctx.layout.profiles();
@@ -346,11 +338,5 @@ mod tests {
         assert_eq!(Verdict::of(95.0), Verdict::Good);
         assert_eq!(Verdict::of(85.0), Verdict::Fair);
         assert_eq!(Verdict::of(79.9), Verdict::Poor);
-    }
-
-    #[test]
-    fn percentages_are_checked() {
-        assert_eq!(parse_percent("85%"), Ok(85.0));
-        assert!(parse_percent("150").is_err());
     }
 }

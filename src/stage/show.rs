@@ -26,6 +26,7 @@ use clap::Args;
 use crate::collect::raw_profile_paths;
 use crate::context::Ctx;
 use crate::functions::{function_line, hottest, percent};
+use crate::pipeline::Walk;
 use crate::stage::merge::Merge;
 use crate::state::{MergeRecord, State, TrainRecord};
 use crate::toolchain::Profdata;
@@ -46,7 +47,7 @@ pub struct ShowArgs {
 
 pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8> {
     let state = State::load(&ctx.layout.state_file())?;
-    let (file, record) = choose_profile(&state, args.file.as_deref())?;
+    let (file, record) = choose_profile(ctx, &state, args.file.as_deref())?;
     if ctx.dry_run {
         ctx.printer.would_run(&Profdata::for_dry_run(ctx.profdata()).show_counts(&file));
         return Ok(0);
@@ -68,18 +69,9 @@ pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8> {
 }
 
 /// The profile to show and, when it is the pipeline's merged profile, its record.
-fn choose_profile<'s>(state: &'s State, file: Option<&Path>) -> Result<(PathBuf, Option<&'s MergeRecord>)> {
+fn choose_profile<'s>(ctx: &Ctx, state: &'s State, file: Option<&Path>) -> Result<(PathBuf, Option<&'s MergeRecord>)> {
     let Some(file) = file else {
-        let Some(merge) = crate::pipeline::entry::<Merge>(state).map(|m| &m.record) else {
-            bail!("no merged profile was found; run `pgo-build merge` first, or name a profile: `pgo-build show FILE`");
-        };
-        if !sha256_file(&merge.profile).is_ok_and(|h| h == merge.sha256) {
-            bail!(
-                "the merged profile {} is missing or changed; run `pgo-build merge` again, or name a profile: \
-                 `pgo-build show FILE`",
-                merge.profile.display()
-            );
-        }
+        let merge = Walk::new(ctx, state).intact::<Merge>(", or name a profile: `pgo-build show FILE`")?;
         return Ok((merge.profile.clone(), Some(merge)));
     };
     if !file.is_file() {

@@ -239,10 +239,8 @@ fn choose(ctx: &Ctx, shard: Option<Shard>) -> Result<Vec<&Workload>> {
 /// The error for a pipeline without training workloads.
 pub fn no_training_workloads(ctx: &Ctx) -> String {
     format!(
-        "there are no training workloads: add `[[workload]]` tables with `use = [\"train\"]` to {}, \
-         or executable scripts to {} (see docs/workloads.md)",
-        ctx.config.path.clone().unwrap_or_else(|| ctx.project.dir.join("pgo-build.toml")).display(),
-        ctx.project.dir.join("workloads/train").display()
+        "there are no training workloads: {} (see docs/workloads.md)",
+        ctx.config.how_to_add(Use::Train, &ctx.project.dir)
     )
 }
 

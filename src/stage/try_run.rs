@@ -58,6 +58,7 @@ pub fn run(ctx: &Ctx, args: &TryArgs) -> Result<u8> {
     if placeholders.len() == chosen.len() {
         bail!(placeholder::message(&placeholders));
     }
+    ctx.check_target()?;
     if ctx.dry_run {
         ctx.printer.would_run(&cargo_command(ctx, BuildKind::Try, &Flags::default()));
         let binaries: Vec<Binary> = ctx
@@ -71,7 +72,6 @@ pub fn run(ctx: &Ctx, args: &TryArgs) -> Result<u8> {
         }
         return Ok(0);
     }
-    ctx.check_target()?;
     ctx.printer.status(
         "try",
         format!(
@@ -111,7 +111,7 @@ fn choose<'c>(ctx: &'c Ctx, names: &[String]) -> Result<Vec<&'c Workload>> {
              (`pgo-build init` writes examples of both)",
             ctx.project.dir.join("workloads/train").display(),
             ctx.project.dir.join("workloads/bench").display(),
-            ctx.config.source()
+            ctx.config.path.clone().unwrap_or_else(|| ctx.project.dir.join("pgo-build.toml")).display()
         );
     }
     if let Some(unknown) = names.iter().find(|n| !all.iter().any(|w| &w.name == *n)) {

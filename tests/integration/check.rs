@@ -80,3 +80,27 @@ fn unreadable_profile_is_a_clear_error() {
     let out = p.fail(&["check"]);
     assert!(stderr(&out).contains("no merged profile was found"), "{}", stderr(&out));
 }
+
+#[test]
+fn show_and_check_both_refuse_a_merged_profile_changed_on_disk() {
+    let p = TestProject::new();
+    p.run(&["instrument"]);
+    p.run(&["train"]);
+    // Another valid profile: the same training, weighted differently.
+    let config = std::fs::read_to_string(p.path().join("pgo-build.toml")).unwrap();
+    p.file("pgo-build.toml", &config.replace("use = [\"train\"]", "use = [\"train\"]\nweight = 3"));
+    p.run(&["merge"]);
+    let other = std::fs::read(p.state()["merge"]["profile"].as_str().unwrap()).unwrap();
+    p.file("pgo-build.toml", &config);
+    p.run(&["merge"]);
+    let merged = p.state()["merge"]["profile"].as_str().unwrap().to_string();
+    assert_ne!(std::fs::read(&merged).unwrap(), other, "the two profiles differ");
+    std::fs::write(&merged, &other).unwrap();
+
+    for (args, or) in [(&["show"][..], "`pgo-build show FILE`"), (&["check"][..], "`pgo-build check --profile FILE`")] {
+        let err = stderr(&p.fail(args));
+        assert!(err.contains(&format!("the merged profile {merged} is missing or changed")), "{args:?}: {err}");
+        assert!(err.contains("run `pgo-build merge`") && err.contains(or), "{args:?}: {err}");
+    }
+    assert!(!p.pgo_dir().join("check.json").exists(), "nothing checked");
+}

@@ -66,7 +66,7 @@ fn all_ends_with_a_report_in_three_formats() {
 
     let md = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).unwrap();
     assert!(md.contains("| variant | size | startup | long | geometric mean |"), "{md}");
-    assert!(md.contains("### Environment") && md.contains("rustc 1.95") || md.contains("rustc "), "{md}");
+    assert!(md.contains("### Environment\n\n- rustc "), "the environment section names rustc: {md}");
     let html = std::fs::read_to_string(p.pgo_dir().join("report/report.html")).unwrap();
     assert!(html.contains("<svg") && !html.contains("src=\"http"), "self-contained page with a chart");
 }
@@ -305,4 +305,40 @@ fn bolt_is_decided_against_pgo_from_compares_own_rounds() {
     assert!(md.contains("### BOLT vs PGO") && md.contains("**Decision: ship pgo** — because"), "{md}");
     let html = std::fs::read_to_string(p.pgo_dir().join("report/report.html")).unwrap();
     assert!(html.contains("<h2>BOLT vs PGO</h2>"), "{html}");
+}
+
+#[test]
+fn a_percentage_out_of_range_is_refused_with_the_range_it_may_take() {
+    let p = TestProject::new();
+    for (args, range) in [
+        (&["compare", "--require-speedup", "100"][..], "\"100\" is not a percentage from 0 up to (not including) 100"),
+        (&["compare", "--noise-threshold", "100"][..], "\"100\" is not a percentage from 0 up to (not including) 100"),
+        (&["compare", "--fail-if-slower=-1"][..], "\"-1\" is not a percentage of 0 or more"),
+        (&["compare", "--precision", "0"][..], "\"0\" is not a percentage above 0 and below 100"),
+        (&["check", "--max-stale", "150"][..], "\"150\" is not a percentage from 0 to 100"),
+    ] {
+        let out = p.fail(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(range), "{args:?}: {}", stderr(&out));
+    }
+    // A slowdown may be any size, and a share may end in `%`.
+    p.run(&["--dry-run", "compare", "--fail-if-slower", "250"]);
+    p.run(&["--dry-run", "check", "--max-stale", "12.5%"]);
+}
+
+#[test]
+fn comparison_options_with_no_compare_are_refused_before_building() {
+    // They once exited 0 and delivered: a CI check that never ran, passed.
+    let p = TestProject::new();
+    let out = p.fail(&["all", "--no-compare", "--require-speedup", "50"]);
+    let err = stderr(&out);
+    assert!(err.contains("--require-speedup only applies to the comparison, and --no-compare skips it"), "{err}");
+    assert!(err.contains("drop --no-compare to measure the builds, or drop --require-speedup"), "{err}");
+    let out = p.fail(&["all", "--no-compare", "--fail-if-slower", "3", "--gate-metric", "requests_per_s"]);
+    let err = stderr(&out);
+    assert!(err.contains("--fail-if-slower, --gate-metric only apply to the comparison"), "{err}");
+    let err = stderr(&p.fail(&["--dry-run", "all", "--no-compare", "--rounds", "3"]));
+    assert!(err.contains("--rounds only applies to the comparison"), "a dry run is refused too: {err}");
+    assert!(!p.pgo_dir().join("build").exists(), "refused before building");
+    assert!(!p.pgo_dir().join("out").exists(), "nothing delivered");
 }

@@ -145,7 +145,9 @@ fn overlap_reports_coverage_and_names_what_training_never_ran() {
 fn insight_commands_name_the_stage_to_run_first() {
     let p = TestProject::new();
     let out = p.fail(&["show"]);
-    assert!(stderr(&out).contains("run `pgo-build merge` first, or name a profile"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("run `pgo-build instrument` first (then the stages after it up to merge)"), "{err}");
+    assert!(err.contains("or name a profile: `pgo-build show FILE`"), "{err}");
     let out = p.fail(&["show", "nope.profdata"]);
     assert!(stderr(&out).contains("nope.profdata does not exist"), "{}", stderr(&out));
     let out = p.fail(&["overlap"]);

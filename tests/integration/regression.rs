@@ -221,3 +221,82 @@ fn status_says_when_the_delivered_binaries_are_from_an_earlier_build() {
     let status = stdout(&p.run(&["status"]));
     assert!(status.contains("from an earlier build: the next delivery replaces them"), "{status}");
 }
+
+#[test]
+fn the_spawned_command_clears_the_cargo_build_variables_too() {
+    // `std_cmd` (runs a test signals) once left CARGO_BUILD_RUSTFLAGS and
+    // CARGO_BUILD_TARGET_DIR from the developer's shell in place, which `cmd` cleared.
+    let p = TestProject::empty();
+    let cmd = p.std_cmd(&["status"]);
+    let removed: Vec<String> =
+        cmd.get_envs().filter(|(_, v)| v.is_none()).map(|(k, _)| k.to_string_lossy().into_owned()).collect();
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET_DIR",
+        "PGO_BUILD_LLVM_PROFDATA",
+        "LLVM_PROFILE_FILE",
+    ] {
+        assert!(removed.iter().any(|r| r == var), "{var} is not cleared: {removed:?}");
+    }
+}
+
+#[test]
+fn a_record_whose_options_cannot_be_read_is_stale_not_defaulted() {
+    let p = TestProject::new();
+    p.run(&["instrument"]);
+    p.run(&["train"]);
+    p.run(&["merge"]);
+    // A record written by a pgo-build with a --failure-mode this one does not know:
+    // it was once read as the default mode, and the merge judged current.
+    let mut state = p.state();
+    state["merge"]["options"]["failure_mode"] = "newer-mode".into();
+    std::fs::write(p.pgo_dir().join("state.json"), serde_json::to_string(&state).unwrap()).unwrap();
+
+    let err = stderr(&p.fail(&["optimize"]));
+    assert!(err.contains("the merged profile is out of date: the options it was run with cannot be read"), "{err}");
+    assert!(err.contains("unknown variant `newer-mode`") && err.contains("run `pgo-build merge`"), "{err}");
+    let status = stdout(&p.run(&["status"]));
+    assert!(status.contains("stale: the options it was run with cannot be read"), "{status}");
+    // What the message says to run does run, and brings the merge up to date.
+    let err = stderr(&p.run(&["merge"]));
+    assert!(!err.contains("up to date"), "{err}");
+    assert_eq!(p.state()["merge"]["options"]["failure_mode"], "fail");
+    let status = stdout(&p.run(&["status"]));
+    assert!(!status.contains("stale"), "{status}");
+}
+
+#[test]
+fn a_missing_workload_is_asked_for_where_the_workloads_come_from() {
+    // Only workloads/train/: the message once said to add `[[workload]]` tables
+    // "to the workloads/ folder (no pgo-build.toml)".
+    let p = TestProject::new();
+    std::fs::remove_file(p.path().join("pgo-build.toml")).unwrap();
+    p.script("workloads/train/short.sh", "#!/bin/sh\nexec \"$PGO_BUILD_BIN\" 1000 > /dev/null\n");
+    let bench = p.path().join("workloads/bench");
+    let err = stderr(&p.fail(&["all"]));
+    let want = format!(
+        "there are no benchmark workloads for compare to measure: add an executable script to {}; or build \
+         without measuring: `pgo-build all --no-compare`",
+        bench.display()
+    );
+    assert!(err.contains(&want), "{err}");
+    let err = stderr(&p.fail(&["compare"]));
+    assert!(
+        err.contains(&format!("there are no benchmark workloads: add an executable script to {}", bench.display()))
+    );
+    assert!(!err.contains("[[workload]]"), "{err}");
+
+    // Declared in pgo-build.toml: the folders are not read, so a table there.
+    p.file("pgo-build.toml", "[[workload]]\nname = \"short\"\nrun = \"$PGO_BUILD_BIN 1000\"\nuse = [\"train\"]\n");
+    let err = stderr(&p.fail(&["all"]));
+    let want = format!(
+        "there are no benchmark workloads for compare to measure: add a `[[workload]]` table with `use = [\"bench\"]` \
+         to {} (or \"bench\" to the `use` of one there)",
+        p.path().join("pgo-build.toml").display()
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(!p.pgo_dir().join("build").exists(), "nothing was built");
+}

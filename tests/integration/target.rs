@@ -77,3 +77,27 @@ fn the_config_chooses_the_target_and_doctor_checks_it() {
     let doctor = stdout(&p.fail(&["--target", "no-such-triple", "doctor"]));
     assert!(doctor.contains("PGO cannot work here"), "a target that cannot work fails doctor: {doctor}");
 }
+
+/// The targets rustup has installed for the toolchain in use.
+fn installed_targets() -> String {
+    let out = std::process::Command::new("rustup").args(["target", "list", "--installed"]).output().expect("rustup");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_dry_run_for_a_target_without_its_standard_library_is_refused_and_installs_nothing() {
+    // It once exited 0, though a dry run is refused like --no-install.
+    let triple = "riscv64gc-unknown-linux-gnu";
+    assert!(!installed_targets().lines().any(|l| l == triple), "the test needs {triple} not installed");
+    let p = TestProject::new();
+    for command in ["instrument", "all", "compare", "try"] {
+        let out = p.fail(&["--dry-run", command, "--target", triple]);
+        let err = stderr(&out);
+        assert!(err.contains(&format!("the standard library for {triple} is not installed")), "{command}: {err}");
+        assert!(err.contains(&format!("install it with `rustup target add {triple}`")), "{command}: {err}");
+        assert!(err.contains("(pgo-build did not: a dry run installs nothing)"), "{command}: {err}");
+        assert!(!stdout(&out).contains("cargo build"), "{command}: refused before the plan: {}", stdout(&out));
+    }
+    assert!(!installed_targets().lines().any(|l| l == triple), "{triple} was installed");
+    assert!(!p.pgo_dir().exists(), "nothing was written");
+}

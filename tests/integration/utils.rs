@@ -57,6 +57,19 @@ run = "workloads/long.sh"
 use = ["bench"]
 "#;
 
+/// What [`TestProject::cmd`] and [`TestProject::std_cmd`] remove from the
+/// developer's environment: each would change what cargo builds, where, or with
+/// which llvm-profdata.
+pub const CLEARED_ENV: [&str; 7] = [
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET_DIR",
+    "PGO_BUILD_LLVM_PROFDATA",
+    "LLVM_PROFILE_FILE",
+];
+
 static TOOLS: Once = Once::new();
 
 /// Installs what the tests need beyond Rust, once per test run, before tests race
@@ -121,30 +134,14 @@ impl TestProject {
     /// The pgo-build command for this project, with an environment cleaned of
     /// anything from the developer's shell that would change the result.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("pgo-build").expect("pgo-build binary");
-        cmd.arg("--project").arg(&self.root).args(args).current_dir(&self.root);
-        for var in [
-            "RUSTFLAGS",
-            "CARGO_ENCODED_RUSTFLAGS",
-            "CARGO_BUILD_RUSTFLAGS",
-            "CARGO_TARGET_DIR",
-            "CARGO_BUILD_TARGET_DIR",
-            "PGO_BUILD_LLVM_PROFDATA",
-            "LLVM_PROFILE_FILE",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("NO_COLOR", "1");
-        cmd
+        Command::from_std(self.std_cmd(args))
     }
 
     /// The same command as a std one, for runs a test spawns and signals.
     pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("pgo-build"));
         cmd.arg("--project").arg(&self.root).args(args).current_dir(&self.root);
-        for var in
-            ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_TARGET_DIR", "PGO_BUILD_LLVM_PROFDATA", "LLVM_PROFILE_FILE"]
-        {
+        for var in CLEARED_ENV {
             cmd.env_remove(var);
         }
         cmd.env("NO_COLOR", "1");

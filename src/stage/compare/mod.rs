@@ -42,13 +42,6 @@ use crate::process::Cmd;
 use crate::state::State;
 use crate::util::{human_duration, write_atomic};
 
-fn slowdown(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v >= 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!("{text:?} is not a percentage (0 or more)")),
-    }
-}
-
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Comparison options")]
 pub struct CompareArgs {
@@ -74,11 +67,11 @@ pub struct CompareArgs {
     pub startup_args: Option<String>,
     /// Exit with 3 when a workload of the gated variant is slower than the
     /// baseline by more than PCT percent, with confidence.
-    #[arg(long, value_name = "PCT", value_parser = slowdown)]
+    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::slowdown)]
     pub fail_if_slower: Option<f64>,
     /// Exit with 4 unless the gated variant's geometric mean is faster than the
     /// baseline by at least PCT percent, with confidence.
-    #[arg(long, value_name = "PCT", value_parser = crate::measure::args::percent)]
+    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::gain)]
     pub require_speedup: Option<f64>,
     /// The variant the CI checks judge [default: pgo+bolt if measured, else pgo,
     /// else every variant].
@@ -104,6 +97,46 @@ pub struct CompareArgs {
     pub measure: MeasureArgs,
 }
 
+impl CompareArgs {
+    /// Refuses comparison options when nothing is compared (`all --no-compare`),
+    /// where they would silently do nothing: a CI check that never runs passes.
+    pub fn require_compare(&self, no_compare: bool) -> Result<()> {
+        if !no_compare {
+            return Ok(());
+        }
+        let mut given: Vec<&str> = [
+            (!self.variants.is_empty(), "--variants"),
+            (self.baseline.is_some(), "--baseline"),
+            (self.build_times, "--build-times"),
+            (self.report_dir.is_some(), "--report-dir"),
+            (self.startup_args.is_some(), "--startup-args"),
+            (self.fail_if_slower.is_some(), "--fail-if-slower"),
+            (self.require_speedup.is_some(), "--require-speedup"),
+            (self.gate.is_some(), "--gate"),
+            (self.gate_on != GateOn::Time, "--gate-on"),
+            (self.gate_metric.is_some(), "--gate-metric"),
+            (self.counts, "--counts"),
+            (self.counter.is_some(), "--counter"),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect();
+        given.extend(self.measure.given());
+        match given.as_slice() {
+            [] => Ok(()),
+            [one] => bail!(
+                "{one} only applies to the comparison, and --no-compare skips it: drop --no-compare to measure \
+                 the builds, or drop {one}"
+            ),
+            many => bail!(
+                "{} only apply to the comparison, and --no-compare skips it: drop --no-compare to measure the \
+                 builds, or drop them",
+                many.join(", ")
+            ),
+        }
+    }
+}
+
 /// What `compare` hands back to its caller.
 #[derive(Debug, Clone)]
 pub struct Compared {
@@ -120,9 +153,8 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     let bench: Vec<&Workload> = ctx.config.workloads_for(Use::Bench).collect();
     if bench.is_empty() {
         bail!(
-            "there are no benchmark workloads: add `[[workload]]` tables with `use = [\"bench\"]` to the config, \
-             or executable scripts to {} (see docs/workloads.md)",
-            ctx.project.dir.join("workloads/bench").display()
+            "there are no benchmark workloads: {} (see docs/workloads.md)",
+            ctx.config.how_to_add(Use::Bench, &ctx.project.dir)
         );
     }
     let state = State::load(&ctx.layout.state_file())?;
@@ -140,8 +172,8 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     variants::check_rust_only(ctx, &specs)?;
     if !ctx.dry_run {
         variants::check_available(ctx, &specs, &state)?;
-        ctx.check_target()?;
     }
+    ctx.check_target()?;
     check_gate_metric(ctx, args)?;
     let counter = choose_counter(ctx, args)?;
     if let Some(c) = &counter {
