@@ -119,23 +119,17 @@ fn stop_leftovers(
     staging: &Path,
     env: &[(String, String)],
 ) -> Result<()> {
-    let mut stopped: Vec<u32> = Vec::new();
-    for _ in 0..LEFTOVER_ROUNDS {
+    let find = || {
         let mut pids: Vec<u32> = env.iter().flat_map(|(k, v)| crate::process::with_env(k, v)).collect();
         pids.extend(binaries.iter().flat_map(|b| crate::process::running_instances(&b.path)));
         pids.sort_unstable();
         pids.dedup();
-        if pids.is_empty() {
-            break;
-        }
-        crate::process::stop(&pids, LEFTOVER_GRACE);
-        stopped.extend(pids);
-    }
+        pids
+    };
+    let stopped = crate::process::stop_until_gone(find, LEFTOVER_GRACE, LEFTOVER_ROUNDS);
     if stopped.is_empty() {
         return Ok(());
     }
-    stopped.sort_unstable();
-    stopped.dedup();
     ctx.printer.warn(format!(
         "workload `{}` ended while {} it started still ran (pid {}): a background child or an unfinished \
          server. pgo-build stopped them, and their profiles are not counted; have the workload wait for every \

@@ -20,6 +20,8 @@ mod process;
 mod project;
 mod stage;
 mod state;
+#[cfg(test)]
+mod test_tools;
 mod toolchain;
 mod util;
 mod workload;

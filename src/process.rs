@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-pub use instances::{running_instances, stop, with_env};
+pub use instances::{running_instances, stop_until_gone, with_env};
 pub use tail::{TAIL_LINES, last_lines, tail_of_file};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);

@@ -92,6 +92,24 @@ pub fn stop(pids: &[u32], grace: Duration) {
     }
 }
 
+/// Stops what `find` finds ([`stop`]), and looks again, up to `rounds` times:
+/// a process may start another between a look and its stop (a shell forking its
+/// next command). Returns every pid stopped, sorted.
+pub fn stop_until_gone(find: impl Fn() -> Vec<u32>, grace: Duration, rounds: usize) -> Vec<u32> {
+    let mut stopped: Vec<u32> = Vec::new();
+    for _ in 0..rounds {
+        let pids = find();
+        if pids.is_empty() {
+            break;
+        }
+        stop(&pids, grace);
+        stopped.extend(pids);
+    }
+    stopped.sort_unstable();
+    stopped.dedup();
+    stopped
+}
+
 /// `exe` as `/proc/<pid>/exe` would name it: canonical, also when the file is gone
 /// (then its folder is canonicalized).
 fn canonical(exe: &Path) -> PathBuf {
@@ -211,10 +229,9 @@ mod tests {
                 .status()
                 .unwrap();
             assert!(status.success());
-            let found = with_env("PGO_BUILD_TEST_RUN", &marker);
-            // The forked subshell, and the `sleep 0.3` it runs before its exec.
-            assert!(!found.is_empty(), "round {round}: the forked child escaped");
-            stop(&found, Duration::from_secs(5));
+            // The forked subshell, and the `sleep 0.3` it may have started since.
+            let stopped = stop_until_gone(|| with_env("PGO_BUILD_TEST_RUN", &marker), Duration::from_secs(5), 5);
+            assert!(!stopped.is_empty(), "round {round}: the forked child escaped");
             assert!(with_env("PGO_BUILD_TEST_RUN", &marker).is_empty(), "round {round}: it was stopped");
         }
         assert!(with_env("PGO_BUILD_TEST_RUN", "no such value").is_empty());

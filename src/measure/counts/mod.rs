@@ -359,6 +359,7 @@ mod tests {
     /// instructions).
     #[test]
     fn a_counted_process_sees_the_same_memory_map_in_every_run() {
+        crate::test_tools::ensure_installed();
         let valgrind = which::which("valgrind").expect("valgrind (`.ci/install-test-deps` installs it)");
         let counter =
             Counter { kind: CounterKind::Cachegrind, program: valgrind, version: String::new(), why: String::new() };

@@ -283,12 +283,7 @@ pub fn screenshot(html: &str) -> impl Fn(&str) -> usize + use<> {
     use std::process::{Command, Stdio};
     use std::time::Instant;
 
-    if which::which("chromium").is_err() {
-        // A fresh machine: install what the tests need (chromium among it).
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/install-test-deps");
-        let status = Command::new("bash").arg(&script).status().expect("bash runs");
-        assert!(status.success(), "{} could not install chromium", script.display());
-    }
+    crate::test_tools::ensure_installed();
     let chromium = which::which("chromium").unwrap_or_else(|_| {
         panic!("chromium is not installed: `.ci/install-test-deps` installs it (apt-get install chromium)")
     });
