@@ -1,5 +1,6 @@
-//! The command line: clap's derive structs. They are only the front; `Ctx::new`
-//! turns them, with `pgo-build.toml`, into the one validated context the stages use.
+//! The command line: clap's derive structs. They are only the front:
+//! `options::Options::resolve` turns them, with the environment and
+//! `pgo-build.toml`, into the options the stages read.
 //! A stage's own arguments live beside the stage (`stage::optimize::OptimizeArgs`…).
 
 use std::path::PathBuf;
@@ -89,11 +90,12 @@ pub struct GlobalArgs {
     /// Build the C/C++ code of build scripts (the `cc` crate) without PGO (also `c-pgo = false`).
     #[arg(long, global = true)]
     pub no_c_pgo: bool,
-    /// The llvm-profdata to use (empty: search as usual).
-    #[arg(long, global = true, value_name = "PATH", env = "PGO_BUILD_LLVM_PROFDATA", value_parser = path_or_empty())]
+    /// The llvm-profdata to use (empty: search as usual) [env: PGO_BUILD_LLVM_PROFDATA].
+    #[arg(long, global = true, value_name = "PATH", value_parser = path_or_empty())]
     pub llvm_profdata: Option<PathBuf>,
-    /// The llvm-bolt to use, with merge-fdata beside it (empty: search as usual).
-    #[arg(long, global = true, value_name = "PATH", env = "PGO_BUILD_LLVM_BOLT", value_parser = path_or_empty())]
+    /// The llvm-bolt to use, with merge-fdata beside it (empty: search as usual)
+    /// [env: PGO_BUILD_LLVM_BOLT].
+    #[arg(long, global = true, value_name = "PATH", value_parser = path_or_empty())]
     pub llvm_bolt: Option<PathBuf>,
     /// BOLT mode: build every stage unstripped (and the PGO build linked with
     /// relocations), so `pgo-build bolt` can follow `optimize` (also `bolt = true`).
@@ -124,17 +126,11 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 }
 
-/// A path where an empty value (`PGO_BUILD_LLVM_BOLT=` in a CI file) is allowed
-/// and means "not given"; clap's path parser would refuse it.
+/// A path where an empty value is allowed and means "not given" (as an empty
+/// `PGO_BUILD_LLVM_BOLT=` in a CI file does); clap's path parser would refuse it.
+/// The variables are read by `options::Tools::resolve`.
 fn path_or_empty() -> impl TypedValueParser<Value = PathBuf> {
     clap::builder::OsStringValueParser::new().map(PathBuf::from)
-}
-
-impl GlobalArgs {
-    /// `--llvm-bolt` or `PGO_BUILD_LLVM_BOLT`, unless empty.
-    pub fn llvm_bolt(&self) -> Option<PathBuf> {
-        self.llvm_bolt.clone().filter(|p| !p.as_os_str().is_empty())
-    }
 }
 
 #[cfg(test)]
@@ -147,14 +143,12 @@ mod tests {
     }
 
     /// Regression: an empty `PGO_BUILD_LLVM_BOLT=` (or flag) failed every command.
+    /// (That it then means "not given" is in `options_tests.rs`.)
     #[test]
-    fn an_empty_tool_path_means_not_given() {
+    fn an_empty_tool_path_parses() {
         use clap::Parser;
-        let cli = super::Cli::try_parse_from(["pgo-build", "--llvm-bolt", "", "--llvm-profdata", "", "status"])
+        super::Cli::try_parse_from(["pgo-build", "--llvm-bolt", "", "--llvm-profdata", "", "status"])
             .expect("empty paths parse");
-        assert_eq!(cli.global.llvm_bolt(), None);
-        let cli = super::Cli::try_parse_from(["pgo-build", "--llvm-bolt", "/x/llvm-bolt", "status"]).expect("parses");
-        assert_eq!(cli.global.llvm_bolt(), Some(std::path::PathBuf::from("/x/llvm-bolt")));
     }
 
     /// `all --no-compare` refuses only comparison options that were given: the

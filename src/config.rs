@@ -260,6 +260,12 @@ impl Config {
     }
 }
 
+/// A config from its text, as if read from `pgo-build.toml` (workloads left as declared).
+#[cfg(test)]
+pub fn from_toml(text: &str) -> Result<Config> {
+    parse(text, Path::new("pgo-build.toml"), Path::new("."))
+}
+
 fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Config> {
     let raw: RawConfig =
         toml::from_str(text).map_err(|e| anyhow::anyhow!("invalid config file {}:\n{e}", path.display()))?;

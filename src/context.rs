@@ -10,14 +10,15 @@ use crate::cargo::Settings;
 use crate::cargo::c_code::{self, CPgo};
 use crate::cargo::cargo_config::{Strip, profile_settings, resolve_strip};
 use crate::cargo::flags::UserFlags;
-use crate::cli::GlobalArgs;
+use crate::cli::Cli;
 use crate::config::BoltMode;
 use crate::config::Config;
+use crate::options::{Env, Options};
 use crate::printer::Printer;
 use crate::project::{Layout, Project};
 use crate::toolchain::bolt::{self, BoltTools};
 use crate::toolchain::target::Target;
-use crate::toolchain::{Origin, Override, Profdata, RustcInfo, profdata};
+use crate::toolchain::{Profdata, RustcInfo, profdata};
 
 #[derive(Debug)]
 pub struct Ctx {
@@ -27,6 +28,8 @@ pub struct Ctx {
     pub force: bool,
     pub project: Project,
     pub config: Config,
+    /// The command line, the environment and the config, resolved.
+    pub options: Options,
     pub layout: Layout,
     pub rustc: RustcInfo,
     /// The target of every build (the host's unless `--target`/`target`).
@@ -37,36 +40,32 @@ pub struct Ctx {
     pub settings: Settings,
     /// BOLT mode: see `GlobalArgs::bolt`.
     pub bolt: bool,
-    pub bolt_override: Option<PathBuf>,
-    profdata_override: Option<Override>,
     install: bool,
     profdata: OnceCell<Profdata>,
     target_checked: OnceCell<()>,
 }
 
 impl Ctx {
-    /// `bolt` forces BOLT mode (the `bolt` stage needs it).
-    pub fn new(args: &GlobalArgs, printer: Printer, bolt: bool) -> Result<Ctx> {
+    /// Loads the config, resolves the options of `cli` with it and `env`, and
+    /// reads the project (one `cargo metadata`) and the toolchain.
+    pub fn new(cli: &Cli, printer: Printer, env: Env) -> Result<Ctx> {
+        let args = &cli.global;
         let dir = project_dir(&args.project)?;
-        let (config_path, explicit) = match &args.config {
-            Some(p) => (p.clone(), true),
-            None => (dir.join("pgo-build.toml"), false),
-        };
-        let mut config = Config::load(&dir, &config_path, explicit)?;
-        apply_selection(&mut config, args);
-        let project = Project::load(&dir, &config)?;
+        let config = load_config(&dir, args.config.as_deref())?;
+        let options = Options::resolve(cli, env, &config)?;
+        let project = Project::load(&dir, &options.selection)?;
         let rustc = RustcInfo::detect(&dir)?;
-        let target = Target::detect(&rustc, &dir, args.target.as_deref().or(config.target.as_deref()))?;
+        let target = Target::detect(&rustc, &dir, options.target.as_deref())?;
         let user_flags = UserFlags::detect(&dir, &target.triple, &target.cfg)?;
-        let c_pgo = c_pgo_state(args, &config, &project, &target, &rustc);
+        let c_pgo = c_pgo_state(&options, &config, &project, &target, &rustc);
         let layout = Layout::new(&project);
         let recorded = crate::state::State::load(&layout.state_file()).ok().and_then(|s| s.recorded_bolt_mode());
-        let bolt = bolt_mode(bolt, args.bolt, args.no_bolt, config.bolt, recorded);
+        let bolt = options.bolt(recorded);
         let settings = Settings {
             package: project.package.clone(),
             bins: project.bins.clone(),
-            profile: args.cargo_profile.clone().or_else(|| config.profile.clone()).unwrap_or_else(|| "release".into()),
-            features: config.features.clone(),
+            profile: options.profile.clone(),
+            features: options.features.clone(),
             default_features: config.default_features,
             cargo_args: config.cargo_args.clone(),
             host: rustc.host.clone(),
@@ -85,14 +84,13 @@ impl Ctx {
             layout,
             project,
             config,
+            options,
             rustc,
             target,
             c_pgo,
             user_flags,
             settings,
             bolt,
-            bolt_override: args.llvm_bolt(),
-            profdata_override: profdata_override(args),
             install: !args.no_install,
             profdata: OnceCell::new(),
             target_checked: OnceCell::new(),
@@ -120,12 +118,11 @@ impl Ctx {
     }
 
     /// The BOLT installation, when BOLT can work on this pipeline's binaries in
-    /// `mode` (the config's, else instrumentation, when `None`); the error says
-    /// why not, before anything is built.
-    pub fn bolt_tools(&self, mode: Option<BoltMode>) -> Result<BoltTools> {
-        let tools = bolt::discover(self.rustc.llvm_major, self.bolt_override.as_deref())
+    /// `mode`; the error says why not, before anything is built.
+    pub fn bolt_tools(&self, mode: BoltMode) -> Result<BoltTools> {
+        let tools = bolt::discover(self.rustc.llvm_major, self.options.tools.llvm_bolt.as_deref())
             .map_err(|why| anyhow::anyhow!("BOLT mode is on, but {why}"))?;
-        let sampling = mode.or(self.config.bolt_mode).unwrap_or_default() == BoltMode::Perf;
+        let sampling = mode == BoltMode::Perf;
         match bolt::static_pie_refusal(&tools, &self.target.triple, self.target.static_pie(), sampling) {
             Some(why) => Err(anyhow::anyhow!("BOLT mode is on, but {why}")),
             None => Ok(tools),
@@ -150,7 +147,7 @@ impl Ctx {
         }
         let found = profdata::ensure(
             &self.rustc,
-            self.profdata_override.as_ref(),
+            self.options.tools.llvm_profdata.as_ref(),
             self.no_install_reason(),
             &self.project.dir,
             |msg| self.printer.status("toolchain", msg),
@@ -163,7 +160,7 @@ impl Ctx {
 /// some, `c-pgo` is not off, the user chose no compiler of their own, and a clang
 /// of rustc's LLVM major is installed. Reading the graph can fail (offline, no
 /// lock file yet); then the C code is built as before, saying why.
-pub fn c_pgo_state(args: &GlobalArgs, config: &Config, project: &Project, target: &Target, rustc: &RustcInfo) -> CPgo {
+pub fn c_pgo_state(options: &Options, config: &Config, project: &Project, target: &Target, rustc: &RustcInfo) -> CPgo {
     let packages = match c_code::packages_building_c(
         &project.manifest,
         &project.dir,
@@ -176,7 +173,7 @@ pub fn c_pgo_state(args: &GlobalArgs, config: &Config, project: &Project, target
         Err(e) => return CPgo::Off { packages: Vec::new(), reason: format!("{e:#}") },
     };
     let off = |reason: String| CPgo::Off { packages: packages.clone(), reason };
-    if args.no_c_pgo || !config.c_pgo {
+    if !options.c_pgo {
         return off("turned off (--no-c-pgo or `c-pgo = false`)".into());
     }
     if let Some((var, value)) = c_code::user_compiler("CC", &target.triple, &rustc.host) {
@@ -196,62 +193,15 @@ pub fn c_pgo_state(args: &GlobalArgs, config: &Config, project: &Project, target
     }
 }
 
-/// Command-line choices of what to build override the config's.
-pub fn apply_selection(config: &mut Config, args: &GlobalArgs) {
-    if args.package.is_some() {
-        config.package.clone_from(&args.package);
-    }
-    if !args.bins.is_empty() {
-        config.bins = Some(args.bins.clone());
-    }
-    if !args.features.is_empty() {
-        config.features.clone_from(&args.features);
+/// `pgo-build.toml` in `dir`, or the file `--config` names (which must exist).
+pub fn load_config(dir: &Path, named: Option<&Path>) -> Result<Config> {
+    match named {
+        Some(path) => Config::load(dir, path, true),
+        None => Config::load(dir, &dir.join("pgo-build.toml"), false),
     }
 }
 
 /// The project directory, made absolute so paths from cargo compare equal.
 pub fn project_dir(arg: &Path) -> Result<PathBuf> {
     arg.canonicalize().with_context(|| format!("project directory {} does not exist", arg.display()))
-}
-
-/// Whether the pipeline runs in BOLT mode: a command that needs it (`bolt`),
-/// then the command line (`--bolt`, `--no-bolt`), then the config's `bolt`, then
-/// the mode the pipeline's record was made in, so that after `all --bolt` every
-/// later command works on the same builds without `--bolt` again.
-pub fn bolt_mode(needed: bool, flag: bool, no_flag: bool, config: Option<bool>, recorded: Option<bool>) -> bool {
-    needed || flag || (!no_flag && config.or(recorded).unwrap_or(false))
-}
-
-/// `--llvm-profdata` or `PGO_BUILD_LLVM_PROFDATA` (clap reads both; the flag wins).
-pub fn profdata_override(args: &GlobalArgs) -> Option<Override> {
-    let path = args.llvm_profdata.clone().filter(|p| !p.as_os_str().is_empty())?;
-    let from_flag =
-        std::env::args_os().any(|a| a == "--llvm-profdata" || a.to_string_lossy().starts_with("--llvm-profdata="));
-    Some(Override { path, origin: if from_flag { Origin::Flag } else { Origin::Env } })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bolt_mode;
-
-    /// Precedence of BOLT mode, as a table: needed, --bolt, --no-bolt, config, record → mode.
-    #[test]
-    fn bolt_mode_precedence() {
-        let table = [
-            (false, false, false, None, None, false),
-            (false, false, false, None, Some(true), true),
-            (false, false, false, Some(false), Some(true), false),
-            (false, false, false, Some(true), Some(false), true),
-            (false, true, false, Some(false), Some(false), true),
-            (false, false, true, Some(true), Some(true), false),
-            (true, false, true, None, Some(false), true),
-        ];
-        for (needed, flag, no_flag, config, recorded, want) in table {
-            assert_eq!(
-                bolt_mode(needed, flag, no_flag, config, recorded),
-                want,
-                "{needed} {flag} {no_flag} {config:?} {recorded:?}"
-            );
-        }
-    }
 }

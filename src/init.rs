@@ -20,7 +20,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::GlobalArgs;
 use crate::config::{Config, Use};
-use crate::context::{apply_selection, project_dir};
+use crate::context::project_dir;
+use crate::options::Selection;
 use crate::printer::Printer;
 use crate::project::Project;
 use crate::util::write_atomic;
@@ -46,9 +47,8 @@ struct NewFile {
 /// Writes the config and the example workloads, then prints the next commands.
 pub fn run(g: &GlobalArgs, printer: &Printer) -> Result<()> {
     let dir = project_dir(&g.project)?;
-    let mut selection = Config { default_features: true, ..Config::default() };
-    apply_selection(&mut selection, g);
-    let project = Project::load(&dir, &selection)?;
+    // No config yet: the command line chooses, else the project.
+    let project = Project::load(&dir, &Selection::resolve(g, &Config::default()))?;
     let manifest = project.workspace_root.join("Cargo.toml");
     let profiles = manifest_profiles(&manifest)?;
     let choice = choose_profile(profiles.as_ref(), g.cargo_profile.as_deref())?;

@@ -13,6 +13,7 @@ mod functions;
 mod init;
 mod lock;
 mod measure;
+mod options;
 mod pipeline;
 mod presets;
 mod printer;

@@ -41,11 +41,12 @@ pub struct Printer {
 pub const PLAIN_EVERY: Duration = Duration::from_secs(10);
 
 impl Printer {
+    /// `color` as resolved (`options::color`: `NO_COLOR` makes `auto` `never`);
+    /// `auto` leaves the choice to the terminal.
     pub fn new(quiet: bool, verbose: bool, color: ColorChoice) -> Self {
         let enabled = match color {
             ColorChoice::Always => Some(true),
             ColorChoice::Never => Some(false),
-            ColorChoice::Auto if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) => Some(false),
             ColorChoice::Auto => None,
         };
         if let Some(on) = enabled {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
+use crate::options::Selection;
 use crate::process::Cmd;
 
 #[derive(Debug, Clone)]
@@ -31,9 +31,8 @@ pub struct Project {
 }
 
 impl Project {
-    /// Reads the project at `dir` with `cargo metadata` and applies the selection
-    /// from the config and command line.
-    pub fn load(dir: &Path, config: &Config) -> Result<Project> {
+    /// Reads the project at `dir` with `cargo metadata` and applies the selection.
+    pub fn load(dir: &Path, selection: &Selection) -> Result<Project> {
         let manifest = dir.join("Cargo.toml");
         if !manifest.is_file() {
             bail!(
@@ -49,7 +48,7 @@ impl Project {
             .with_context(|| format!("could not read the Cargo project at {}", dir.display()))?;
         let metadata: cargo_metadata::Metadata =
             serde_json::from_str(&json).context("could not parse the output of `cargo metadata`")?;
-        let package = select_package(&metadata, config, &manifest)?;
+        let package = select_package(&metadata, selection, &manifest)?;
         let all_bins: Vec<String> = package
             .targets
             .iter()
@@ -59,7 +58,7 @@ impl Project {
         if all_bins.is_empty() {
             bail!("package `{}` has no binary targets; PGO here optimizes binaries", package.name);
         }
-        let bins = match &config.bins {
+        let bins = match &selection.bins {
             Some(chosen) if !chosen.is_empty() => {
                 for b in chosen {
                     if !all_bins.contains(b) {
@@ -89,11 +88,11 @@ impl Project {
 
 fn select_package<'m>(
     metadata: &'m cargo_metadata::Metadata,
-    config: &Config,
+    selection: &Selection,
     manifest: &Path,
 ) -> Result<&'m cargo_metadata::Package> {
     let members: Vec<&cargo_metadata::Package> = metadata.workspace_packages();
-    if let Some(name) = &config.package {
+    if let Some(name) = &selection.package {
         return members.iter().copied().find(|p| p.name.as_str() == name).with_context(|| {
             let names: Vec<&str> = members.iter().map(|p| p.name.as_str()).collect();
             format!("the workspace has no package `{name}` (it has: {})", names.join(", "))

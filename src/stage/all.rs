@@ -96,7 +96,7 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     // Finding BOLT changes nothing, so a dry run is refused where the run would be;
     // so is a target whose standard library is missing (a dry run installs nothing).
     if ctx.bolt {
-        ctx.bolt_tools(args.optimize.bolt.bolt_mode)?;
+        ctx.bolt_tools(ctx.options.bolt_mode)?;
     }
     ctx.check_target()?;
     if ctx.dry_run {

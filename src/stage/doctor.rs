@@ -12,16 +12,18 @@ use console::style;
 
 use crate::cargo::c_code::CPgo;
 use crate::cargo::flags::UserFlags;
-use crate::cli::GlobalArgs;
-use crate::config::Config;
-use crate::context::{apply_selection, c_pgo_state, profdata_override, project_dir};
+use crate::cli::Cli;
+use crate::context::{c_pgo_state, load_config, project_dir};
+use crate::options::{Env, Options, Tools};
 use crate::printer::Printer;
 use crate::project::Project;
 use crate::toolchain::target::{self, StdState, Target};
 use crate::toolchain::{Profdata, RustcInfo, bolt, profdata};
 
-pub fn run(args: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(cli: &Cli, env: Env, printer: &Printer) -> Result<u8> {
+    let args = &cli.global;
     let dir = project_dir(&args.project)?;
+    let tools = Tools::resolve(args, env);
     let rustc = RustcInfo::detect(&dir)?;
     let ok = style("ok").green().bold();
     let bad = style("missing").red().bold();
@@ -30,7 +32,7 @@ pub fn run(args: &GlobalArgs, printer: &Printer) -> Result<u8> {
     };
     line("rustc", &ok, format!("{} (host {}, LLVM {})", rustc.version, rustc.host, rustc.llvm_version));
 
-    let discovery = profdata::discover(&rustc, profdata_override(args).as_ref());
+    let discovery = profdata::discover(&rustc, tools.llvm_profdata.as_ref());
     let mut usable = false;
     match &discovery.found {
         Some(p) => {
@@ -60,11 +62,11 @@ pub fn run(args: &GlobalArgs, printer: &Printer) -> Result<u8> {
         printer.out(profdata::install_hint(&rustc));
     }
 
-    bolt_lines(args, &rustc, &line);
+    bolt_lines(&tools, &rustc, &line);
     counter_lines(&line);
 
     // A target the pipeline cannot build for or run makes PGO unusable here too.
-    if dir.join("Cargo.toml").is_file() && !project_lines(args, &dir, &rustc, printer, &line) {
+    if dir.join("Cargo.toml").is_file() && !project_lines(cli, env, &dir, &rustc, printer, &line) {
         usable = false;
     }
 
@@ -79,21 +81,22 @@ pub fn run(args: &GlobalArgs, printer: &Printer) -> Result<u8> {
 }
 
 fn project_lines(
-    args: &GlobalArgs,
+    cli: &Cli,
+    env: Env,
     dir: &Path,
     rustc: &RustcInfo,
     printer: &Printer,
     line: &dyn Fn(&str, &dyn std::fmt::Display, String),
 ) -> bool {
     let ok = style("ok").green().bold();
-    let config_path = args.config.clone().unwrap_or_else(|| dir.join("pgo-build.toml"));
-    let result = Config::load(dir, &config_path, args.config.is_some()).and_then(|mut config| {
-        apply_selection(&mut config, args);
-        let project = Project::load(dir, &config)?;
-        Ok((config, project))
+    let result = load_config(dir, cli.global.config.as_deref()).and_then(|config| {
+        let options = Options::resolve(cli, env, &config)?;
+        let triple = options.target.clone().unwrap_or_else(|| rustc.host.clone());
+        let project = Project::load(dir, &options.selection)?;
+        Ok((config, options, triple, project))
     });
     match result {
-        Ok((config, project)) => {
+        Ok((config, options, triple, project)) => {
             line(
                 "project",
                 &ok,
@@ -108,13 +111,12 @@ fn project_lines(
             let bench = config.workloads_for(crate::config::Use::Bench).count();
             let mark: &dyn std::fmt::Display = if train > 0 { &ok } else { &style("none").yellow() };
             line("workloads", mark, format!("{train} for training, {bench} for benchmarks"));
-            let triple = args.target.clone().or(config.target.clone()).unwrap_or_else(|| rustc.host.clone());
             let target_ok = target_line(rustc, dir, &triple, line);
             if let Ok(target) = Target::detect(rustc, dir, Some(&triple)) {
                 if let Ok(flags) = UserFlags::detect(dir, &triple, &target.cfg) {
                     line("rustflags", &ok, format!("pgo-build adds its flags to: {}", flags.describe()));
                 }
-                let c = c_pgo_state(args, &config, &project, &target, rustc);
+                let c = c_pgo_state(&options, &config, &project, &target, rustc);
                 let mark: &dyn std::fmt::Display = match &c {
                     CPgo::On { .. } => &ok,
                     CPgo::NoCode => &style("none").dim(),
@@ -193,8 +195,8 @@ fn target_line(
 
 /// BOLT is optional: what is found is reported, what is missing is explained, and
 /// neither changes doctor's verdict on PGO.
-fn bolt_lines(args: &GlobalArgs, rustc: &RustcInfo, line: &dyn Fn(&str, &dyn std::fmt::Display, String)) {
-    match bolt::discover(rustc.llvm_major, args.llvm_bolt().as_deref()) {
+fn bolt_lines(tools: &Tools, rustc: &RustcInfo, line: &dyn Fn(&str, &dyn std::fmt::Display, String)) {
+    match bolt::discover(rustc.llvm_major, tools.llvm_bolt.as_deref()) {
         Ok(tools) => {
             let companions = match &tools.perf2bolt {
                 Some(p) => format!("{} and {} beside it", file_name(&tools.merge_fdata), file_name(p)),

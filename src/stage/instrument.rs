@@ -88,7 +88,7 @@ impl Stage for Instrument {
         // BOLT mode) no llvm-bolt can work, or the target's binaries cannot run here.
         ctx.profdata()?;
         if ctx.bolt {
-            ctx.bolt_tools(None)?;
+            ctx.bolt_tools(ctx.options.bolt_mode)?;
         }
         ctx.check_target()?;
         ctx.printer.status(

@@ -24,17 +24,19 @@ use crate::printer::Printer;
 
 /// Runs the command line's stage and returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
+    let env = |name: &str| std::env::var_os(name);
     let g = &cli.global;
-    let printer = Printer::new(g.quiet, g.verbose, g.color);
+    let color = crate::options::color(g.color, &env);
+    let printer = Printer::new(g.quiet, g.verbose, color);
     match &cli.command {
-        Command::Doctor => return doctor::run(g, &printer),
+        Command::Doctor => return doctor::run(&cli, &env, &printer),
         Command::Init => return crate::init::run(g, &printer).map(|()| 0),
         Command::Profiles(args) => return profiles::run(g, &printer, args).map(|()| 0),
         _ => {}
     }
     if let Command::Status = cli.command {
         // `status` always exits 0: a broken config is something it reports.
-        return match Ctx::new(g, Printer::new(g.quiet, g.verbose, g.color), false) {
+        return match Ctx::new(&cli, Printer::new(g.quiet, g.verbose, color), &env) {
             Ok(ctx) => status::run(&ctx),
             Err(e) => {
                 printer.out(format!("pgo-build cannot read this project: {e:#}"));
@@ -42,7 +44,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
         };
     }
-    let ctx = Ctx::new(g, printer, matches!(cli.command, Command::Bolt(_)))?;
+    let ctx = Ctx::new(&cli, printer, &env)?;
     // `show` only reads; every other command reads and writes the pipeline's
     // files: one run at a time.
     let writes = !matches!(cli.command, Command::Show(_));

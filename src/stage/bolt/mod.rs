@@ -210,7 +210,7 @@ impl Stage for Bolt {
     }
 
     fn resolve(ctx: &Ctx, options: &BoltOptions, state: &State) -> Result<BoltInputs> {
-        let tools = ctx.bolt_tools(options.mode)?;
+        let tools = ctx.bolt_tools(ctx.options.bolt_mode_of(options.mode))?;
         let optimized = state.optimize.as_ref().context("no optimized build; run `pgo-build optimize` first")?;
         if optimized.record.bolt_inputs.is_empty() {
             bail!(
@@ -225,7 +225,7 @@ impl Stage for Bolt {
             reference: optimized.record.binaries.clone(),
             tools,
             flags: optimization_flags(&ctx.config, options),
-            mode: options.mode.or(ctx.config.bolt_mode).unwrap_or_default(),
+            mode: ctx.options.bolt_mode_of(options.mode),
             strip: ctx.profile_strip()?,
             training: workloads(Use::Train),
             checks: workloads(Use::Bench),
@@ -255,7 +255,7 @@ impl Stage for Bolt {
     }
 
     fn dry_run(ctx: &Ctx, options: &BoltOptions, _: &State) -> Result<()> {
-        let tools = ctx.bolt_tools(options.mode)?;
+        let tools = ctx.bolt_tools(ctx.options.bolt_mode_of(options.mode))?;
         let input = PathBuf::from("<PGO build>");
         ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt/work"), "<binary>"));
         Ok(())

@@ -20,7 +20,7 @@ use crate::util::copy_atomic;
 /// rewrite, check, measure against the plain build, and put the result in
 /// `<out>/no-pgo/` (the plain build in `<out>/no-pgo/plain/`).
 pub(super) fn run(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
-    let tools = ctx.bolt_tools(args.bolt.bolt_mode)?;
+    let tools = ctx.bolt_tools(ctx.options.bolt_mode)?;
     if ctx.dry_run {
         let input = PathBuf::from("<plain build>");
         ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt-no-pgo"), "<binary>"));
@@ -42,7 +42,7 @@ pub(super) fn run(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
     }
     let options = args.bolt.options();
     let flags = optimization_flags(&ctx.config, &options);
-    let mode = options.mode.or(ctx.config.bolt_mode).unwrap_or_default();
+    let mode = ctx.options.bolt_mode;
     let dir = ctx.layout.root.join("bolt-no-pgo");
     let rewritten = rewrite(ctx, &tools, &inputs, &plain, &flags, mode, strip, &dir)?;
     let before: Vec<Binary> = plain.iter().map(BinaryRecord::binary).collect();

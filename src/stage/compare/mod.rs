@@ -159,9 +159,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     }
     let state = State::load(&ctx.layout.state_file())?;
     let profiles = variants::project_profiles(&ctx.project.workspace_root.join("Cargo.toml"))?;
-    let requested =
-        if !args.variants.is_empty() { Some(args.variants.as_slice()) } else { ctx.config.variants.as_deref() };
-    let baseline = args.baseline.as_deref().or(ctx.config.baseline.as_deref());
+    let (requested, baseline) = (ctx.options.compare.variants.as_deref(), ctx.options.compare.baseline.as_deref());
     let specs =
         variants::resolve(requested, baseline, &ctx.settings.profile, &profiles, variants::has_bolt(ctx, &state))?;
     if let Some(gate) = &args.gate
@@ -202,7 +200,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     let report_dir = args.report_dir.clone().unwrap_or_else(|| ctx.layout.root.join("report"));
     std::fs::create_dir_all(&report_dir)
         .with_context(|| format!("could not create the report directory {}", report_dir.display()))?;
-    let startup_args = startup_args(ctx, args)?;
+    let startup_args = ctx.options.compare.startup_args.clone();
     let mut report = new_report(ctx, args, &bench, startup_args.clone());
     if let Some(c) = &counter {
         let distinct = same.iter().filter(|s| s.is_none()).count();
@@ -328,10 +326,8 @@ pub fn check_gate_metric(ctx: &Ctx, args: &CompareArgs) -> Result<()> {
 /// found before anything is built; `None` when nothing is counted. (`all` asks
 /// too, before its first build.)
 pub fn choose_counter(ctx: &Ctx, args: &CompareArgs) -> Result<Option<Counter>> {
-    if !(args.counts || ctx.config.counts || args.gate_on != GateOn::Time) {
-        return Ok(None);
-    }
-    let c = counter::choose(args.counter.unwrap_or(ctx.config.counter))?;
+    let Some(choice) = ctx.options.compare.counter else { return Ok(None) };
+    let c = counter::choose(choice)?;
     if args.gate_on == GateOn::EstimatedCycles && c.kind == CounterKind::Perf {
         bail!(
             "--gate-on estimated-cycles needs cachegrind's simulated caches, and this machine counts with perf stat \
@@ -409,22 +405,6 @@ fn incomplete(dir: &Path, report: &mut Report, e: anyhow::Error) -> anyhow::Erro
         return e.context(format!("the report could not be written either: {w:#}"));
     }
     e.context(format!("the report so far is in {}", dir.display()))
-}
-
-/// The startup run's arguments: the command line's, the config's, or `--version`;
-/// `None` when set to nothing.
-fn startup_args(ctx: &Ctx, args: &CompareArgs) -> Result<Option<Vec<String>>> {
-    let list = match &args.startup_args {
-        Some(text) => {
-            shlex::split(text).with_context(|| format!("--startup-args {text:?} is not valid shell quoting"))?
-        }
-        None => ctx.config.startup_args.clone().unwrap_or_else(|| vec!["--version".to_string()]),
-    };
-    Ok(if list.is_empty() && (args.startup_args.is_some() || ctx.config.startup_args.is_some()) {
-        None
-    } else {
-        Some(list)
-    })
 }
 
 /// Runs the startup command once with the baseline; a failure drops the startup

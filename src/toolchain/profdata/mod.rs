@@ -93,7 +93,7 @@ pub struct Discovery {
 }
 
 /// An explicitly requested `llvm-profdata`, from the flag or the environment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Override {
     pub path: PathBuf,
     pub origin: Origin,
