@@ -15,7 +15,7 @@ use crate::config::BoltMode;
 use crate::config::Config;
 use crate::options::{Env, Options};
 use crate::printer::Printer;
-use crate::project::{Layout, Project};
+use crate::project::{Graph, Layout, Project};
 use crate::toolchain::bolt::{self, BoltTools};
 use crate::toolchain::target::Target;
 use crate::toolchain::{Profdata, RustcInfo, profdata};
@@ -53,11 +53,14 @@ impl Ctx {
         let dir = project_dir(&args.project)?;
         let config = load_config(&dir, args.config.as_deref())?;
         let options = Options::resolve(cli, env, &config)?;
-        let project = Project::load(&dir, &options.selection)?;
+        // Said before anything runs: pgo-build was started in the wrong place.
+        Project::require_manifest(&dir)?;
         let rustc = RustcInfo::detect(&dir)?;
         let target = Target::detect(&rustc, &dir, options.target.as_deref())?;
+        let graph = Graph { target: &target.triple, cargo_args: &config.cargo_args };
+        let project = Project::load(&dir, &options.selection, Some(graph))?;
         let user_flags = UserFlags::detect(&dir, &target.triple, &target.cfg)?;
-        let c_pgo = c_pgo_state(&options, &config, &project, &target, &rustc);
+        let c_pgo = c_pgo_state(&options, &project, &target, &rustc);
         let layout = Layout::new(&project);
         let recorded = crate::state::State::load(&layout.state_file()).ok().and_then(|s| s.recorded_bolt_mode());
         let bolt = options.bolt(recorded);
@@ -160,17 +163,11 @@ impl Ctx {
 /// some, `c-pgo` is not off, the user chose no compiler of their own, and a clang
 /// of rustc's LLVM major is installed. Reading the graph can fail (offline, no
 /// lock file yet); then the C code is built as before, saying why.
-pub fn c_pgo_state(options: &Options, config: &Config, project: &Project, target: &Target, rustc: &RustcInfo) -> CPgo {
-    let packages = match c_code::packages_building_c(
-        &project.manifest,
-        &project.dir,
-        &project.package,
-        &target.triple,
-        &config.cargo_args,
-    ) {
+pub fn c_pgo_state(options: &Options, project: &Project, target: &Target, rustc: &RustcInfo) -> CPgo {
+    let packages = match &project.building_c {
         Ok(p) if p.is_empty() => return CPgo::NoCode,
-        Ok(p) => p,
-        Err(e) => return CPgo::Off { packages: Vec::new(), reason: format!("{e:#}") },
+        Ok(p) => p.clone(),
+        Err(why) => return CPgo::Off { packages: Vec::new(), reason: why.clone() },
     };
     let off = |reason: String| CPgo::Off { packages: packages.clone(), reason };
     if !options.c_pgo {

@@ -48,7 +48,7 @@ struct NewFile {
 pub fn run(g: &GlobalArgs, printer: &Printer) -> Result<()> {
     let dir = project_dir(&g.project)?;
     // No config yet: the command line chooses, else the project.
-    let project = Project::load(&dir, &Selection::resolve(g, &Config::default()))?;
+    let project = Project::load(&dir, &Selection::resolve(g, &Config::default()), None)?;
     let manifest = project.workspace_root.join("Cargo.toml");
     let profiles = manifest_profiles(&manifest)?;
     let choice = choose_profile(profiles.as_ref(), g.cargo_profile.as_deref())?;
@@ -237,6 +237,8 @@ mod tests {
             bins: vec!["my-tool".into(), "helper".into()],
             target_dir: dir.join("target"),
             root_source: dir.join("src/main.rs"),
+            members: Vec::new(),
+            building_c: Ok(Vec::new()),
         }
     }
 

@@ -2,7 +2,11 @@
 //! its output, and where pgo-build keeps its own files.
 //!
 //! Everything is read from `cargo metadata`, never guessed, so workspaces, custom
-//! target directories and `[[bin]]` tables with odd paths all work.
+//! target directories and `[[bin]]` tables with odd paths all work. It runs once
+//! per command, with the dependency graph resolved for the target, and what the
+//! rest of pgo-build needs from it (the workspace's packages, which dependencies
+//! build C) is kept here. Without a graph (offline and no lock file) the project
+//! is read again without dependencies: then two runs, and the C code is unknown.
 
 use std::path::{Path, PathBuf};
 
@@ -28,11 +32,25 @@ pub struct Project {
     /// The package's root source file (its library's, else its first selected
     /// binary's): touched to time a warm rebuild.
     pub root_source: PathBuf,
+    /// The workspace's packages.
+    pub members: Vec<cargo_metadata::Package>,
+    /// The packages of the selected package's dependency graph whose build
+    /// script compiles C or C++ (`cargo::c_code`), or why the graph was not read.
+    pub building_c: Result<Vec<String>, String>,
+}
+
+/// The dependency graph to read with the project: for which target, and with
+/// which of the user's cargo arguments (`--offline`, `--locked`, `--frozen`).
+#[derive(Debug, Clone, Copy)]
+pub struct Graph<'a> {
+    pub target: &'a str,
+    pub cargo_args: &'a [String],
 }
 
 impl Project {
-    /// Reads the project at `dir` with `cargo metadata` and applies the selection.
-    pub fn load(dir: &Path, selection: &Selection) -> Result<Project> {
+    /// Fails unless `dir` holds a Cargo.toml: the first thing said to someone who
+    /// ran pgo-build in the wrong directory.
+    pub fn require_manifest(dir: &Path) -> Result<PathBuf> {
         let manifest = dir.join("Cargo.toml");
         if !manifest.is_file() {
             bail!(
@@ -40,14 +58,14 @@ impl Project {
                 dir.display()
             );
         }
-        let json = Cmd::new("cargo")
-            .args(["metadata", "--format-version", "1", "--no-deps", "--manifest-path"])
-            .arg(&manifest)
-            .dir(dir)
-            .read()
-            .with_context(|| format!("could not read the Cargo project at {}", dir.display()))?;
-        let metadata: cargo_metadata::Metadata =
-            serde_json::from_str(&json).context("could not parse the output of `cargo metadata`")?;
+        Ok(manifest)
+    }
+
+    /// Reads the project at `dir` with one `cargo metadata` (with the dependency
+    /// graph for `graph`'s target, when given) and applies the selection.
+    pub fn load(dir: &Path, selection: &Selection, graph: Option<Graph>) -> Result<Project> {
+        let manifest = Project::require_manifest(dir)?;
+        let (metadata, building_c) = read_metadata(dir, &manifest, graph)?;
         let package = select_package(&metadata, selection, &manifest)?;
         let all_bins: Vec<String> = package
             .targets
@@ -82,8 +100,45 @@ impl Project {
             bins,
             target_dir: metadata.target_directory.clone().into_std_path_buf(),
             root_source,
+            building_c: building_c.map(|()| crate::cargo::c_code::c_packages(&metadata, package.name.as_str())),
+            members: metadata.workspace_packages().into_iter().cloned().collect(),
         })
     }
+}
+
+/// `cargo metadata` of the project: with the dependencies resolved for the
+/// target (filtered to it, as cargo builds it) when `graph` is given, else or
+/// when that fails, without them; then with why there is no graph.
+fn read_metadata(
+    dir: &Path,
+    manifest: &Path,
+    graph: Option<Graph>,
+) -> Result<(cargo_metadata::Metadata, Result<(), String>)> {
+    let base = || Cmd::new("cargo").args(["metadata", "--format-version", "1"]).arg("--manifest-path").arg(manifest);
+    let parse = |json: String| -> Result<cargo_metadata::Metadata> {
+        serde_json::from_str(&json).context("could not parse the output of `cargo metadata`")
+    };
+    let no_graph = match graph {
+        Some(g) => {
+            let read = base()
+                .args(["--filter-platform", g.target])
+                .args(crate::cargo::offline_args(g.cargo_args))
+                .dir(dir)
+                .read()
+                .context("could not read the dependency graph with `cargo metadata` (to find C/C++ code)");
+            match read {
+                Ok(json) => return Ok((parse(json)?, Ok(()))),
+                Err(e) => format!("{e:#}"),
+            }
+        }
+        None => "the dependency graph was not read".to_string(),
+    };
+    let json = base()
+        .arg("--no-deps")
+        .dir(dir)
+        .read()
+        .with_context(|| format!("could not read the Cargo project at {}", dir.display()))?;
+    Ok((parse(json)?, Err(no_graph)))
 }
 
 fn select_package<'m>(

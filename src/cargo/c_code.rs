@@ -12,11 +12,9 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::functions::Language;
-use crate::process::Cmd;
 use crate::toolchain::clang::Clang;
 
 /// Build dependencies that compile C or C++ with the compiler `cc` chooses.
@@ -60,30 +58,12 @@ impl CPgo {
 }
 
 /// The packages of `package`'s dependency graph (itself included, normal
-/// dependencies for `target`) whose build script can compile C or C++: `cc` or
-/// `cmake` among its build dependencies or what they depend on (`cxx-build`,
-/// `openssl-src`). A `links` key alone is no evidence: `rayon-core` has one and
-/// no C. Reads `cargo metadata` with the dependency resolution.
-pub fn packages_building_c(
-    manifest: &Path,
-    dir: &Path,
-    package: &str,
-    target: &str,
-    cargo_args: &[String],
-) -> Result<Vec<String>> {
-    let json = Cmd::new("cargo")
-        .args(["metadata", "--format-version", "1", "--filter-platform", target, "--manifest-path"])
-        .arg(manifest)
-        .args(super::offline_args(cargo_args))
-        .dir(dir)
-        .read()
-        .context("could not read the dependency graph with `cargo metadata` (to find C/C++ code)")?;
-    let metadata: cargo_metadata::Metadata =
-        serde_json::from_str(&json).context("could not parse the output of `cargo metadata`")?;
-    Ok(c_packages(&metadata, package))
-}
-
-fn c_packages(metadata: &cargo_metadata::Metadata, package: &str) -> Vec<String> {
+/// dependencies for the target `metadata` was filtered to) whose build script can
+/// compile C or C++: `cc` or `cmake` among its build dependencies or what they
+/// depend on (`cxx-build`, `openssl-src`). A `links` key alone is no evidence:
+/// `rayon-core` has one and no C. `metadata` is the project's (`Project::load`),
+/// with the dependency resolution; without it, none.
+pub fn c_packages(metadata: &cargo_metadata::Metadata, package: &str) -> Vec<String> {
     let Some(resolve) = &metadata.resolve else { return Vec::new() };
     let by_id = |id: &cargo_metadata::PackageId| metadata.packages.iter().find(|p| &p.id == id);
     let Some(root) = metadata.workspace_packages().into_iter().find(|p| p.name.as_str() == package) else {

@@ -68,7 +68,7 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
     };
     if ctx.dry_run {
         let profile = profile_path(ctx, args).unwrap_or_else(|_| PathBuf::from("<profile>"));
-        ctx.printer.would_run(&clean_command(ctx, &spec, &workspace(ctx)?.packages));
+        ctx.printer.would_run(&clean_command(ctx, &spec, &workspace(ctx).packages));
         ctx.printer.would_run(&cargo_command_for(ctx, &spec, &flags(ctx, &profile)));
         return Ok(0);
     }
@@ -77,7 +77,7 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
     let listing = read_listing(profdata, &ctx.rustc, &ctx.printer, &profile)?;
     ctx.printer.status("check", format!("{}: {} profiled functions", profile.display(), listing.functions));
 
-    let workspace = workspace(ctx)?;
+    let workspace = workspace(ctx);
     if spec.target_dir.exists() {
         let clean = clean_command(ctx, &spec, &workspace.packages);
         ctx.printer.command(&clean);
@@ -224,20 +224,13 @@ struct Workspace {
     crates: BTreeSet<String>,
 }
 
-fn workspace(ctx: &Ctx) -> Result<Workspace> {
-    let cmd = Cmd::new("cargo")
-        .args(["metadata", "--format-version", "1", "--no-deps", "--manifest-path"])
-        .arg(&ctx.project.manifest)
-        .dir(&ctx.project.dir);
-    ctx.printer.command(&cmd);
-    let json = cmd.read().context("could not list the workspace's packages")?;
-    let metadata: cargo_metadata::Metadata =
-        serde_json::from_str(&json).context("could not parse the output of `cargo metadata`")?;
-    let members = metadata.workspace_packages();
-    Ok(Workspace {
+/// From the project's `cargo metadata`, read once (`Project::load`).
+fn workspace(ctx: &Ctx) -> Workspace {
+    let members = &ctx.project.members;
+    Workspace {
         packages: members.iter().map(|p| p.name.to_string()).collect(),
         crates: members.iter().flat_map(|p| &p.targets).map(|t| t.name.replace('-', "_")).collect(),
-    })
+    }
 }
 
 fn clean_command(ctx: &Ctx, spec: &BuildSpec, packages: &[String]) -> Cmd {

@@ -16,7 +16,7 @@ use crate::cli::Cli;
 use crate::context::{c_pgo_state, load_config, project_dir};
 use crate::options::{Env, Options, Tools};
 use crate::printer::Printer;
-use crate::project::Project;
+use crate::project::{Graph, Project};
 use crate::toolchain::target::{self, StdState, Target};
 use crate::toolchain::{Profdata, RustcInfo, bolt, profdata};
 
@@ -92,7 +92,8 @@ fn project_lines(
     let result = load_config(dir, cli.global.config.as_deref()).and_then(|config| {
         let options = Options::resolve(cli, env, &config)?;
         let triple = options.target.clone().unwrap_or_else(|| rustc.host.clone());
-        let project = Project::load(dir, &options.selection)?;
+        let graph = Graph { target: &triple, cargo_args: &config.cargo_args };
+        let project = Project::load(dir, &options.selection, Some(graph))?;
         Ok((config, options, triple, project))
     });
     match result {
@@ -116,7 +117,7 @@ fn project_lines(
                 if let Ok(flags) = UserFlags::detect(dir, &triple, &target.cfg) {
                     line("rustflags", &ok, format!("pgo-build adds its flags to: {}", flags.describe()));
                 }
-                let c = c_pgo_state(&options, &config, &project, &target, rustc);
+                let c = c_pgo_state(&options, &project, &target, rustc);
                 let mark: &dyn std::fmt::Display = match &c {
                     CPgo::On { .. } => &ok,
                     CPgo::NoCode => &style("none").dim(),

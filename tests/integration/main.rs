@@ -10,6 +10,7 @@ mod counts;
 mod init;
 mod insight;
 mod lifecycle;
+mod metadata;
 mod metrics;
 mod pipeline;
 mod presets;
