@@ -1,5 +1,13 @@
-//! The validated context every stage runs in: the project, its config, the
-//! toolchain, the user's rustflags and the build settings of the pipeline.
+//! The validated context every stage runs in: the project, its config and the
+//! options resolved from them (`options.rs`), the toolchain, the user's rustflags
+//! and the build settings of the pipeline.
+//!
+//! Each is read once: one `cargo metadata` (`Project::load`), one `rustc -vV`. They
+//! are read for every command that has a context, `status` included, since its
+//! verdicts fingerprint the build settings (rustc's version, the target, the
+//! clang of the C code). What only some commands need is found on first use:
+//! `llvm-profdata` ([`Ctx::profdata`]) and the target's standard library
+//! ([`Ctx::check_target`]).
 
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
