@@ -17,8 +17,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command, GlobalArgs};
+use crate::config::CounterChoice;
 use crate::config::{BoltMode, Config};
-use crate::measure::counts::CounterChoice;
 use crate::printer::ColorChoice;
 use crate::stage::bolt::BoltArgs;
 use crate::stage::compare::CompareArgs;

@@ -20,20 +20,8 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::cargo::Binary;
+use crate::config::CounterChoice;
 use crate::process::{Cmd, quote};
-
-/// Which counter to use, as asked (`--counter`, `counter` in the config).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum CounterChoice {
-    /// `perf stat` where the hardware counters are readable, else cachegrind.
-    #[default]
-    Auto,
-    /// `perf stat` with the hardware's counters (fails where they are not readable).
-    Perf,
-    /// valgrind's cachegrind, with cache and branch simulation.
-    Cachegrind,
-}
 
 /// The counter in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
