@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::cargo::{Binary, Settings};
-use crate::pipeline::StageId;
+use crate::config::Workload;
 use crate::util::{sha256_file, write_atomic};
 
 /// Bumped when the record's shape changes; an older record is treated as absent.
@@ -94,7 +94,7 @@ pub fn binaries_intact(binaries: &[BinaryRecord]) -> Result<(), String> {
 
 /// The id of a set of binaries: their hashes.
 pub fn binaries_id(binaries: &[BinaryRecord]) -> String {
-    crate::pipeline::fingerprint::id_of(binaries.iter().map(|b| b.sha256.as_str()))
+    crate::util::id_of(binaries.iter().map(|b| b.sha256.as_str()))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,7 +133,7 @@ pub struct TrainRecord {
     pub workloads: Vec<WorkloadRecord>,
     /// The shard this run trained, if one.
     #[serde(default)]
-    pub shard: Option<crate::stage::train::Shard>,
+    pub shard: Option<Shard>,
     /// Where the sets came from when `merge --from` joined them.
     #[serde(default)]
     pub joined_from: Vec<PathBuf>,
@@ -256,5 +256,86 @@ impl State {
             .as_ref()
             .map(|e| e.record.settings.bolt)
             .or_else(|| self.optimize.as_ref().map(|e| e.record.settings.bolt))
+    }
+}
+
+/// The pipeline's stages, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageId {
+    Instrument,
+    Train,
+    Merge,
+    Optimize,
+    Bolt,
+}
+
+impl StageId {
+    pub const ALL: [StageId; 5] =
+        [StageId::Instrument, StageId::Train, StageId::Merge, StageId::Optimize, StageId::Bolt];
+
+    /// The name of its command: `pgo-build <name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StageId::Instrument => "instrument",
+            StageId::Train => "train",
+            StageId::Merge => "merge",
+            StageId::Optimize => "optimize",
+            StageId::Bolt => "bolt",
+        }
+    }
+
+    /// What the stage makes, for messages: "no instrumented build was found".
+    pub fn output(self) -> &'static str {
+        match self {
+            StageId::Instrument => "instrumented build",
+            StageId::Train => "set of training profiles",
+            StageId::Merge => "merged profile",
+            StageId::Optimize => "optimized build",
+            StageId::Bolt => "BOLT build",
+        }
+    }
+}
+
+impl std::fmt::Display for StageId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One Nth of the training workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 1-based.
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// The workloads of this shard: the `index`-th of every `count`, by name.
+    pub fn select<'w>(&self, workloads: &[&'w Workload]) -> Vec<&'w Workload> {
+        let mut sorted = workloads.to_vec();
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        sorted.into_iter().enumerate().filter(|(i, _)| i % self.count == self.index - 1).map(|(_, w)| w).collect()
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// `K/N`, as `--shard` takes it.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("{text:?} is not a shard K/N with 1 <= K <= N (e.g. 2/4)");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count) =
+            (k.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
     }
 }

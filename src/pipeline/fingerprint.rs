@@ -206,16 +206,6 @@ fn tree(dir: &Path) -> String {
     files(&paths)
 }
 
-/// The hash of a list of strings (binary hashes, file names), for output ids.
-pub fn id_of<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0]);
-    }
-    format!("{:x}", h.finalize())
-}
-
 /// `3 min ago`, `2 h ago`.
 pub fn ago(unix: u64) -> String {
     let secs = crate::state::now().saturating_sub(unix);

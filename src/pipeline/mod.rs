@@ -33,55 +33,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use crate::context::Ctx;
 use crate::state::{Entry, State, now};
 
-/// The pipeline's stages, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StageId {
-    Instrument,
-    Train,
-    Merge,
-    Optimize,
-    Bolt,
-}
-
-impl StageId {
-    pub const ALL: [StageId; 5] =
-        [StageId::Instrument, StageId::Train, StageId::Merge, StageId::Optimize, StageId::Bolt];
-
-    /// The name of its command: `pgo-build <name>`.
-    pub fn name(self) -> &'static str {
-        match self {
-            StageId::Instrument => "instrument",
-            StageId::Train => "train",
-            StageId::Merge => "merge",
-            StageId::Optimize => "optimize",
-            StageId::Bolt => "bolt",
-        }
-    }
-
-    /// What the stage makes, for messages: "no instrumented build was found".
-    pub fn output(self) -> &'static str {
-        match self {
-            StageId::Instrument => "instrumented build",
-            StageId::Train => "set of training profiles",
-            StageId::Merge => "merged profile",
-            StageId::Optimize => "optimized build",
-            StageId::Bolt => "BOLT build",
-        }
-    }
-}
-
-impl fmt::Display for StageId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::state::StageId;
 
 /// One stage of the pipeline. See the module documentation for what the runner
 /// does around `resolve` and `run`.

@@ -20,7 +20,7 @@ use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::WorkloadInput;
 use crate::pipeline::{Stage, StageId};
-use crate::state::{BinaryRecord, Entry, State, TrainRecord, WorkloadRecord};
+use crate::state::{BinaryRecord, Entry, Shard, State, TrainRecord, WorkloadRecord};
 use crate::util::{human_duration, plural};
 use crate::workload::{self, Phase};
 
@@ -30,41 +30,8 @@ use crate::workload::{self, Phase};
 pub struct TrainArgs {
     /// Run only shard K of N (1-based): every Nth training workload in name order,
     /// for training on several machines; `pgo-build merge --from` joins the sets.
-    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "K/N", value_parser = crate::state::Shard::parse)]
     pub shard: Option<Shard>,
-}
-
-/// One Nth of the training workloads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    /// 1-based.
-    pub index: usize,
-    pub count: usize,
-}
-
-impl Shard {
-    /// The workloads of this shard: the `index`-th of every `count`, by name.
-    pub fn select<'w>(&self, workloads: &[&'w Workload]) -> Vec<&'w Workload> {
-        let mut sorted = workloads.to_vec();
-        sorted.sort_by(|a, b| a.name.cmp(&b.name));
-        sorted.into_iter().enumerate().filter(|(i, _)| i % self.count == self.index - 1).map(|(_, w)| w).collect()
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-fn parse_shard(text: &str) -> Result<Shard, String> {
-    let bad = || format!("{text:?} is not a shard K/N with 1 <= K <= N (e.g. 2/4)");
-    let (k, n) = text.split_once('/').ok_or_else(bad)?;
-    let (index, count) = (k.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
-    if index == 0 || count == 0 || index > count {
-        return Err(bad());
-    }
-    Ok(Shard { index, count })
 }
 
 impl TrainArgs {
@@ -143,7 +110,7 @@ impl Stage for Train {
             .iter()
             .map(|w| format!("{}:{}:{}:{}", w.name, w.definition, w.raw_files, w.raw_bytes))
             .collect();
-        crate::pipeline::fingerprint::id_of(parts.iter().map(String::as_str))
+        crate::util::id_of(parts.iter().map(String::as_str))
     }
 
     fn explain(field: &str) -> String {
