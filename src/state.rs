@@ -1,6 +1,6 @@
 //! The pipeline's record: `<target>/pgo-build/state.json`.
 //!
-//! One [`Entry`] per stage ([`crate::pipeline::StageId`]), written only by the
+//! One [`Entry`] per stage ([`StageId`]), written only by the
 //! pipeline's runner: the stage's options, the fingerprint of its inputs, an id
 //! of its output, and the stage's own record (what it made: binaries with their
 //! hashes, raw profile sets, the merged profile). Stages can therefore run in

@@ -100,6 +100,21 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// The hash of a list of strings (binary hashes, file names), for output ids.
+pub fn id_of<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    format!("{:x}", h.finalize())
+}
+
+/// Seconds as [`human_duration`] says them (a negative value as 0).
+pub fn human_seconds(s: f64) -> String {
+    human_duration(std::time::Duration::from_secs_f64(s.max(0.0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,14 +141,4 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "two");
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
     }
-}
-
-/// The hash of a list of strings (binary hashes, file names), for output ids.
-pub fn id_of<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0]);
-    }
-    format!("{:x}", h.finalize())
 }

@@ -30,6 +30,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
@@ -83,10 +84,66 @@ pub trait Stage {
         explain_field(field)
     }
 
+    /// What the record says was made, for `status`: "built 3 min ago in 41s (demo)".
+    fn summary(entry: &Entry<Self::Record>) -> String;
+
     /// Prints what the stage would run, without running it or reading records it needs.
     fn dry_run(ctx: &Ctx, options: &Self::Options, state: &State) -> Result<()>;
 
     fn run(ctx: &Ctx, inputs: &Self::Inputs) -> Result<Self::Record>;
+}
+
+/// One stage as the pipeline sees it without knowing its type. The stage layer
+/// hands the pipeline the list of its stages once ([`register`]), so the pipeline
+/// never imports a concrete stage: adding a stage is its `Stage` impl and one
+/// line in that list.
+#[derive(Debug, Clone, Copy)]
+pub struct Registered {
+    pub id: StageId,
+    judge: for<'c, 's> fn(&Walk<'c, 's>) -> Verdict,
+    default_upstream: fn() -> Option<StageId>,
+    summary: fn(&State) -> Option<String>,
+}
+
+impl Registered {
+    pub const fn of<S: Stage>() -> Registered {
+        Registered {
+            id: S::ID,
+            judge: judge_of::<S>,
+            default_upstream: default_upstream_of::<S>,
+            summary: summary_of::<S>,
+        }
+    }
+
+    /// What the stage's record says was made, if it has one (`status`).
+    pub fn summary(&self, state: &State) -> Option<String> {
+        (self.summary)(state)
+    }
+}
+
+fn judge_of<S: Stage>(walk: &Walk<'_, '_>) -> Verdict {
+    walk.judge::<S>()
+}
+
+fn default_upstream_of<S: Stage>() -> Option<StageId> {
+    S::upstream(&S::Options::default())
+}
+
+fn summary_of<S: Stage>(state: &State) -> Option<String> {
+    S::slot(state).map(S::summary)
+}
+
+static STAGES: OnceLock<&'static [Registered]> = OnceLock::new();
+
+/// Hands the pipeline its stages (the stage layer's list); the first call wins.
+pub fn register(stages: &'static [Registered]) {
+    let _ = STAGES.set(stages);
+}
+
+/// The registered stage `id`.
+pub fn registered(id: StageId) -> &'static Registered {
+    let stages = STAGES.get().expect("the stages are registered (stage::register) before the pipeline runs");
+    stages.iter().find(|r| r.id == id).unwrap_or_else(|| panic!("stage {id} is not registered"))
 }
 
 /// The stage before `id`, if any.
@@ -217,14 +274,7 @@ impl<'c, 's> Walk<'c, 's> {
         if let Some(v) = self.seen.borrow().get(&id) {
             return v.clone();
         }
-        use crate::stage::{bolt::Bolt, instrument::Instrument, merge::Merge, optimize::Optimize, train::Train};
-        let v = match id {
-            StageId::Instrument => self.judge::<Instrument>(),
-            StageId::Train => self.judge::<Train>(),
-            StageId::Merge => self.judge::<Merge>(),
-            StageId::Optimize => self.judge::<Optimize>(),
-            StageId::Bolt => self.judge::<Bolt>(),
-        };
+        let v = (registered(id).judge)(self);
         self.seen.borrow_mut().insert(id, v.clone());
         v
     }
@@ -340,14 +390,7 @@ impl<'c, 's> Walk<'c, 's> {
 
 /// The stage that stage `id` needs with its default options.
 fn default_upstream(id: StageId) -> Option<StageId> {
-    use crate::stage::{bolt::Bolt, instrument::Instrument, merge::Merge, optimize::Optimize, train::Train};
-    match id {
-        StageId::Instrument => Instrument::upstream(&Default::default()),
-        StageId::Train => Train::upstream(&Default::default()),
-        StageId::Merge => Merge::upstream(&Default::default()),
-        StageId::Optimize => Optimize::upstream(&Default::default()),
-        StageId::Bolt => Bolt::upstream(&Default::default()),
-    }
+    (registered(id).default_upstream)()
 }
 
 /// The stage's entry as it is, current or not, intact or not (`status` shows it
@@ -355,6 +398,10 @@ fn default_upstream(id: StageId) -> Option<StageId> {
 pub fn entry<S: Stage>(state: &State) -> Option<&Entry<S::Record>> {
     S::slot(state)
 }
+
+#[cfg(test)]
+#[path = "runner_tests.rs"]
+mod runner_tests;
 
 #[cfg(test)]
 mod tests {

@@ -69,6 +69,16 @@ impl Stage for Instrument {
         binaries_intact(&record.binaries)
     }
 
+    fn summary(e: &Entry<InstrumentRecord>) -> String {
+        let names: Vec<&str> = e.record.binaries.iter().map(|b| b.name.as_str()).collect();
+        format!(
+            "built {} in {} ({})",
+            crate::pipeline::fingerprint::ago(e.finished_at),
+            crate::util::human_seconds(e.elapsed_s),
+            names.join(", ")
+        )
+    }
+
     fn output_id(record: &InstrumentRecord) -> String {
         binaries_id(&record.binaries)
     }

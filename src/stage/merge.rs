@@ -137,6 +137,16 @@ impl Stage for Merge {
         }
     }
 
+    fn summary(e: &Entry<MergeRecord>) -> String {
+        format!(
+            "merged {} into {} ({} functions, {} with counts)",
+            crate::pipeline::fingerprint::ago(e.finished_at),
+            e.record.profile.display(),
+            e.record.functions,
+            e.record.functions_with_counts
+        )
+    }
+
     fn output_id(record: &MergeRecord) -> String {
         record.sha256.clone()
     }

@@ -22,8 +22,24 @@ use crate::context::Ctx;
 use crate::pipeline;
 use crate::printer::Printer;
 
+/// The pipeline's stages, handed to the pipeline once ([`register`]): the one
+/// list a new stage is added to.
+static PIPELINE: [pipeline::Registered; 5] = [
+    pipeline::Registered::of::<instrument::Instrument>(),
+    pipeline::Registered::of::<train::Train>(),
+    pipeline::Registered::of::<merge::Merge>(),
+    pipeline::Registered::of::<optimize::Optimize>(),
+    pipeline::Registered::of::<bolt::Bolt>(),
+];
+
+/// Hands the pipeline its stages; done before any command runs (and by tests).
+pub fn register() {
+    pipeline::register(&PIPELINE);
+}
+
 /// Runs the command line's stage and returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
+    register();
     let env = |name: &str| std::env::var_os(name);
     let g = &cli.global;
     let color = crate::options::color(g.color, &env);

@@ -175,6 +175,21 @@ impl Stage for Optimize {
         binaries_intact(&record.binaries).and_then(|()| binaries_intact(&record.bolt_inputs))
     }
 
+    fn summary(e: &Entry<OptimizeRecord>) -> String {
+        let r = &e.record;
+        let from = if r.stored_profile {
+            format!("the stored profile {}", r.profile.display())
+        } else {
+            "the merged profile".to_string()
+        };
+        format!(
+            "built {} from {from} ({} of the profile's functions without data, {} mismatched)",
+            crate::pipeline::fingerprint::ago(e.finished_at),
+            r.unprofiled_functions,
+            r.mismatched_functions
+        )
+    }
+
     fn output_id(record: &OptimizeRecord) -> String {
         let all: Vec<BinaryRecord> = record.binaries.iter().chain(&record.bolt_inputs).cloned().collect();
         binaries_id(&all)

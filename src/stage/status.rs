@@ -6,16 +6,14 @@
 //! what the output directory holds. It always exits 0.
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use anyhow::Result;
 
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::ago;
 use crate::pipeline::{self, StageId, Verdict, Walk};
-use crate::stage::{bolt::Bolt, instrument::Instrument, merge::Merge, optimize::Optimize, train::Train};
+use crate::stage::{bolt::Bolt, optimize::Optimize};
 use crate::state::State;
-use crate::util::{human_duration, human_size, plural};
 
 pub fn run(ctx: &Ctx) -> Result<u8> {
     let state = match State::load(&ctx.layout.state_file()) {
@@ -39,7 +37,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         let _ = writeln!(o, "  a run is in progress ({holder}): stages may be rebuilding as this is read");
     }
     for id in StageId::ALL {
-        let Some(what) = made(&state, id) else {
+        let Some(what) = pipeline::registered(id).summary(&state) else {
             if id != StageId::Bolt || ctx.bolt {
                 let _ = writeln!(o, "  {:<10} not run", id.name());
             }
@@ -98,63 +96,4 @@ fn delivery_note(state: &State, d: &crate::state::Delivery) -> Option<String> {
     let same = source
         .is_some_and(|bins| d.binaries.iter().all(|b| bins.iter().any(|s| s.name == b.name && s.sha256 == b.sha256)));
     (!same).then(|| "from an earlier build: the next delivery replaces them".to_string())
-}
-
-/// What stage `id` made and when, from its record.
-fn made(state: &State, id: StageId) -> Option<String> {
-    let secs = |s: f64| human_duration(Duration::from_secs_f64(s.max(0.0)));
-    Some(match id {
-        StageId::Instrument => {
-            let e = pipeline::entry::<Instrument>(state)?;
-            let names: Vec<&str> = e.record.binaries.iter().map(|b| b.name.as_str()).collect();
-            format!("built {} in {} ({})", ago(e.finished_at), secs(e.elapsed_s), names.join(", "))
-        }
-        StageId::Train => {
-            let e = pipeline::entry::<Train>(state)?;
-            let r = &e.record;
-            let shard = r.shard.map(|s| format!(", shard {s}")).unwrap_or_default();
-            let joined = if r.joined_from.is_empty() { "" } else { ", joined from other machines" };
-            let bytes: u64 = r.workloads.iter().map(|w| w.raw_bytes).sum();
-            format!(
-                "trained {} in {} ({}{shard}{joined}, {} of raw profiles)",
-                ago(e.finished_at),
-                secs(e.elapsed_s),
-                plural(r.workloads.len(), "workload", "workloads"),
-                human_size(bytes)
-            )
-        }
-        StageId::Merge => {
-            let e = pipeline::entry::<Merge>(state)?;
-            format!(
-                "merged {} into {} ({} functions, {} with counts)",
-                ago(e.finished_at),
-                e.record.profile.display(),
-                e.record.functions,
-                e.record.functions_with_counts
-            )
-        }
-        StageId::Optimize => {
-            let e = pipeline::entry::<Optimize>(state)?;
-            let r = &e.record;
-            let from = if r.stored_profile {
-                format!("the stored profile {}", r.profile.display())
-            } else {
-                "the merged profile".to_string()
-            };
-            format!(
-                "built {} from {from} ({} of the profile's functions without data, {} mismatched)",
-                ago(e.finished_at),
-                r.unprofiled_functions,
-                r.mismatched_functions
-            )
-        }
-        StageId::Bolt => {
-            let e = pipeline::entry::<Bolt>(state)?;
-            let check = match &e.record.verification_failure {
-                None => "checked".to_string(),
-                Some(why) => format!("failed its check: {why}"),
-            };
-            format!("rewritten {} in {}, {check}", ago(e.finished_at), secs(e.record.rewrite_s))
-        }
-    })
 }

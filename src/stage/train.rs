@@ -104,6 +104,20 @@ impl Stage for Train {
         }
     }
 
+    fn summary(e: &Entry<TrainRecord>) -> String {
+        let r = &e.record;
+        let shard = r.shard.map(|s| format!(", shard {s}")).unwrap_or_default();
+        let joined = if r.joined_from.is_empty() { "" } else { ", joined from other machines" };
+        let bytes: u64 = r.workloads.iter().map(|w| w.raw_bytes).sum();
+        format!(
+            "trained {} in {} ({}{shard}{joined}, {} of raw profiles)",
+            crate::pipeline::fingerprint::ago(e.finished_at),
+            crate::util::human_seconds(e.elapsed_s),
+            plural(r.workloads.len(), "workload", "workloads"),
+            crate::util::human_size(bytes)
+        )
+    }
+
     fn output_id(record: &TrainRecord) -> String {
         let parts: Vec<String> = record
             .workloads

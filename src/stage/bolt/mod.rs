@@ -237,6 +237,18 @@ impl Stage for Bolt {
         binaries_intact(&record.binaries)
     }
 
+    fn summary(e: &Entry<BoltRecord>) -> String {
+        let check = match &e.record.verification_failure {
+            None => "checked".to_string(),
+            Some(why) => format!("failed its check: {why}"),
+        };
+        format!(
+            "rewritten {} in {}, {check}",
+            crate::pipeline::fingerprint::ago(e.finished_at),
+            crate::util::human_seconds(e.record.rewrite_s)
+        )
+    }
+
     fn output_id(record: &BoltRecord) -> String {
         binaries_id(&record.binaries)
     }
