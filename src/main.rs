@@ -3,12 +3,12 @@
 //! `main` only parses the command line, runs the command, prints the error chain
 //! once and picks the exit code; the work is in `stage/`.
 
+mod build;
 mod cargo;
 mod cli;
 mod collect;
 mod config;
 mod context;
-mod deliver;
 mod functions;
 mod init;
 mod lock;

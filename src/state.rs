@@ -203,12 +203,36 @@ pub struct BoltRecord {
 /// Which binaries the output directory holds, and why.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Delivery {
-    /// `pgo` or `pgo+bolt`.
-    pub variant: String,
+    pub variant: Shipped,
     pub reason: String,
     pub out_dir: PathBuf,
     pub binaries: Vec<BinaryRecord>,
     pub finished_at: u64,
+}
+
+/// What the pipeline can deliver: its PGO build, or that build rewritten by BOLT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Shipped {
+    #[serde(rename = "pgo")]
+    Pgo,
+    #[serde(rename = "pgo+bolt")]
+    PgoBolt,
+}
+
+impl Shipped {
+    /// As `compare` names the variant: `pgo`, `pgo+bolt`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shipped::Pgo => "pgo",
+            Shipped::PgoBolt => "pgo+bolt",
+        }
+    }
+}
+
+impl std::fmt::Display for Shipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Seconds since the Unix epoch.

@@ -68,14 +68,8 @@ pub fn profile_settings(workspace_manifest: &Path, project_dir: &Path) -> Result
     Ok(parts.join("\n"))
 }
 
-/// What a Cargo profile's `strip` setting asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Strip {
-    None,
-    Debuginfo,
-    Symbols,
-}
+/// What a Cargo profile's `strip` setting asks for (the strip tool's own levels).
+pub use crate::toolchain::Strip;
 
 /// How much debug info a profile asks for (`debug`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -19,9 +19,9 @@ use super::optimize::{Optimize, OptimizeArgs};
 use super::train::{Train, TrainOptions};
 use crate::config::Use;
 use crate::context::Ctx;
-use crate::deliver::{self, Evidence};
 use crate::pipeline;
 use crate::process::check_interrupted;
+use crate::stage::deliver::{self, Evidence};
 
 #[derive(Debug, Clone, Args)]
 pub struct AllArgs {

@@ -29,9 +29,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
+use crate::build::{BuildSpec, Diagnostic, Flags, cargo_build_for, cargo_command_for};
 use crate::cargo::c_code::{CCoverage, CPgo};
 use crate::cargo::profile_warnings;
-use crate::cargo::{BuildSpec, Diagnostic, Flags, cargo_build_for, cargo_command_for};
 use crate::context::Ctx;
 use crate::process::Cmd;
 use crate::project::BuildKind;

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::build::{Flags, cargo_build, cargo_command};
 use crate::cargo::c_code::{self, CPgo};
-use crate::cargo::{Flags, cargo_build, cargo_command};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::{BuildInputs, build_files, compiled_sources};
 use crate::pipeline::{Stage, StageId};

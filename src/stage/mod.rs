@@ -4,6 +4,7 @@ pub mod all;
 pub mod bolt;
 pub mod check;
 pub mod compare;
+pub mod deliver;
 pub mod doctor;
 pub mod instrument;
 pub mod merge;

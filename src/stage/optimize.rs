@@ -15,15 +15,15 @@ use clap::Args;
 
 use serde::{Deserialize, Serialize};
 
+use crate::build::{Diagnostic, Flags, cargo_build, cargo_command};
 use crate::cargo::c_code::{CCoverage, CPgo};
 use crate::cargo::cargo_config::Strip;
 use crate::cargo::profile_warnings;
-use crate::cargo::{Diagnostic, Flags, cargo_build, cargo_command};
 use crate::context::Ctx;
-use crate::deliver::Evidence;
 use crate::pipeline::fingerprint::{BuildInputs, build_files, compiled_sources};
 use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
+use crate::stage::deliver::Evidence;
 use crate::state::{BinaryRecord, Entry, OptimizeRecord, State, binaries_id, binaries_intact};
 use crate::toolchain::profdata::show::read_listing;
 use crate::util::{copy_atomic, human_duration, human_size, plural, sha256_file};
@@ -83,13 +83,13 @@ impl OptimizeArgs {
 /// delivery.
 pub fn command(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
     args.bolt.require_bolt_mode(ctx.bolt)?;
-    let out_dir = crate::deliver::out_dir(ctx, args.out_dir.as_deref())?;
+    let out_dir = crate::stage::deliver::out_dir(ctx, args.out_dir.as_deref())?;
     crate::pipeline::run::<Optimize>(ctx, &args.options())?;
     if ctx.bolt {
         crate::pipeline::run::<super::bolt::Bolt>(ctx, &args.bolt.options())?;
     }
     let evidence = if args.bolt.keep_bolt { Evidence::KeepBolt } else { Evidence::NotMeasured };
-    crate::deliver::deliver(ctx, &out_dir, evidence)
+    crate::stage::deliver::deliver(ctx, &out_dir, evidence)
 }
 
 /// The optimize stage.
@@ -308,7 +308,7 @@ impl Stage for Optimize {
 fn c_coverage(ctx: &Ctx, profile: &std::path::Path) -> Result<Option<CCoverage>> {
     let CPgo::On { packages, .. } = &ctx.c_pgo else { return Ok(None) };
     let listing = read_listing(ctx.profdata()?, &ctx.rustc, &ctx.printer, profile)?;
-    let spec = crate::cargo::BuildSpec::pipeline(ctx, BuildKind::Optimized);
+    let spec = crate::build::BuildSpec::pipeline(ctx, BuildKind::Optimized);
     Ok(Some(CCoverage::read(&spec.target_dir, &ctx.settings.target, &spec.profile, packages, &listing.names)))
 }
 

@@ -89,8 +89,8 @@ fn delivery_note(state: &State, d: &crate::state::Delivery) -> Option<String> {
     if let Err(why) = crate::state::binaries_intact(&d.binaries) {
         return Some(format!("changed since: {why}"));
     }
-    let source = match d.variant.as_str() {
-        crate::deliver::PGO_BOLT => pipeline::entry::<Bolt>(state).map(|e| &e.record.binaries),
+    let source = match d.variant {
+        crate::state::Shipped::PgoBolt => pipeline::entry::<Bolt>(state).map(|e| &e.record.binaries),
         _ => pipeline::entry::<Optimize>(state).map(|e| &e.record.binaries),
     };
     let same = source

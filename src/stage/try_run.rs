@@ -17,7 +17,8 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use crate::cargo::{Binary, Flags, cargo_build, cargo_command};
+use crate::build::{Flags, cargo_build, cargo_command};
+use crate::cargo::Binary;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::process::check_interrupted;

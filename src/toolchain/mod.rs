@@ -15,8 +15,16 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::cargo::cargo_config::Strip;
 use crate::process::Cmd;
+
+/// What to strip from a binary: as a Cargo profile's `strip` setting says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strip {
+    None,
+    Debuginfo,
+    Symbols,
+}
 
 /// Finishes a binary built for BOLT (unstripped, linked with `--emit-relocs`) the
 /// way the Cargo profile's `strip` asks: the static relocation sections BOLT needed

@@ -10,11 +10,11 @@ use anyhow::{Context, Result, bail};
 use crate::cargo::Binary;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
-use crate::deliver::Evidence;
 use crate::measure::stats::{Verdict, median};
 use crate::measure::text::{ratio_text, time};
 use crate::measure::{self, MeasureArgs, executor::RealExecutor};
 use crate::process::Outcome;
+use crate::stage::deliver::Evidence;
 use crate::util::plural;
 use crate::workload::{self, Phase};
 

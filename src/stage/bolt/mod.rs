@@ -37,11 +37,11 @@ use crate::cargo::Binary;
 use crate::cargo::cargo_config::Strip;
 use crate::config::{BoltMode, Config, Use, Workload};
 use crate::context::Ctx;
-use crate::deliver::Evidence;
 use crate::measure::MeasureArgs;
 use crate::pipeline::fingerprint::WorkloadInput;
 use crate::pipeline::{Stage, StageId};
 use crate::process::Cmd;
+use crate::stage::deliver::Evidence;
 use crate::state::{BinaryRecord, BoltRecord, Entry, State, binaries_id, binaries_intact};
 use crate::toolchain::bolt::BoltTools;
 use crate::util::{copy_atomic, human_duration, human_size};
@@ -380,7 +380,7 @@ pub fn command(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
     if args.no_pgo {
         return no_pgo::run(ctx, args);
     }
-    let out_dir = crate::deliver::out_dir(ctx, args.out_dir.as_deref())?;
+    let out_dir = crate::stage::deliver::out_dir(ctx, args.out_dir.as_deref())?;
     if crate::pipeline::run::<Bolt>(ctx, &args.bolt.options())? == crate::pipeline::Ran::DryRun {
         return Ok(());
     }
@@ -397,7 +397,7 @@ pub fn command(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
         let bolted: Vec<Binary> = record.binaries.iter().map(BinaryRecord::binary).collect();
         bolt_vs(ctx, "pgo", &pgo, &bolted, &args.measure)?
     };
-    crate::deliver::deliver(ctx, &out_dir, evidence)
+    crate::stage::deliver::deliver(ctx, &out_dir, evidence)
 }
 
 /// Runs llvm-bolt, turning a failure into BOLT's own message plus a hint.

@@ -8,10 +8,11 @@ use anyhow::{Result, bail};
 use super::check::{Verified, bolt_vs, verify};
 use super::collect::instrument_command;
 use super::{BoltCommandArgs, optimization_flags, rewrite};
-use crate::cargo::{Binary, Flags, cargo_build};
+use crate::build::{Flags, cargo_build};
+use crate::cargo::Binary;
 use crate::context::Ctx;
-use crate::deliver::Evidence;
 use crate::project::BuildKind;
+use crate::stage::deliver::Evidence;
 use crate::state::BinaryRecord;
 use crate::util::copy_atomic;
 
@@ -26,8 +27,8 @@ pub(super) fn run(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
         ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt-no-pgo"), "<binary>"));
         return Ok(());
     }
-    let out_dir = crate::deliver::out_dir(ctx, args.out_dir.as_deref())?.join("no-pgo");
-    crate::deliver::check_out_dir(&out_dir)?;
+    let out_dir = crate::stage::deliver::out_dir(ctx, args.out_dir.as_deref())?.join("no-pgo");
+    crate::stage::deliver::check_out_dir(&out_dir)?;
     ctx.printer.status("bolt", format!("building {} without PGO, linked with relocations", ctx.settings.package));
     let built = cargo_build(ctx, BuildKind::BoltInput, &Flags::rust(vec!["-Clink-arg=-Wl,--emit-relocs".to_string()]))?;
     let strip = ctx.profile_strip()?;

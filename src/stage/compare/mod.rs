@@ -187,10 +187,10 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
                 }
                 None => {
                     if let Some(bs) = s.build_spec(ctx) {
-                        ctx.printer.would_run(&crate::cargo::cargo_command_for(
+                        ctx.printer.would_run(&crate::build::cargo_command_for(
                             ctx,
                             &bs,
-                            &crate::cargo::Flags::default(),
+                            &crate::build::Flags::default(),
                         ));
                     }
                 }

@@ -9,8 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use super::report::{BinaryInfo, BuildInfo, BuildTimes};
+use crate::build::{BuildSpec, Flags, cargo_build_for};
+use crate::cargo::Binary;
 use crate::cargo::c_code::{self, CPgo};
-use crate::cargo::{Binary, BuildSpec, Flags, cargo_build_for};
 use crate::context::Ctx;
 use crate::pipeline::{StageId, Walk};
 use crate::presets::{self, Preset};

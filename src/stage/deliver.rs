@@ -3,9 +3,9 @@
 //! The stages keep their outputs in folders of their own (`optimize` in
 //! `<root>/optimized/`, `bolt` in `<root>/bolt/`) and never touch each other's.
 //! This step reads their records and the measurement, if there was one, and
-//! copies the chosen binaries to `--out-dir`: PGO, or PGO+BOLT when BOLT ran,
+//! copies the chosen binaries to `--out-dir`: Shipped::Pgo, or Shipped::Pgo+BOLT when BOLT ran,
 //! passed its check and was measured faster (or `--keep-bolt`, or nothing was
-//! measured). When BOLT is delivered, the PGO binaries go beside it in
+//! measured). When BOLT is delivered, the Shipped::Pgo binaries go beside it in
 //! `<out>/pgo/`. What was delivered and why is recorded as the state's
 //! `delivery`, and said.
 
@@ -13,14 +13,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
+use super::bolt::Bolt;
+use super::optimize::Optimize;
 use crate::context::Ctx;
 use crate::pipeline::Walk;
-use crate::stage::bolt::Bolt;
-use crate::stage::optimize::Optimize;
-use crate::state::{BinaryRecord, BoltRecord, Delivery, State, now};
+use crate::state::{BinaryRecord, BoltRecord, Delivery, Shipped, State, now};
 use crate::util::copy_atomic;
 
-/// What is known of BOLT against PGO when delivering.
+/// What is known of BOLT against Shipped::Pgo when delivering.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Evidence {
     /// Nothing was measured (`--no-compare`, or no benchmark workloads).
@@ -31,24 +31,20 @@ pub enum Evidence {
     Measured { keep: bool, summary: String },
 }
 
-/// The variant names delivery chooses between (as in `compare`).
-pub const PGO: &str = "pgo";
-pub const PGO_BOLT: &str = "pgo+bolt";
-
 /// Which variant to deliver, and why: a pure function of the BOLT record (if
 /// BOLT ran) and the evidence.
-pub fn decide(bolt: Option<&BoltRecord>, evidence: &Evidence) -> (&'static str, String) {
-    let Some(bolt) = bolt else { return (PGO, "the pipeline is not in BOLT mode".into()) };
+pub fn decide(bolt: Option<&BoltRecord>, evidence: &Evidence) -> (Shipped, String) {
+    let Some(bolt) = bolt else { return (Shipped::Pgo, "the pipeline is not in BOLT mode".into()) };
     if let Some(why) = &bolt.verification_failure {
-        return (PGO, format!("BOLT failed its check: {why}"));
+        return (Shipped::Pgo, format!("BOLT failed its check: {why}"));
     }
     match evidence {
-        Evidence::KeepBolt => (PGO_BOLT, "--keep-bolt".into()),
+        Evidence::KeepBolt => (Shipped::PgoBolt, "--keep-bolt".into()),
         Evidence::NotMeasured => {
-            (PGO_BOLT, "BOLT passed its check; it was not measured (`pgo-build compare` measures it)".into())
+            (Shipped::PgoBolt, "BOLT passed its check; it was not measured (`pgo-build compare` measures it)".into())
         }
-        Evidence::Measured { keep: true, summary } => (PGO_BOLT, summary.clone()),
-        Evidence::Measured { keep: false, summary } => (PGO, summary.clone()),
+        Evidence::Measured { keep: true, summary } => (Shipped::PgoBolt, summary.clone()),
+        Evidence::Measured { keep: false, summary } => (Shipped::Pgo, summary.clone()),
     }
 }
 
@@ -90,7 +86,7 @@ pub fn deliver(ctx: &Ctx, out_dir: &Path, evidence: Evidence) -> Result<()> {
     let (variant, reason) = decide(bolt.as_ref(), &evidence);
     check_out_dir(out_dir)?;
     let chosen: &[BinaryRecord] = match (&bolt, variant) {
-        (Some(b), PGO_BOLT) => &b.binaries,
+        (Some(b), Shipped::PgoBolt) => &b.binaries,
         _ => &pgo,
     };
     let mut delivered = Vec::new();
@@ -99,9 +95,9 @@ pub fn deliver(ctx: &Ctx, out_dir: &Path, evidence: Evidence) -> Result<()> {
         copy_atomic(&b.path, &dest)?;
         delivered.push(BinaryRecord { path: dest, ..b.clone() });
     }
-    // Beside BOLT, the PGO binaries it was made from; an earlier run's are stale.
-    let beside = out_dir.join(PGO);
-    if variant == PGO_BOLT {
+    // Beside BOLT, the Shipped::Pgo binaries it was made from; an earlier run's are stale.
+    let beside = out_dir.join(Shipped::Pgo.name());
+    if variant == Shipped::PgoBolt {
         for b in &pgo {
             copy_atomic(&b.path, &beside.join(&b.name))?;
         }
@@ -113,13 +109,8 @@ pub fn deliver(ctx: &Ctx, out_dir: &Path, evidence: Evidence) -> Result<()> {
     }
     let names: Vec<&str> = delivered.iter().map(|b| b.name.as_str()).collect();
     ctx.printer.status("deliver", format!("{variant} ({}) in {}: {reason}", names.join(", "), out_dir.display()));
-    state.delivery = Some(Delivery {
-        variant: variant.to_string(),
-        reason,
-        out_dir: out_dir.to_path_buf(),
-        binaries: delivered,
-        finished_at: now(),
-    });
+    state.delivery =
+        Some(Delivery { variant, reason, out_dir: out_dir.to_path_buf(), binaries: delivered, finished_at: now() });
     state.save(&path)
 }
 
@@ -141,14 +132,14 @@ mod tests {
     fn the_decision_follows_the_records_and_the_measurement() {
         let faster = Evidence::Measured { keep: true, summary: "3% faster".into() };
         let same = Evidence::Measured { keep: false, summary: "no clear difference".into() };
-        let table: [(Option<BoltRecord>, &Evidence, &str, &str); 7] = [
-            (None, &faster, PGO, "not in BOLT mode"),
-            (Some(bolt(Some("exit 1 vs 0"))), &Evidence::KeepBolt, PGO, "failed its check"),
-            (Some(bolt(Some("exit 1 vs 0"))), &faster, PGO, "exit 1 vs 0"),
-            (Some(bolt(None)), &Evidence::KeepBolt, PGO_BOLT, "--keep-bolt"),
-            (Some(bolt(None)), &Evidence::NotMeasured, PGO_BOLT, "not measured"),
-            (Some(bolt(None)), &faster, PGO_BOLT, "3% faster"),
-            (Some(bolt(None)), &same, PGO, "no clear difference"),
+        let table: [(Option<BoltRecord>, &Evidence, Shipped, &str); 7] = [
+            (None, &faster, Shipped::Pgo, "not in BOLT mode"),
+            (Some(bolt(Some("exit 1 vs 0"))), &Evidence::KeepBolt, Shipped::Pgo, "failed its check"),
+            (Some(bolt(Some("exit 1 vs 0"))), &faster, Shipped::Pgo, "exit 1 vs 0"),
+            (Some(bolt(None)), &Evidence::KeepBolt, Shipped::PgoBolt, "--keep-bolt"),
+            (Some(bolt(None)), &Evidence::NotMeasured, Shipped::PgoBolt, "not measured"),
+            (Some(bolt(None)), &faster, Shipped::PgoBolt, "3% faster"),
+            (Some(bolt(None)), &same, Shipped::Pgo, "no clear difference"),
         ];
         for (record, evidence, want, why) in table {
             let (got, reason) = decide(record.as_ref(), evidence);
