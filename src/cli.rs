@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
+use crate::command::{profiles::ProfilesArgs, show::ShowArgs, try_run::TryArgs};
 use crate::printer::ColorChoice;
 use crate::stage::{
     all::AllArgs, bolt::BoltCommandArgs, check::CheckArgs, compare::CompareArgs, merge::MergeArgs,
-    optimize::OptimizeArgs, overlap::OverlapArgs, profiles::ProfilesArgs, show::ShowArgs, train::TrainArgs,
-    try_run::TryArgs,
+    optimize::OptimizeArgs, overlap::OverlapArgs, train::TrainArgs,
 };
 
 /// Profile-guided optimization for Cargo projects: instrument a build, train it on

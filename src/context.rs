@@ -19,7 +19,7 @@ use crate::cargo::c_code::{self, CPgo};
 use crate::cargo::cargo_config::{Strip, profile_settings, resolve_strip};
 use crate::cargo::flags::UserFlags;
 use crate::cli::Cli;
-use crate::config::BoltMode;
+use crate::config::BoltProfiling;
 use crate::config::Config;
 use crate::options::{Env, Options};
 use crate::printer::Printer;
@@ -130,10 +130,10 @@ impl Ctx {
 
     /// The BOLT installation, when BOLT can work on this pipeline's binaries in
     /// `mode`; the error says why not, before anything is built.
-    pub fn bolt_tools(&self, mode: BoltMode) -> Result<BoltTools> {
+    pub fn bolt_tools(&self, mode: BoltProfiling) -> Result<BoltTools> {
         let tools = bolt::discover(self.rustc.llvm_major, self.options.tools.llvm_bolt.as_deref())
             .map_err(|why| anyhow::anyhow!("BOLT mode is on, but {why}"))?;
-        let sampling = mode == BoltMode::Perf;
+        let sampling = mode == BoltProfiling::Perf;
         match bolt::static_pie_refusal(&tools, &self.target.triple, self.target.static_pie(), sampling) {
             Some(why) => Err(anyhow::anyhow!("BOLT mode is on, but {why}")),
             None => Ok(tools),

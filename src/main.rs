@@ -6,7 +6,8 @@
 mod build;
 mod cargo;
 mod cli;
-mod collect;
+mod command;
+
 mod config;
 mod context;
 mod functions;
@@ -43,7 +44,7 @@ pub mod exit {
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     process::install_interrupt_handler();
-    match stage::run(cli) {
+    match command::run(cli) {
         // A stage can finish a build after a SIGTERM (cargo runs on); still exit 130.
         Ok(_) if process::interrupted() => ExitCode::from(exit::INTERRUPTED),
         Ok(code) => ExitCode::from(code),

@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::CounterChoice;
-use crate::config::{BoltMode, Config};
+use crate::config::{BoltProfiling, Config};
 use crate::printer::ColorChoice;
 use crate::stage::bolt::BoltArgs;
 use crate::stage::compare::CompareArgs;
@@ -50,10 +50,10 @@ pub struct Options {
     /// BOLT mode as far as the command and the config decide; `None`: the record's.
     bolt: Option<bool>,
     /// `bolt-mode` from the config.
-    config_bolt_mode: Option<BoltMode>,
+    config_bolt_mode: Option<BoltProfiling>,
     /// How BOLT collects its profile in this command: its `--bolt-mode`, else
     /// `bolt-mode`, else instrumentation.
-    pub bolt_mode: BoltMode,
+    pub bolt_mode: BoltProfiling,
     pub compare: CompareOptions,
     /// `--color`, with `NO_COLOR` turning `auto` off.
     pub color: ColorChoice,
@@ -139,7 +139,7 @@ impl Options {
 
     /// How a BOLT run whose options (maybe recorded ones) say `given` collects
     /// its profile: `given`, else the config's `bolt-mode`, else instrumentation.
-    pub fn bolt_mode_of(&self, given: Option<BoltMode>) -> BoltMode {
+    pub fn bolt_mode_of(&self, given: Option<BoltProfiling>) -> BoltProfiling {
         given.or(self.config_bolt_mode).unwrap_or_default()
     }
 }

@@ -166,7 +166,7 @@ fn bolt_mode_of_the_pipeline() {
 
 #[test]
 fn bolt_profile_collection() {
-    use BoltMode::{Instrument, Perf};
+    use BoltProfiling::{Instrument, Perf};
     let perf = r#"bolt-mode = "perf""#;
     table(
         |o| o.bolt_mode,

@@ -42,7 +42,7 @@ impl Use {
 /// How BOLT collects its profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
-pub enum BoltMode {
+pub enum BoltProfiling {
     /// `llvm-bolt -instrument`: works everywhere, VMs included.
     #[default]
     Instrument,
@@ -118,7 +118,7 @@ pub struct Config {
     /// unset: the mode the pipeline's record has.
     pub bolt: Option<bool>,
     /// How BOLT collects its profile, if the config says.
-    pub bolt_mode: Option<BoltMode>,
+    pub bolt_mode: Option<BoltProfiling>,
     /// llvm-bolt optimization flags replacing the defaults (empty: the defaults).
     pub bolt_flags: Vec<String>,
     /// Flags appended to llvm-bolt's optimization flags.

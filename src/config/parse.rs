@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{BoltMode, Config, CounterChoice, DEFAULT_TIMEOUT_SECS, Run, Serve, Use, Workload};
+use super::{BoltProfiling, Config, CounterChoice, DEFAULT_TIMEOUT_SECS, Run, Serve, Use, Workload};
 
 /// The file as written.
 #[derive(Debug, Default, Deserialize)]
@@ -24,7 +24,7 @@ struct RawConfig {
     #[serde(default)]
     cargo_args: Vec<String>,
     bolt: Option<bool>,
-    bolt_mode: Option<BoltMode>,
+    bolt_mode: Option<BoltProfiling>,
     #[serde(default)]
     bolt_flags: Vec<String>,
     #[serde(default)]

@@ -21,7 +21,7 @@
 //! 5. save the state atomically.
 //!
 //! `status`, and every command that reads a stage's output (compare, overlap),
-//! asks the same [`Walk`] for a verdict, so none of them can disagree with what
+//! asks the same [`Walk`] for a standing, so none of them can disagree with what
 //! a run would do.
 
 pub mod fingerprint;
@@ -50,7 +50,7 @@ pub trait Stage {
     /// `resolve`), recorded with its output.
     type Options: Serialize + DeserializeOwned + Clone + Default + fmt::Debug;
     /// Everything that shapes the output. Each top-level field is fingerprinted
-    /// on its own, so a stale verdict can say which one changed.
+    /// on its own, so a stale standing can say which one changed.
     type Inputs: Serialize + fmt::Debug;
     /// What the stage made.
     type Record: Serialize + DeserializeOwned + Clone + fmt::Debug;
@@ -100,7 +100,7 @@ pub trait Stage {
 #[derive(Debug, Clone, Copy)]
 pub struct Registered {
     pub id: StageId,
-    judge: for<'c, 's> fn(&Walk<'c, 's>) -> Verdict,
+    judge: for<'c, 's> fn(&Walk<'c, 's>) -> Standing,
     default_upstream: fn() -> Option<StageId>,
     summary: fn(&State) -> Option<String>,
 }
@@ -121,7 +121,7 @@ impl Registered {
     }
 }
 
-fn judge_of<S: Stage>(walk: &Walk<'_, '_>) -> Verdict {
+fn judge_of<S: Stage>(walk: &Walk<'_, '_>) -> Standing {
     walk.judge::<S>()
 }
 
@@ -242,7 +242,7 @@ fn recorded_options<S: Stage>(entry: &Entry<S::Record>) -> Result<S::Options, St
 
 /// A stage's standing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Standing {
     NotRun,
     Current,
     /// Its inputs changed, or its output is gone: the reason.
@@ -256,7 +256,7 @@ pub enum Verdict {
 pub struct Walk<'c, 's> {
     ctx: &'c Ctx,
     state: &'s State,
-    seen: RefCell<BTreeMap<StageId, Verdict>>,
+    seen: RefCell<BTreeMap<StageId, Standing>>,
 }
 
 impl fmt::Debug for Walk<'_, '_> {
@@ -270,7 +270,7 @@ impl<'c, 's> Walk<'c, 's> {
         Walk { ctx, state, seen: RefCell::new(BTreeMap::new()) }
     }
 
-    pub fn verdict(&self, id: StageId) -> Verdict {
+    pub fn standing(&self, id: StageId) -> Standing {
         if let Some(v) = self.seen.borrow().get(&id) {
             return v.clone();
         }
@@ -279,48 +279,48 @@ impl<'c, 's> Walk<'c, 's> {
         v
     }
 
-    fn judge<S: Stage>(&self) -> Verdict {
-        let Some(entry) = S::slot(self.state) else { return Verdict::NotRun };
+    fn judge<S: Stage>(&self) -> Standing {
+        let Some(entry) = S::slot(self.state) else { return Standing::NotRun };
         let options = match recorded_options::<S>(entry) {
             Ok(o) => o,
-            Err(why) => return Verdict::Stale(why),
+            Err(why) => return Standing::Stale(why),
         };
         if let Some(up) = S::upstream(&options)
-            && self.verdict(up) != Verdict::Current
+            && self.standing(up) != Standing::Current
         {
-            return Verdict::Waiting(up);
+            return Standing::Waiting(up);
         }
         if let Err(why) = S::intact(&entry.record) {
-            return Verdict::Stale(why);
+            return Standing::Stale(why);
         }
         let inputs = match S::resolve(self.ctx, &options, self.state) {
             Ok(i) => i,
-            Err(e) => return Verdict::Stale(format!("{e:#}")),
+            Err(e) => return Standing::Stale(format!("{e:#}")),
         };
         match fingerprint::of::<S>(self.ctx, &inputs, Some(&entry.record)) {
-            Ok(now) if now == entry.fingerprint => Verdict::Current,
+            Ok(now) if now == entry.fingerprint => Standing::Current,
             // A change of mode changes much else (the profile overrides, …): say only it.
-            Ok(now) if now.get("bolt") != entry.fingerprint.get("bolt") => Verdict::Stale(if self.ctx.bolt {
+            Ok(now) if now.get("bolt") != entry.fingerprint.get("bolt") => Standing::Stale(if self.ctx.bolt {
                 "it was built without BOLT mode, and this command runs in BOLT mode".into()
             } else {
                 "it was built in BOLT mode, and this command runs without it (--no-bolt or `bolt = false`)".into()
             }),
-            Ok(now) => Verdict::Stale(fingerprint::changed::<S>(&entry.fingerprint, &now)),
-            Err(e) => Verdict::Stale(format!("{e:#}")),
+            Ok(now) => Standing::Stale(fingerprint::changed::<S>(&entry.fingerprint, &now)),
+            Err(e) => Standing::Stale(format!("{e:#}")),
         }
     }
 
-    /// The earliest stage, up to `id`, that is not current, with its verdict. A
+    /// The earliest stage, up to `id`, that is not current, with its standing. A
     /// stage never run is preceded by the stages its default options need.
-    pub fn first_not_current(&self, id: StageId) -> Option<(StageId, Verdict)> {
+    pub fn first_not_current(&self, id: StageId) -> Option<(StageId, Standing)> {
         let mut at = id;
         loop {
-            match self.verdict(at) {
-                Verdict::Current => return None,
-                Verdict::Waiting(up) => at = up,
-                Verdict::NotRun => match default_upstream(at) {
-                    Some(up) if self.verdict(up) != Verdict::Current => at = up,
-                    _ => return Some((at, Verdict::NotRun)),
+            match self.standing(at) {
+                Standing::Current => return None,
+                Standing::Waiting(up) => at = up,
+                Standing::NotRun => match default_upstream(at) {
+                    Some(up) if self.standing(up) != Standing::Current => at = up,
+                    _ => return Some((at, Standing::NotRun)),
                 },
                 v => return Some((at, v)),
             }
@@ -329,18 +329,18 @@ impl<'c, 's> Walk<'c, 's> {
 
     /// Fails, saying which stage to run, unless stage `id` is current.
     pub fn require(&self, id: StageId) -> Result<()> {
-        let Some((stage, verdict)) = self.first_not_current(id) else { return Ok(()) };
+        let Some((stage, standing)) = self.first_not_current(id) else { return Ok(()) };
         let then = if stage == id { String::new() } else { format!(" (then the stages after it up to {id})") };
-        match verdict {
-            Verdict::NotRun => bail!(
+        match standing {
+            Standing::NotRun => bail!(
                 "no {} was found in {}; run `pgo-build {stage}` first{then}, or `pgo-build all`",
                 stage.output(),
                 self.ctx.layout.root.display()
             ),
-            Verdict::Stale(why) => {
+            Standing::Stale(why) => {
                 bail!("the {} is out of date: {why}; {}", stage.output(), self.fix(stage, &then))
             }
-            Verdict::Current | Verdict::Waiting(_) => unreachable!("first_not_current returns neither"),
+            Standing::Current | Standing::Waiting(_) => unreachable!("first_not_current returns neither"),
         }
     }
 

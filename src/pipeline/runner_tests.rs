@@ -123,7 +123,7 @@ fn runs_when_inputs_change_and_skips_when_they_do_not() {
     // Its output gone: stale, run again.
     std::fs::remove_file(dir.path().join("output.txt")).unwrap();
     let state = State::load(&c.layout.state_file()).unwrap();
-    assert!(matches!(Walk::new(&c, &state).judge::<Copy>(), Verdict::Stale(why) if why.contains("is gone")));
+    assert!(matches!(Walk::new(&c, &state).judge::<Copy>(), Standing::Stale(why) if why.contains("is gone")));
     assert_eq!(run::<Copy>(&c, &()).unwrap(), Ran::Done);
     assert_eq!(runs(), before + 3);
 }

@@ -19,7 +19,6 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use super::train::{Train, TrainOptions};
-use crate::collect::raw_profile_paths;
 use crate::config::Use;
 use crate::context::Ctx;
 use crate::pipeline::{self, Stage, StageId};
@@ -28,6 +27,7 @@ use crate::state::{Entry, MergeRecord, State, TrainRecord};
 use crate::toolchain::Profdata;
 use crate::toolchain::profdata::merge::FailureMode;
 use crate::util::{human_duration, human_size, plural, sha256_file, write_atomic};
+use crate::workload::collect::raw_profile_paths;
 
 /// `pgo-build merge`'s own arguments.
 #[derive(Debug, Clone, Default, Args)]

@@ -24,7 +24,6 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::cargo::Binary;
-use crate::collect::{self, placeholder_binaries, raw_profile_paths};
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::functions::{function_line, hottest, percent};
@@ -34,6 +33,7 @@ use crate::toolchain::profdata::merge::{FailureMode, merge_raw};
 use crate::toolchain::profdata::overlap::{Figures, read_overlap};
 use crate::toolchain::profdata::show::{FunctionCount, ProfileCounts, read_counts};
 use crate::util::write_atomic;
+use crate::workload::collect::{self, placeholder_binaries, raw_profile_paths};
 use crate::workload::{self, Phase};
 
 /// Exit codes of the CI check (docs/insight.md).
@@ -113,7 +113,7 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
         bench_profile,
         bench_workloads: bench.iter().map(|w| w.name.clone()).collect(),
         overlap_pct: figures.edge_overlap_pct,
-        verdict: Verdict::of(figures.edge_overlap_pct),
+        verdict: Fit::of(figures.edge_overlap_pct),
         coverage: Coverage::of(&training, &benchmark),
         llvm_profdata: figures,
         min_overlap: args.min_overlap,
@@ -203,20 +203,20 @@ impl Coverage {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Verdict {
+pub enum Fit {
     Good,
     Fair,
     Poor,
 }
 
-impl Verdict {
-    fn of(overlap: f64) -> Verdict {
+impl Fit {
+    fn of(overlap: f64) -> Fit {
         if overlap >= GOOD {
-            Verdict::Good
+            Fit::Good
         } else if overlap >= POOR {
-            Verdict::Fair
+            Fit::Fair
         } else {
-            Verdict::Poor
+            Fit::Poor
         }
     }
 }
@@ -230,7 +230,7 @@ struct Report {
     bench_profile: PathBuf,
     bench_workloads: Vec<String>,
     overlap_pct: f64,
-    verdict: Verdict,
+    verdict: Fit,
     coverage: Coverage,
     llvm_profdata: Figures,
     min_overlap: Option<f64>,
@@ -285,17 +285,17 @@ fn render(report: &Report, top: usize) -> String {
     }
     out.push(String::new());
     out.push(match report.verdict {
-        Verdict::Good => format!("verdict: good ({GOOD}% and up): the training workloads represent the benchmarks"),
-        Verdict::Fair => format!(
+        Fit::Good => format!("verdict: good ({GOOD}% and up): the training workloads represent the benchmarks"),
+        Fit::Fair => format!(
             "verdict: fair ({POOR}% to {GOOD}%): the training workloads mostly represent the benchmarks,\n  \
              but PGO will treat part of what the benchmarks run as cold"
         ),
-        Verdict::Poor => format!(
+        Fit::Poor => format!(
             "verdict: poor (below {POOR}%): the training workloads do not represent the benchmarks;\n  \
              PGO optimizes for what the training runs, so expect less speed-up, or a slow-down, where they differ"
         ),
     });
-    if report.verdict != Verdict::Good || !missed.is_empty() {
+    if report.verdict != Fit::Good || !missed.is_empty() {
         out.push(
             "what to do: add training workloads that use the program the way the benchmark workloads do\n  \
              (the functions above show what is missing), then run `pgo-build all` and `pgo-build overlap` again"
@@ -335,8 +335,8 @@ mod tests {
 
     #[test]
     fn verdict_follows_the_rule_of_thumb() {
-        assert_eq!(Verdict::of(95.0), Verdict::Good);
-        assert_eq!(Verdict::of(85.0), Verdict::Fair);
-        assert_eq!(Verdict::of(79.9), Verdict::Poor);
+        assert_eq!(Fit::of(95.0), Fit::Good);
+        assert_eq!(Fit::of(85.0), Fit::Fair);
+        assert_eq!(Fit::of(79.9), Fit::Poor);
     }
 }

@@ -15,13 +15,13 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use crate::cargo::Binary;
-use crate::collect::{clear_other_sets, collect, placeholder_binaries, profile_env};
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::WorkloadInput;
 use crate::pipeline::{Stage, StageId};
 use crate::state::{BinaryRecord, Entry, Shard, State, TrainRecord, WorkloadRecord};
 use crate::util::{human_duration, plural};
+use crate::workload::collect::{clear_other_sets, collect, placeholder_binaries, profile_env};
 use crate::workload::{self, Phase};
 
 /// `pgo-build train`'s own arguments.

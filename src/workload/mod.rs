@@ -9,6 +9,7 @@
 //! line runs as `sh -c LINE NAME ARGS…`, so `$0` is the workload's name and `args`
 //! are "$@" ($1, $2, …), for the line to place itself.
 
+pub mod collect;
 pub mod metrics;
 pub mod placeholder;
 pub mod serve;

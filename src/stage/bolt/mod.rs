@@ -19,12 +19,12 @@
 //! code beside the new, which multiplies the size of a command-line binary; see
 //! [`DEFAULT_FLAGS`] for the measured choice.
 
-mod check;
-mod collect;
 mod no_pgo;
+mod profile;
+mod verify;
 
-use check::{Verified, bolt_vs, verify};
-use collect::{collect_instrumented, collect_sampled, instrument_command, merge_profiles};
+use profile::{collect_instrumented, collect_sampled, instrument_command, merge_profiles};
+use verify::{Verified, bolt_vs, verify};
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cargo::Binary;
 use crate::cargo::cargo_config::Strip;
-use crate::config::{BoltMode, Config, Use, Workload};
+use crate::config::{BoltProfiling, Config, Use, Workload};
 use crate::context::Ctx;
 use crate::measure::MeasureArgs;
 use crate::pipeline::fingerprint::WorkloadInput;
@@ -85,7 +85,7 @@ pub struct BoltArgs {
     pub bolt_args: Vec<String>,
     /// How BOLT collects its profile [default: from the config, else instrument].
     #[arg(long, value_enum, value_name = "MODE")]
-    pub bolt_mode: Option<BoltMode>,
+    pub bolt_mode: Option<BoltProfiling>,
     /// Leave out the function-splitting flags (-split-functions -split-all-cold
     /// -split-eh): measured +3.4% size instead of +10% on the demo, since BOLT
     /// then rewrites the unwind tables in place (also `bolt-split = false`).
@@ -151,7 +151,7 @@ pub struct BoltOptions {
     pub flags: Vec<String>,
     /// Flags added after them.
     pub args: Vec<String>,
-    pub mode: Option<BoltMode>,
+    pub mode: Option<BoltProfiling>,
     pub no_split: bool,
 }
 
@@ -186,7 +186,7 @@ pub struct BoltInputs {
     pub reference: Vec<BinaryRecord>,
     pub tools: BoltTools,
     pub flags: Vec<String>,
-    pub mode: BoltMode,
+    pub mode: BoltProfiling,
     pub strip: Strip,
     /// BOLT trains on the training workloads and is checked on the benchmark ones.
     pub training: Vec<WorkloadInput>,
@@ -323,7 +323,7 @@ fn rewrite(
     inputs: &[BinaryRecord],
     reference: &[BinaryRecord],
     flags: &[String],
-    mode: BoltMode,
+    mode: BoltProfiling,
     strip: Strip,
     dir: &Path,
 ) -> Result<Rewritten> {
@@ -337,8 +337,8 @@ fn rewrite(
 
     // 1. and 2.: per-process profiles, `<binary>.fdata.*` in fdata_dir.
     match mode {
-        BoltMode::Instrument => collect_instrumented(ctx, tools, inputs, &train, dir)?,
-        BoltMode::Perf => collect_sampled(ctx, tools, inputs, &train, dir, &fdata_dir)?,
+        BoltProfiling::Instrument => collect_instrumented(ctx, tools, inputs, &train, dir)?,
+        BoltProfiling::Perf => collect_sampled(ctx, tools, inputs, &train, dir, &fdata_dir)?,
     }
 
     // 3. Merge and 4. optimize, per binary.

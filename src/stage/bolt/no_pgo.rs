@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use super::check::{Verified, bolt_vs, verify};
-use super::collect::instrument_command;
+use super::profile::instrument_command;
+use super::verify::{Verified, bolt_vs, verify};
 use super::{BoltCommandArgs, optimization_flags, rewrite};
 use crate::build::{Flags, cargo_build};
 use crate::cargo::Binary;

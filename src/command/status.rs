@@ -1,5 +1,5 @@
 //! `pgo-build status`: where the pipeline stands. It walks the stages with the
-//! same verdicts the runner uses ([`pipeline::Walk`]), so it says exactly what a
+//! same standings the runner uses ([`pipeline::Walk`]), so it says exactly what a
 //! run would do: what each stage made and when, and whether it is current, or
 //! stale and why (said once, at the first stale stage; the stages after it wait
 //! on it). It also says when another pgo-build is working on the project, and
@@ -11,7 +11,7 @@ use anyhow::Result;
 
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::ago;
-use crate::pipeline::{self, StageId, Verdict, Walk};
+use crate::pipeline::{self, StageId, Standing, Walk};
 use crate::stage::{bolt::Bolt, optimize::Optimize};
 use crate::state::State;
 
@@ -44,13 +44,13 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
             continue;
         };
         let _ = writeln!(o, "  {:<10} {what}", id.name());
-        let verdict = match walk.verdict(id) {
-            Verdict::Current => "current".to_string(),
-            Verdict::NotRun => continue,
-            Verdict::Waiting(up) => format!("waits on {up}"),
-            Verdict::Stale(why) => format!("stale: {why}; {}", walk.fix(id, "")),
+        let standing = match walk.standing(id) {
+            Standing::Current => "current".to_string(),
+            Standing::NotRun => continue,
+            Standing::Waiting(up) => format!("waits on {up}"),
+            Standing::Stale(why) => format!("stale: {why}; {}", walk.fix(id, "")),
         };
-        let _ = writeln!(o, "  {:<10} {verdict}", "");
+        let _ = writeln!(o, "  {:<10} {standing}", "");
     }
     if let Some(d) = &state.delivery {
         let _ = writeln!(

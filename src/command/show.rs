@@ -23,7 +23,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::collect::raw_profile_paths;
 use crate::context::Ctx;
 use crate::functions::{function_line, hottest, percent};
 use crate::pipeline::Walk;
@@ -33,6 +32,7 @@ use crate::toolchain::Profdata;
 use crate::toolchain::profdata::merge::merge_raw;
 use crate::toolchain::profdata::show::{ProfileCounts, read_counts, read_totals};
 use crate::util::sha256_file;
+use crate::workload::collect::raw_profile_paths;
 
 /// `pgo-build show`'s own arguments.
 #[derive(Debug, Clone, Args)]
