@@ -10,39 +10,11 @@
 //! verdict is `faster`). Anything else, "no clear difference" included, keeps the
 //! PGO binary, unless `--keep-bolt` was given.
 
-use serde::Serialize;
-
-use super::report::{Ratio, ratio_text, verdict_text};
 use super::variants::{PGO, PGO_BOLT};
 use crate::measure::stats::{Estimate, Verdict};
+use crate::measure::text::{ratio_text, verdict_text};
 use crate::measure::{Plan, Samples};
-
-/// `pgo+bolt` against `pgo`, and what that decides.
-#[derive(Debug, Clone, Serialize)]
-pub struct BoltVsPgo {
-    /// Per benchmark workload: `pgo+bolt`'s time over `pgo`'s, paired by round.
-    pub workloads: Vec<NamedRatio>,
-    /// The geometric mean of those ratios over the benchmark workloads.
-    pub geomean: Ratio,
-    /// The geometric mean's verdict: the one the decision rests on.
-    pub verdict: Verdict,
-    /// `--keep-bolt` was given: BOLT is delivered whatever the measurement says.
-    pub keep_bolt_asked: bool,
-    /// The decision: deliver the BOLT binaries (else the PGO ones).
-    pub keep_bolt: bool,
-    /// `pgo+bolt` or `pgo`: the variant delivered.
-    pub delivered: String,
-    /// Why, in words, naming the noise threshold when that is why.
-    pub reason: String,
-}
-
-/// One workload's ratio.
-#[derive(Debug, Clone, Serialize)]
-pub struct NamedRatio {
-    pub name: String,
-    #[serde(flatten)]
-    pub ratio: Ratio,
-}
+use crate::report::record::{BoltVsPgo, NamedRatio, Ratio};
 
 /// The decision and the words for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,38 +52,36 @@ fn percent(fraction: f64) -> String {
     format!("{p}")
 }
 
-impl BoltVsPgo {
-    /// `pgo+bolt` (measured variant `bolt`) against `pgo` (measured variant
-    /// `pgo`) on the benchmark workloads, whose names are `names` in the plan's
-    /// order; `None` before the first round.
-    pub fn measure(
-        plan: &Plan,
-        samples: &Samples,
-        names: &[String],
-        pgo: usize,
-        bolt: usize,
-        keep_bolt_asked: bool,
-    ) -> Option<BoltVsPgo> {
-        let g = samples.geomean_to(plan, bolt, pgo)?;
-        let workloads = (0..plan.workloads)
-            .filter(|&w| plan.gated[w])
-            .zip(names)
-            .map(|(w, name)| NamedRatio {
-                name: name.clone(),
-                ratio: Ratio::judged(samples.ratio_to(plan, w, bolt, pgo), plan.noise, plan.confidence),
-            })
-            .collect();
-        let decision = decide(&g, plan.noise, plan.confidence, keep_bolt_asked);
-        Some(BoltVsPgo {
-            workloads,
-            geomean: Ratio::judged(g, plan.noise, plan.confidence),
-            verdict: Verdict::of(&g, plan.noise, plan.confidence),
-            keep_bolt_asked,
-            keep_bolt: decision.keep_bolt,
-            delivered: if decision.keep_bolt { PGO_BOLT } else { PGO }.to_string(),
-            reason: decision.reason,
+/// `pgo+bolt` (measured variant `bolt`) against `pgo` (measured variant `pgo`)
+/// on the benchmark workloads, whose names are `names` in the plan's order;
+/// `None` before the first round.
+pub fn measure(
+    plan: &Plan,
+    samples: &Samples,
+    names: &[String],
+    pgo: usize,
+    bolt: usize,
+    keep_bolt_asked: bool,
+) -> Option<BoltVsPgo> {
+    let g = samples.geomean_to(plan, bolt, pgo)?;
+    let workloads = (0..plan.workloads)
+        .filter(|&w| plan.gated[w])
+        .zip(names)
+        .map(|(w, name)| NamedRatio {
+            name: name.clone(),
+            ratio: Ratio::judged(samples.ratio_to(plan, w, bolt, pgo), plan.noise, plan.confidence),
         })
-    }
+        .collect();
+    let decision = decide(&g, plan.noise, plan.confidence, keep_bolt_asked);
+    Some(BoltVsPgo {
+        workloads,
+        geomean: Ratio::judged(g, plan.noise, plan.confidence),
+        verdict: Verdict::of(&g, plan.noise, plan.confidence),
+        keep_bolt_asked,
+        keep_bolt: decision.keep_bolt,
+        delivered: if decision.keep_bolt { PGO_BOLT } else { PGO }.to_string(),
+        reason: decision.reason,
+    })
 }
 
 #[cfg(test)]
@@ -207,7 +177,7 @@ mod tests {
         let mut mock = Mock::new(21, vec![0.8, 0.5, 0.002], factors, 0.02);
         let p = plan();
         let s = measure::run(&p, &mut mock, |_| {}).expect("the mock measures");
-        let b = BoltVsPgo::measure(&p, &s, &names(), 1, 2, false).expect("measured");
+        let b = measure(&p, &s, &names(), 1, 2, false).expect("measured");
         assert!(b.keep_bolt, "{b:?}");
         assert_eq!((b.verdict, b.delivered.as_str()), (Verdict::Faster, "pgo+bolt"));
         assert_eq!(b.workloads.len(), 2);
@@ -223,12 +193,12 @@ mod tests {
         let mut mock = Mock::new(21, vec![0.8, 0.5, 0.002], factors, 0.02);
         let p = plan();
         let s = measure::run(&p, &mut mock, |_| {}).expect("the mock measures");
-        let b = BoltVsPgo::measure(&p, &s, &names(), 1, 2, false).expect("measured");
+        let b = measure(&p, &s, &names(), 1, 2, false).expect("measured");
         assert!(!b.keep_bolt, "{b:?}");
         assert_eq!((b.verdict, b.delivered.as_str()), (Verdict::NoClearDifference, "pgo"));
         assert!(b.reason.starts_with("no clear difference: ") && b.reason.ends_with("within the 1% noise threshold"));
         // --keep-bolt overrides it, and says so.
-        let kept = BoltVsPgo::measure(&p, &s, &names(), 1, 2, true).expect("measured");
+        let kept = measure(&p, &s, &names(), 1, 2, true).expect("measured");
         assert!(kept.keep_bolt && kept.reason.starts_with("--keep-bolt was given"), "{kept:?}");
     }
 }

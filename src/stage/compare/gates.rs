@@ -3,10 +3,10 @@
 //! counted figure (`--gate-on instructions`), with exit codes of their own.
 
 use super::CompareArgs;
-use super::report::{Gate, Ratio, Report, VariantReport};
 use super::variants;
 use crate::measure::counts::Figure;
 use crate::measure::stats::Verdict;
+use crate::report::record::{Gate, Ratio, Report, VariantReport};
 
 /// Exit codes of the CI checks (docs/compare.md).
 pub mod exit {

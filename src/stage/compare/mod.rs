@@ -8,18 +8,20 @@
 //! the same build under another name are built and measured once
 //! (`same_build.rs`). When `pgo` and `pgo+bolt` are both measured, the same
 //! rounds say whether BOLT is delivered (`bolt_vs_pgo.rs`): BOLT is measured
-//! once, here. The report (`report.rs`, `html.rs`) is rewritten after every
+//! once, here. The report (`src/report/`) is rewritten after every
 //! variant's build and every round, so a failure late in a long run keeps what
 //! was measured.
 
 pub mod bolt_vs_pgo;
 pub mod counts;
+mod fill;
 pub mod gates;
-pub mod html;
 pub mod metrics;
-pub mod report;
 pub mod same_build;
 pub mod variants;
+
+#[cfg(test)]
+pub mod fill_tests;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -27,9 +29,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use self::bolt_vs_pgo::BoltVsPgo;
 use self::gates::GateOn;
-use self::report::{Environment, Method, ProjectInfo, Report, VariantReport, WorkloadInfo, count};
 use self::variants::Ready;
 use crate::cargo::Binary;
 use crate::config::{Use, Workload};
@@ -39,8 +39,12 @@ use crate::measure::counts::{self as counter, Counter, CounterChoice, CounterKin
 use crate::measure::executor::RealExecutor;
 use crate::measure::{self, Stop};
 use crate::process::Cmd;
+use crate::report::count;
+use crate::report::record::{
+    self as report, BoltVsPgo, Environment, Method, ProjectInfo, Report, VariantReport, WorkloadInfo,
+};
 use crate::state::State;
-use crate::util::{human_duration, write_atomic};
+use crate::util::human_duration;
 
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Comparison options")]
@@ -206,7 +210,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     let mut report = new_report(ctx, args, &bench, startup_args.clone());
     if let Some(c) = &counter {
         let distinct = same.iter().filter(|s| s.is_none()).count();
-        report.counts = Some(counts::CountsMethod::new(c, (bench.len() * (distinct + 1)) as u32));
+        report.counts = Some(report::CountsMethod::new(c, (bench.len() * (distinct + 1)) as u32));
     }
 
     let ready = prepare_all(ctx, args, &specs, &same, &state, &mut report, &report_dir)?;
@@ -295,7 +299,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     report.complete = true;
     write_reports(&report_dir, &report)?;
 
-    ctx.printer.out(report::terminal(&report));
+    ctx.printer.out(crate::report::terminal(&report));
     ctx.printer.status(
         "compare",
         format!(
@@ -517,10 +521,5 @@ fn environment(ctx: &Ctx) -> Environment {
 
 /// Writes report.json, report.md and report.html, each to a temporary name first.
 pub fn write_reports(dir: &Path, report: &Report) -> Result<()> {
-    let mut r = report.clone();
-    r.generated_unix = crate::state::now();
-    write_atomic(&dir.join("report.json"), serde_json::to_string_pretty(&r)?.as_bytes())?;
-    write_atomic(&dir.join("report.md"), report::markdown(&r).as_bytes())?;
-    write_atomic(&dir.join("report.html"), html::page(&r).as_bytes())?;
-    Ok(())
+    crate::report::write(dir, report)
 }

@@ -8,12 +8,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use super::report::{BinaryInfo, BuildInfo, BuildTimes};
 use crate::cargo::c_code::{self, CPgo};
 use crate::cargo::{Binary, BuildSpec, Flags, cargo_build_for};
 use crate::context::Ctx;
 use crate::pipeline::{StageId, Walk};
 use crate::presets::{self, Preset};
+use crate::report::record::{BinaryInfo, BuildInfo, BuildTimes};
 use crate::stage::bolt::Bolt;
 use crate::stage::optimize::Optimize;
 use crate::state::{BinaryRecord, State};
@@ -407,8 +407,8 @@ fn collection_cost(state: &State) -> Option<String> {
 
 /// `41.2 s`, or `41.2 s (+ BOLT's 3.1 s)` for `pgo+bolt`.
 fn timed_text(cargo_s: f64, extra_s: f64) -> String {
-    let cargo = super::report::time(cargo_s);
-    if extra_s > 0.0 { format!("{cargo} (+ BOLT's {})", super::report::time(extra_s)) } else { cargo }
+    let cargo = crate::measure::text::time(cargo_s);
+    if extra_s > 0.0 { format!("{cargo} (+ BOLT's {})", crate::measure::text::time(extra_s)) } else { cargo }
 }
 
 fn timed(f: impl FnOnce() -> Result<()>) -> Result<f64> {
