@@ -1,9 +1,11 @@
-//! The terminal's report: the summary's rows aligned, then how measuring went,
+//! The terminal's report: the summary's rows aligned, each ratio with its
+//! interval and a line on what a ratio is (paired by round, so not the ratio of
+//! the two medians beside it), then how measuring went,
 //! the counts' headline ratios and, when both were measured, BOLT against PGO.
 
 use std::fmt::Write as _;
 
-use crate::measure::text::{mark, time, verdict_text};
+use crate::measure::text::{mark, ratio_text, time, verdict_text};
 use crate::report::markdown::size;
 use crate::report::view::{Cell, Column, Geomean, View};
 
@@ -13,12 +15,19 @@ fn cell(c: &Cell) -> String {
         Cell::Size { bytes, change } => size(*bytes, *change),
         Cell::Time { median_s, against: None } => time(*median_s),
         Cell::Time { median_s, against: Some(r) } => {
-            format!("{} ({:.3}×{})", time(*median_s), r.ratio, mark(r.verdict))
+            format!(
+                "{} ({} {})",
+                time(*median_s),
+                ratio_text(r.ratio, r.ratio_ci_low, r.ratio_ci_high),
+                mark(r.verdict)
+            )
         }
         Cell::Figure { value, verdict: None } => value.clone(),
         Cell::Figure { value, verdict: Some(v) } => format!("{value} · {v}"),
         Cell::Geomean(Geomean::SameBuildAs(other)) => format!("same build as {other}"),
-        Cell::Geomean(Geomean::Ratio(g)) => format!("{:.3}× {}", g.ratio, verdict_text(g.ratio, g.verdict)),
+        Cell::Geomean(Geomean::Ratio(g)) => {
+            format!("{} {}", ratio_text(g.ratio, g.ratio_ci_low, g.ratio_ci_high), verdict_text(g.ratio, g.verdict))
+        }
         Cell::Geomean(Geomean::Baseline | Geomean::Missing) => String::new(),
         Cell::Seconds(s) => time(*s),
     }
@@ -44,6 +53,9 @@ pub fn render(v: &View) -> String {
     let mut o = String::new();
     for line in crate::util::aligned(&rows) {
         let _ = writeln!(o, "{line}");
+    }
+    if let Some(note) = &v.ratio_note {
+        let _ = writeln!(o, "{note}");
     }
     let _ = write!(o, "{}", v.rounds);
     if let Some(c) = &v.counts {

@@ -38,6 +38,7 @@ impl Html {
         self.0.push_str(&more.0);
     }
 
+    #[cfg(test)]
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -238,13 +238,14 @@ pub fn screenshot(html: &str) -> impl Fn(&str) -> usize + use<> {
 /// in the screenshot, so the SVG really draws (not only parses as a string).
 #[test]
 fn renders_in_a_real_browser() {
-    let r = sample();
+    let r = fixture();
     let count = screenshot(&page(&r));
     for i in 0..r.variants.len() {
         let (name, c) = (&r.variants[i].name, colour(&r, i));
         let n = count(c);
-        if i == 3 {
-            assert_eq!(n, 0, "{name} was not measured, yet its colour {c} is on the screen");
+        // preset-size was not measured; release is the same build as lto.
+        if i == 3 || r.variants[i].same_build_as.is_some() {
+            assert_eq!(n, 0, "{name} has no figures of its own, yet its colour {c} is on the screen");
         } else {
             assert!(n >= 200, "only {n} pixels of {name}'s bar colour {c}: the chart did not render");
         }

@@ -215,6 +215,22 @@ fn r_workloads() -> [&'static str; 2] {
     ["parse <script>alert(1)</script>", "render"]
 }
 
+/// Issue 18: the terminal printed `855.4 ms (0.996×≈)` beside a baseline of
+/// 799.7 ms, with no interval and no word on what the ratio is (a median of
+/// ratios paired by round, not the ratio of the two medians).
+#[test]
+fn the_terminal_gives_each_ratio_its_interval_and_says_what_a_ratio_is() {
+    let t = crate::report::terminal(&sample());
+    assert!(t.contains("680.4 ms (0.810× [0.790–0.830] ↓)"), "{t}");
+    assert!(t.contains("0.740× [0.720–0.760] 26.0% faster"), "{t}");
+    let note = "Ratios are to the baseline, paired by round (not the ratio of the medians); [low–high] is the 95% \
+                interval; ↓ faster, ↑ slower only when the whole interval is beyond ±1% of 1, else ≈.\n12 rounds;";
+    assert!(t.contains(note), "{t}");
+    let mut r = sample();
+    r.method.rounds = 0;
+    assert!(!crate::report::terminal(&r).contains("Ratios are"), "no ratios, no word on them");
+}
+
 #[test]
 fn terminal_snapshot() {
     insta::assert_snapshot!(crate::report::terminal(&fixture()));

@@ -38,8 +38,8 @@ pub struct View {
     pub notes: Vec<Prose>,
     /// `20 rounds; every ratio's interval reached …`: how measuring went.
     pub rounds: String,
-    /// The terminal's line on what a ratio is.
-    pub ratio_note: String,
+    /// The terminal's line on what a ratio is, once there are ratios.
+    pub ratio_note: Option<String>,
     /// One chart per timed workload (and the startup run).
     pub charts: Vec<Chart>,
     pub confidence_pct: f64,
@@ -76,7 +76,7 @@ impl View {
             summary: summary::of(r, colour_of),
             notes,
             rounds: format!("{}; {}.", count(r.method.rounds, "round"), words::stop_text(&r.method)),
-            ratio_note: words::ratio_note(r),
+            ratio_note: r.measured().then(|| words::ratio_note(r)),
             charts: charts::timings(r),
             confidence_pct: r.method.confidence * 100.0,
             details: if r.measured() { sections::details(r) } else { Vec::new() },
