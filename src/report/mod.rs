@@ -7,12 +7,16 @@
 //! - one file per format, which only lays the view out: [`markdown`],
 //!   [`terminal`], [`html`] (with the one bar chart in [`chart`]), and [`json`],
 //!   which writes the record itself.
+//!
+//! [`write`] writes the files; where they go (a folder per run, `report/` the
+//! latest) is [`store`]'s.
 
 pub mod chart;
 pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod record;
+pub mod store;
 pub mod terminal;
 pub mod view;
 

@@ -62,7 +62,8 @@ pub struct CompareArgs {
     /// Also time a cold build and a warm rebuild of every variant (minutes).
     #[arg(long)]
     pub build_times: bool,
-    /// Where to write report.md, report.json and report.html [default: <target>/pgo-build/report].
+    /// Where to write report.md, report.json and report.html [default: a new
+    /// <target>/pgo-build/reports/<UTC time>/, linked as <target>/pgo-build/report].
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
     /// Arguments of the startup run, shell-quoted; "" for none [default: the
@@ -203,9 +204,9 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         }
         return Ok(Compared { code: 0, bolt_vs_pgo: None });
     }
-    let report_dir = args.report_dir.clone().unwrap_or_else(|| ctx.layout.root.join("report"));
-    std::fs::create_dir_all(&report_dir)
-        .with_context(|| format!("could not create the report directory {}", report_dir.display()))?;
+    let destination =
+        crate::report::store::open(args.report_dir.as_deref(), &ctx.layout.root, std::time::SystemTime::now())?;
+    let report_dir = destination.dir.clone();
     let startup_args = startup_args(ctx, args)?;
     let mut report = new_report(ctx, args, &bench, startup_args.clone());
     if let Some(c) = &counter {
@@ -302,11 +303,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     ctx.printer.out(crate::report::terminal(&report));
     ctx.printer.status(
         "compare",
-        format!(
-            "measured in {}; reports in {} (report.md, report.json, report.html)",
-            human_duration(start.elapsed()),
-            report_dir.display()
-        ),
+        format!("measured in {}; reports in {}", human_duration(start.elapsed()), destination.describe()),
     );
     for g in report.gates.iter().filter(|g| !g.passed) {
         ctx.printer.warn(format!("--{} {}: {}", g.name, g.threshold_pct, g.detail));
