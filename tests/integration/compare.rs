@@ -386,3 +386,15 @@ fn each_compare_keeps_its_report_and_report_is_the_latest() {
     assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 2, "--report-dir makes no folder in reports/");
     assert_eq!(std::fs::read_link(p.pgo_dir().join("report")).unwrap(), second);
 }
+
+/// Issue 18: `compare --help` left `pgo-rust-only` out of `--variants`.
+#[test]
+fn the_help_names_every_pipeline_variant() {
+    let p = TestProject::new();
+    let help = stdout(&p.run(&["compare", "--help"]));
+    let variants = &help[help.find("--variants").expect("--variants is documented")..];
+    let variants = &variants[..variants.find("--baseline").expect("then --baseline")];
+    for name in ["`pgo`", "`pgo+bolt`", "`pgo-rust-only`", "preset"] {
+        assert!(variants.contains(name), "{name} missing: {variants}");
+    }
+}

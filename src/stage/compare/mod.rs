@@ -50,7 +50,7 @@ use crate::util::human_duration;
 #[command(next_help_heading = "Comparison options")]
 pub struct CompareArgs {
     /// The variants to measure besides the baseline, comma-separated: `pgo`,
-    /// `pgo+bolt`, a Cargo profile of the project, or a preset (develop, fast,
+    /// `pgo+bolt`, `pgo-rust-only`, a Cargo profile of the project, or a preset (develop, fast,
     /// fastest, small, smallest, production) [default: the config's, else
     /// PROFILE,pgo and pgo+bolt when there are BOLT binaries].
     #[arg(long, value_name = "LIST", value_delimiter = ',')]

@@ -134,7 +134,8 @@ pub fn resolve(
         known.extend(profiles.iter().cloned());
         known.extend(presets::names().iter().map(|s| s.to_string()).filter(|n| !profiles.contains(n)));
         anyhow::anyhow!(
-            "unknown variant `{name}`: a variant is `pgo`, `pgo+bolt`, a Cargo profile of the project or a preset \
+            "unknown variant `{name}`: a variant is `pgo`, `pgo+bolt`, `pgo-rust-only`, a Cargo profile of the project or \
+             a preset \
              (known here: {})",
             known.join(", ")
         )
