@@ -13,10 +13,12 @@
 //! was measured.
 
 pub mod bolt_vs_pgo;
+mod build_times;
 pub mod counts;
 mod fill;
 pub mod gates;
 pub mod metrics;
+mod record;
 pub mod same_build;
 pub mod variants;
 
@@ -34,15 +36,13 @@ use self::variants::Ready;
 use crate::cargo::Binary;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
+use crate::measure;
 pub use crate::measure::MeasureArgs;
 use crate::measure::counts::{self as counter, Counter, CounterChoice, CounterKind};
 use crate::measure::executor::RealExecutor;
-use crate::measure::{self, Stop};
 use crate::process::Cmd;
-use crate::report::count;
-use crate::report::record::{
-    self as report, BoltVsPgo, Environment, Method, ProjectInfo, Report, VariantReport, WorkloadInfo,
-};
+use crate::report::record::{self as report, BoltVsPgo, Report, VariantReport};
+use crate::report::{count, write as write_reports};
 use crate::state::State;
 use crate::util::human_duration;
 
@@ -208,7 +208,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         crate::report::store::open(args.report_dir.as_deref(), &ctx.layout.root, std::time::SystemTime::now())?;
     let report_dir = destination.dir.clone();
     let startup_args = startup_args(ctx, args)?;
-    let mut report = new_report(ctx, args, &bench, startup_args.clone());
+    let mut report = record::new(ctx, args, &bench, startup_args.clone());
     if let Some(c) = &counter {
         let distinct = same.iter().filter(|s| s.is_none()).count();
         report.counts = Some(report::CountsMethod::new(c, (bench.len() * (distinct + 1)) as u32));
@@ -387,7 +387,7 @@ fn prepare_all(
             counts: None,
         };
         if args.build_times && same.is_none() {
-            match variants::build_times(ctx, &r, state) {
+            match build_times::build_times(ctx, &r, state) {
                 Ok(t) => v.build_times = Some(t),
                 Err(e) => return Err(incomplete(report_dir, report, e)),
             }
@@ -446,77 +446,4 @@ fn check_startup(ctx: &Ctx, binaries: &[Binary], args: &[String]) -> Result<bool
         finished.outcome
     ));
     Ok(false)
-}
-
-fn new_report(ctx: &Ctx, args: &CompareArgs, bench: &[&Workload], startup_args: Option<Vec<String>>) -> Report {
-    let plan = args.measure.plan(1, vec![true], 0);
-    Report {
-        schema_version: report::SCHEMA_VERSION,
-        tool: format!("pgo-build {}", env!("CARGO_PKG_VERSION")),
-        generated_unix: crate::state::now(),
-        complete: false,
-        error: None,
-        project: ProjectInfo {
-            package: ctx.settings.package.clone(),
-            binaries: ctx.settings.bins.clone(),
-            profile: ctx.settings.profile.clone(),
-        },
-        environment: environment(ctx),
-        method: Method {
-            confidence: plan.confidence,
-            warmup_rounds: plan.warmup,
-            min_rounds: plan.min_rounds,
-            max_rounds: plan.max_rounds,
-            target_precision: plan.target,
-            budget_s: plan.budget_s,
-            noise_threshold: plan.noise,
-            rounds: 0,
-            stop: Stop::Running,
-            achieved_precision: None,
-            startup_args,
-        },
-        baseline: variants::BASELINE.to_string(),
-        workloads: bench.iter().map(|w| WorkloadInfo { name: w.name.clone(), trained_on: w.is(Use::Train) }).collect(),
-        variants: Vec::new(),
-        bolt_vs_pgo: None,
-        counts: None,
-        gates: Vec::new(),
-    }
-}
-
-/// What the numbers were measured on.
-fn environment(ctx: &Ctx) -> Environment {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
-    let os_release = std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=")).map(|v| v.trim_matches('"').to_string()));
-    let kernel = Cmd::new("uname").args(["-sr"]).read().ok().map(|s| s.trim().to_string());
-    let os = [os_release, kernel].into_iter().flatten().collect::<Vec<_>>().join(", ");
-    let mut tools = std::collections::BTreeMap::new();
-    if let Ok(v) = Cmd::new("cargo").arg("--version").read() {
-        tools.insert("cargo".to_string(), v.trim().to_string());
-    }
-    Environment {
-        rustc: ctx.rustc.version.clone(),
-        llvm: format!("LLVM {}", ctx.rustc.llvm_version),
-        host: ctx.rustc.host.clone(),
-        target: (!ctx.target.is_host).then(|| ctx.target.triple.clone()),
-        cpu,
-        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        os,
-        tools,
-    }
-}
-
-/// Writes report.json, report.md and report.html, each to a temporary name first.
-pub fn write_reports(dir: &Path, report: &Report) -> Result<()> {
-    crate::report::write(dir, report)
 }
