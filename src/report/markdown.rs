@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use crate::measure::text::{count, ratio_text, time, verdict_text};
 use crate::report::view::counts::CountsView;
 use crate::report::view::sections::{Against, FIGURES_NOTE, bolt_note};
+use crate::report::view::words::size;
 use crate::report::view::{Cell, Column, Geomean, Prose, Span, Status, View, words};
-use crate::util::human_size;
 
 /// Prose with Markdown's marks.
 fn prose(p: &Prose) -> String {
@@ -40,14 +40,6 @@ fn cell(c: &Cell) -> String {
         ),
         Cell::Geomean(Geomean::Missing) => "—".to_string(),
         Cell::Seconds(s) => time(*s),
-    }
-}
-
-/// `566.4 KiB (+2.4%)`: a size, and its change from the baseline's.
-pub fn size(bytes: u64, change: Option<f64>) -> String {
-    match change {
-        Some(r) => format!("{} ({:+.1}%)", human_size(bytes), (r - 1.0) * 100.0),
-        None => human_size(bytes),
     }
 }
 

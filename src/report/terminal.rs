@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::measure::text::{mark, ratio_text, time, verdict_text};
-use crate::report::markdown::size;
+use crate::report::view::words::size;
 use crate::report::view::{Cell, Column, Geomean, View};
 
 fn cell(c: &Cell) -> String {

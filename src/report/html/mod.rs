@@ -14,10 +14,10 @@ use self::markup::Html;
 use crate::html;
 use crate::measure::text::{count, ratio_text, time, verdict_text};
 use crate::report::chart::{self, Chart};
-use crate::report::markdown::size;
 use crate::report::view::counts::CountsView;
 use crate::report::view::sections::{Against, bolt_note};
 use crate::report::view::summary::verdict_class;
+use crate::report::view::words::size;
 use crate::report::view::{Cell, Column, Geomean, Prose, Span, Status, View, words};
 
 const STYLE: &str = include_str!("style.css");

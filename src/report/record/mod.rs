@@ -173,6 +173,18 @@ pub struct Ratio {
     pub verdict: Verdict,
 }
 
+impl Timing {
+    /// The ratio to the baseline with its interval and verdict.
+    pub fn against_baseline(&self) -> Ratio {
+        Ratio {
+            ratio: self.ratio,
+            ratio_ci_low: self.ratio_ci_low,
+            ratio_ci_high: self.ratio_ci_high,
+            verdict: self.verdict,
+        }
+    }
+}
+
 impl Ratio {
     pub fn judged(e: Estimate, noise: f64, confidence: f64) -> Ratio {
         Ratio {

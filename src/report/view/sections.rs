@@ -48,12 +48,7 @@ pub fn details(r: &Report) -> Vec<Detail> {
             let against = if base {
                 Against::Baseline
             } else if measured(t) {
-                Against::Ratio(Ratio {
-                    ratio: t.ratio,
-                    ratio_ci_low: t.ratio_ci_low,
-                    ratio_ci_high: t.ratio_ci_high,
-                    verdict: t.verdict,
-                })
+                Against::Ratio(t.against_baseline())
             } else {
                 Against::Missing
             };

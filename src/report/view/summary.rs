@@ -130,15 +130,7 @@ pub fn of(r: &Report, colour: impl Fn(usize) -> Option<&'static str>) -> Summary
 
 fn time(t: Option<&Timing>, base: bool) -> Cell {
     match t {
-        Some(t) if measured(t) => Cell::Time {
-            median_s: t.median_s,
-            against: (!base).then(|| Ratio {
-                ratio: t.ratio,
-                ratio_ci_low: t.ratio_ci_low,
-                ratio_ci_high: t.ratio_ci_high,
-                verdict: t.verdict,
-            }),
-        },
+        Some(t) if measured(t) => Cell::Time { median_s: t.median_s, against: (!base).then(|| t.against_baseline()) },
         _ => Cell::Missing,
     }
 }

@@ -7,6 +7,7 @@ use crate::measure::Stop;
 use crate::measure::stats::{Estimate, Verdict};
 use crate::measure::text::{time, verdict_text};
 use crate::report::record::{Method, Report};
+use crate::util::human_size;
 
 /// A piece of a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +50,14 @@ pub fn count(n: impl Into<u64>, singular: &str) -> String {
         None => format!("{singular}s"),
     };
     format!("{n} {plural}")
+}
+
+/// `566.4 KiB (+2.4%)`: a size, and its change from the baseline's.
+pub fn size(bytes: u64, change: Option<f64>) -> String {
+    match change {
+        Some(r) => format!("{} ({:+.1}%)", human_size(bytes), (r - 1.0) * 100.0),
+        None => human_size(bytes),
+    }
 }
 
 /// `1`, `0.5`, `2.5`: a fraction as a percentage, without trailing zeros.
