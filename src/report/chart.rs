@@ -1,5 +1,6 @@
 //! The one bar chart of the report, as SVG: every chart of report.html (times,
-//! the workloads' figures, the counts' ratios) is a [`Chart`] drawn by [`svg`].
+//! the workloads' figures, the counts' ratios) is a [`Chart`] (its series are
+//! the view's, `view/charts.rs`) drawn by [`svg`].
 //!
 //! One horizontal bar per entry from the axis's origin (0, or 1× for ratios) to
 //! its value, its interval as a whisker, its label on the left and its figures
@@ -7,56 +8,12 @@
 //! by a JavaScript library: a few rectangles and lines are all a bar chart with
 //! intervals needs, the page stays self-contained, and SVG stays sharp on paper.
 
+use crate::html;
 use crate::measure::stats::Verdict;
 use crate::report::html::markup::Html;
 use crate::report::record::figures::value;
+use crate::report::view::charts::{Chart, Scale};
 use crate::report::view::summary::verdict_class;
-use crate::{html, report::view::Prose};
-
-/// The baseline's bar colour: a neutral grey, so the eye goes to the others.
-pub const BASELINE_COLOUR: &str = "#7f7f7f";
-
-/// The other variants' bar colours, in report order (repeating past the end).
-pub const PALETTE: [&str; 8] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
-
-/// What the axis measures, which decides its origin and its tick labels.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Scale {
-    /// Seconds, from 0: ticks in one unit (`200 ms`).
-    Time,
-    /// A figure in its unit, from 0.
-    Value { unit: String },
-    /// A ratio to the baseline, around 1×.
-    Ratio,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Bar {
-    pub label: String,
-    /// Drawn in bold (every variant but the baseline).
-    pub strong: bool,
-    pub colour: &'static str,
-    pub value: f64,
-    /// The interval of the value, drawn as a whisker.
-    pub interval: Option<(f64, f64)>,
-    /// The figures in words, right of the plot.
-    pub text: String,
-    /// The comparison's verdict and words, coloured after the text.
-    pub verdict: Option<(Verdict, String)>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Chart {
-    /// What the chart is of (in bold), then how to read it.
-    pub title: String,
-    pub caption: Prose,
-    /// The accessible name of the picture.
-    pub aria: String,
-    pub scale: Scale,
-    pub bars: Vec<Bar>,
-    /// A value marked across the plot (the baseline's median, or 1×), dashed or not.
-    pub reference: Option<(f64, bool)>,
-}
 
 // Geometry, in SVG user units (pixels at 100%).
 const WIDTH: f64 = 960.0;
@@ -294,6 +251,8 @@ fn trim(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::view::Prose;
+    use crate::report::view::charts::{Bar, PALETTE};
 
     #[test]
     fn axis_ticks_are_round() {

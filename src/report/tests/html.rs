@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::{fixture, sample, variant};
 use crate::measure::Stop;
 use crate::measure::stats::Verdict;
-use crate::report::chart::{BASELINE_COLOUR, PALETTE};
 use crate::report::record::{BoltVsPgo, NamedRatio, Ratio};
+use crate::report::view::charts::{BASELINE_COLOUR, PALETTE};
 use crate::report::view::colour;
 
 fn page(r: &crate::report::Report) -> String {

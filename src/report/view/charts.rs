@@ -7,9 +7,53 @@ use super::words::Prose;
 use crate::measure::counts::Figure;
 use crate::measure::stats::Verdict;
 use crate::measure::text::{count_verdict_text, ratio_text, time, verdict_text};
-use crate::report::chart::{Bar, Chart, Scale};
 use crate::report::record::{MetricVerdict, Report, Timing, VariantReport};
 use crate::workload::metrics::Better;
+
+/// The baseline's bar colour: a neutral grey, so the eye goes to the others.
+pub const BASELINE_COLOUR: &str = "#7f7f7f";
+
+/// The other variants' bar colours, in report order (repeating past the end).
+pub const PALETTE: [&str; 8] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+
+/// What the axis measures, which decides its origin and its tick labels.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scale {
+    /// Seconds, from 0: ticks in one unit (`200 ms`).
+    Time,
+    /// A figure in its unit, from 0.
+    Value { unit: String },
+    /// A ratio to the baseline, around 1×.
+    Ratio,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub label: String,
+    /// Drawn in bold (every variant but the baseline).
+    pub strong: bool,
+    pub colour: &'static str,
+    pub value: f64,
+    /// The interval of the value, drawn as a whisker.
+    pub interval: Option<(f64, f64)>,
+    /// The figures in words, right of the plot.
+    pub text: String,
+    /// The comparison's verdict and words, coloured after the text.
+    pub verdict: Option<(Verdict, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// What the chart is of (in bold), then how to read it.
+    pub title: String,
+    pub caption: Prose,
+    /// The accessible name of the picture.
+    pub aria: String,
+    pub scale: Scale,
+    pub bars: Vec<Bar>,
+    /// A value marked across the plot (the baseline's median, or 1×), dashed or not.
+    pub reference: Option<(f64, bool)>,
+}
 
 /// What a timing chart shows: the startup run, or workload `i`.
 #[derive(Debug, Clone, Copy)]

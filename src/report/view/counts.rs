@@ -3,9 +3,9 @@
 //! terminal's one line per variant.
 
 use super::charts;
+use super::charts::Chart;
 use super::words::{Prose, Span};
 use crate::measure::counts::{CounterKind, Figure};
-use crate::report::chart::Chart;
 use crate::report::record::{Ratio, Report};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -12,9 +12,9 @@ pub mod sections;
 pub mod summary;
 pub mod words;
 
+use self::charts::{BASELINE_COLOUR, Chart, PALETTE};
 pub use self::summary::{Cell, Column, Geomean, Summary};
 pub use self::words::{Prose, Span, count};
-use crate::report::chart::{BASELINE_COLOUR, Chart, PALETTE};
 use crate::report::record::{Environment, Report};
 
 /// Whether the report is whole.

@@ -3,10 +3,10 @@
 //! build settings and the method.
 
 use super::charts;
+use super::charts::Chart;
 use super::summary::measured;
 use super::words::{Prose, Span, count, stop_text};
 use crate::measure::text::time;
-use crate::report::chart::Chart;
 use crate::report::record::figures::value;
 use crate::report::record::{Ratio, Report};
 use crate::util::human_size;
