@@ -70,10 +70,7 @@ impl Axis {
     fn label(&self, scale: &Scale, v: f64) -> String {
         match scale {
             Scale::Time => Unit::for_max(self.high).label(v, self.step),
-            Scale::Value { unit } if v == 0.0 => {
-                let _ = unit;
-                "0".to_string()
-            }
+            Scale::Value { .. } if v == 0.0 => "0".to_string(),
             Scale::Value { unit } => value(v, unit),
             Scale::Ratio => format!("{}×", trim(v)),
         }

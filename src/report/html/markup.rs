@@ -54,6 +54,14 @@ impl Html {
     }
 }
 
+impl Extend<Html> for Html {
+    fn extend<I: IntoIterator<Item = Html>>(&mut self, iter: I) {
+        for h in iter {
+            self.0.push_str(&h.0);
+        }
+    }
+}
+
 impl FromIterator<Html> for Html {
     fn from_iter<I: IntoIterator<Item = Html>>(iter: I) -> Html {
         Html(iter.into_iter().map(|h| h.0).collect())

@@ -66,7 +66,7 @@ pub fn page(v: &View) -> String {
     }
     if let Some(f) = &v.figures {
         o.push(html!("<h2>Workload figures</h2>\n"));
-        o.extend_from(f.charts.iter().map(figure));
+        o.extend(f.charts.iter().map(figure));
     }
     if let Some(c) = &v.counts {
         o.push(counts(c));
@@ -82,14 +82,6 @@ pub fn page(v: &View) -> String {
         written
     ));
     o.into_string()
-}
-
-impl Html {
-    fn extend_from(&mut self, parts: impl Iterator<Item = Html>) {
-        for p in parts {
-            self.push(p);
-        }
-    }
 }
 
 fn figure(c: &Chart) -> Html {
@@ -190,7 +182,7 @@ fn counts(c: &CountsView) -> Html {
     for n in &c.notes {
         o.push(html!("<p class=\"note\">{}</p>\n", prose(n)));
     }
-    o.extend_from(c.charts.iter().map(figure));
+    o.extend(c.charts.iter().map(figure));
     o
 }
 
