@@ -20,6 +20,7 @@ mod presets;
 mod printer;
 mod process;
 mod project;
+mod report;
 mod stage;
 mod state;
 #[cfg(test)]

@@ -211,3 +211,32 @@ fn a_build_that_fails_under_clang_names_c_pgo_and_the_way_out() {
     assert!(err.contains("`--no-c-pgo` (or `c-pgo = false` in pgo-build.toml)"), "{err}");
     p.run(&["--no-c-pgo", "instrument"]);
 }
+
+/// Issue 18: a BOLT pipeline builds everything with `strip = false` (BOLT needs
+/// the symbols) and strips what it delivers; `pgo-rust-only` was measured as
+/// cargo left it and reported several times the size of the stripped `pgo`.
+#[test]
+fn pgo_rust_only_in_bolt_mode_is_sized_as_it_ships() {
+    let p = project();
+    p.run(&["all", "--bolt", "--no-compare"]);
+    p.run(&[
+        "--bolt",
+        "compare",
+        "--variants",
+        "pgo,pgo-rust-only",
+        "--rounds",
+        "1",
+        "--warmup",
+        "0",
+        "--startup-args",
+        "",
+    ]);
+    let text = std::fs::read_to_string(p.pgo_dir().join("report/report.json")).expect("report.json");
+    let report: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let variant =
+        |name: &str| report["variants"].as_array().unwrap().iter().find(|v| v["name"] == name).cloned().expect(name);
+    let (pgo, rust_only) = (variant("pgo"), variant("pgo-rust-only"));
+    let ratio = rust_only["size_bytes"].as_f64().unwrap() / pgo["size_bytes"].as_f64().unwrap();
+    assert!((0.8..1.25).contains(&ratio), "pgo-rust-only is {ratio:.2}× pgo's size: {rust_only}");
+    assert!(rust_only["build"]["post"].to_string().contains("stripped as the profile asks"), "{rust_only}");
+}

@@ -342,3 +342,59 @@ fn comparison_options_with_no_compare_are_refused_before_building() {
     assert!(!p.pgo_dir().join("build").exists(), "refused before building");
     assert!(!p.pgo_dir().join("out").exists(), "nothing delivered");
 }
+
+/// Issue 18: every `compare` silently replaced the previous report. Each run
+/// keeps a folder of its own, `report/` is the latest, and the last line says
+/// where; `--report-dir` writes there and makes nothing else.
+#[test]
+fn each_compare_keeps_its_report_and_report_is_the_latest() {
+    let p = TestProject::new();
+    let args = [
+        "compare",
+        "--baseline",
+        "release",
+        "--variants",
+        "small",
+        "--rounds",
+        "1",
+        "--warmup",
+        "0",
+        "--startup-args",
+        "",
+    ];
+    p.run(&args);
+    let first = std::fs::read_link(p.pgo_dir().join("report")).expect("report is a link");
+    let out = p.run(&args);
+    let second = std::fs::read_link(p.pgo_dir().join("report")).expect("report is a link");
+    assert_ne!(first, second, "the second run has a folder of its own");
+    let reports = p.pgo_dir().join("reports");
+    assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 2);
+    for run in [&first, &second] {
+        assert!(p.pgo_dir().join(run).join("report.json").is_file(), "{}", run.display());
+    }
+    assert_eq!(report(&p)["complete"], true, "report/ reads as a folder");
+    let err = stderr(&out);
+    let line = err.lines().find(|l| l.contains("measured in")).unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains(&format!("reports in {}", p.pgo_dir().join(&second).display())), "{line}");
+    assert!(line.contains("report is the latest, earlier ones stay in"), "{line}");
+
+    let explicit = p.path().join("ci-report");
+    let mut with_dir = args.to_vec();
+    with_dir.extend(["--report-dir", explicit.to_str().expect("a UTF-8 path")]);
+    p.run(&with_dir);
+    assert!(explicit.join("report.md").is_file());
+    assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 2, "--report-dir makes no folder in reports/");
+    assert_eq!(std::fs::read_link(p.pgo_dir().join("report")).unwrap(), second);
+}
+
+/// Issue 18: `compare --help` left `pgo-rust-only` out of `--variants`.
+#[test]
+fn the_help_names_every_pipeline_variant() {
+    let p = TestProject::new();
+    let help = stdout(&p.run(&["compare", "--help"]));
+    let variants = &help[help.find("--variants").expect("--variants is documented")..];
+    let variants = &variants[..variants.find("--baseline").expect("then --baseline")];
+    for name in ["`pgo`", "`pgo+bolt`", "`pgo-rust-only`", "preset"] {
+        assert!(variants.contains(name), "{name} missing: {variants}");
+    }
+}

@@ -14,6 +14,7 @@ use crate::measure::stats::{Verdict, median};
 use crate::measure::text::{ratio_text, time};
 use crate::measure::{self, MeasureArgs, executor::RealExecutor};
 use crate::process::Outcome;
+use crate::report::view::words::verdict_reason;
 use crate::stage::deliver::Evidence;
 use crate::util::plural;
 use crate::workload::{self, Phase};
@@ -90,10 +91,8 @@ pub(super) fn bolt_vs(
         _ => (
             false,
             format!(
-                "BOLT was not shown to be faster than {what} alone: {:.3}× ({interval}, geometric mean over {over}) \
-                 is not wholly beyond the {}% noise threshold",
-                g.value,
-                plan.noise * 100.0
+                "BOLT was not shown to be faster than {what} alone (geometric mean over {over}): {}",
+                verdict_reason(&g, plan.noise, plan.confidence, "BOLT", &format!("{what} alone"))
             ),
         ),
     };

@@ -10,39 +10,11 @@
 //! verdict is `faster`). Anything else, "no clear difference" included, keeps the
 //! PGO binary, unless `--keep-bolt` was given.
 
-use serde::Serialize;
-
-use super::report::{Ratio, ratio_text, verdict_text};
 use super::variants::{PGO, PGO_BOLT};
 use crate::measure::stats::{Estimate, Verdict};
 use crate::measure::{Plan, Samples};
-
-/// `pgo+bolt` against `pgo`, and what that decides.
-#[derive(Debug, Clone, Serialize)]
-pub struct BoltVsPgo {
-    /// Per benchmark workload: `pgo+bolt`'s time over `pgo`'s, paired by round.
-    pub workloads: Vec<NamedRatio>,
-    /// The geometric mean of those ratios over the benchmark workloads.
-    pub geomean: Ratio,
-    /// The geometric mean's verdict: the one the decision rests on.
-    pub verdict: Verdict,
-    /// `--keep-bolt` was given: BOLT is delivered whatever the measurement says.
-    pub keep_bolt_asked: bool,
-    /// The decision: deliver the BOLT binaries (else the PGO ones).
-    pub keep_bolt: bool,
-    /// `pgo+bolt` or `pgo`: the variant delivered.
-    pub delivered: String,
-    /// Why, in words, naming the noise threshold when that is why.
-    pub reason: String,
-}
-
-/// One workload's ratio.
-#[derive(Debug, Clone, Serialize)]
-pub struct NamedRatio {
-    pub name: String,
-    #[serde(flatten)]
-    pub ratio: Ratio,
-}
+use crate::report::record::{BoltVsPgo, NamedRatio, Ratio};
+use crate::report::view::words::verdict_reason;
 
 /// The decision and the words for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,65 +25,46 @@ pub struct Decision {
 
 /// Keep BOLT iff `--keep-bolt` was asked, or the geometric mean of `pgo+bolt`
 /// over `pgo` is `faster` ([`Verdict::of`]: its whole interval below
-/// `1 − noise`, at the confidence asked). Otherwise PGO.
+/// `1 − noise`, at the confidence asked). Otherwise PGO. The reason words the
+/// rule applied ([`verdict_reason`]).
 pub fn decide(geomean: &Estimate, noise: f64, confidence: f64, keep_bolt_asked: bool) -> Decision {
     let verdict = Verdict::of(geomean, noise, confidence);
-    let interval = ratio_text(geomean.value, geomean.low, geomean.high);
-    let threshold = format!("{}% noise threshold", percent(noise));
-    let measured = match verdict {
-        Verdict::Faster => format!(
-            "{PGO_BOLT} is {} than {PGO}: {interval} is clear of the {threshold}",
-            verdict_text(geomean.value, verdict)
-        ),
-        Verdict::Slower => format!("{PGO_BOLT} is {} than {PGO}: {interval}", verdict_text(geomean.value, verdict)),
-        Verdict::NoClearDifference if geomean.coverage + 1e-9 < confidence => {
-            format!("no clear difference: too few rounds for a {}% interval ({interval})", percent(confidence))
-        }
-        Verdict::NoClearDifference => format!("no clear difference: {interval} is within the {threshold}"),
-    };
+    let measured = verdict_reason(geomean, noise, confidence, PGO_BOLT, PGO);
     let keep_bolt = keep_bolt_asked || verdict == Verdict::Faster;
     let reason = if keep_bolt_asked { format!("--keep-bolt was given (measured: {measured})") } else { measured };
     Decision { keep_bolt, reason }
 }
 
-/// `1`, `0.5`, `2.5`: a fraction as a percentage, without trailing zeros.
-fn percent(fraction: f64) -> String {
-    let p = (fraction * 100.0 * 1000.0).round() / 1000.0;
-    format!("{p}")
-}
-
-impl BoltVsPgo {
-    /// `pgo+bolt` (measured variant `bolt`) against `pgo` (measured variant
-    /// `pgo`) on the benchmark workloads, whose names are `names` in the plan's
-    /// order; `None` before the first round.
-    pub fn measure(
-        plan: &Plan,
-        samples: &Samples,
-        names: &[String],
-        pgo: usize,
-        bolt: usize,
-        keep_bolt_asked: bool,
-    ) -> Option<BoltVsPgo> {
-        let g = samples.geomean_to(plan, bolt, pgo)?;
-        let workloads = (0..plan.workloads)
-            .filter(|&w| plan.gated[w])
-            .zip(names)
-            .map(|(w, name)| NamedRatio {
-                name: name.clone(),
-                ratio: Ratio::judged(samples.ratio_to(plan, w, bolt, pgo), plan.noise, plan.confidence),
-            })
-            .collect();
-        let decision = decide(&g, plan.noise, plan.confidence, keep_bolt_asked);
-        Some(BoltVsPgo {
-            workloads,
-            geomean: Ratio::judged(g, plan.noise, plan.confidence),
-            verdict: Verdict::of(&g, plan.noise, plan.confidence),
-            keep_bolt_asked,
-            keep_bolt: decision.keep_bolt,
-            delivered: if decision.keep_bolt { PGO_BOLT } else { PGO }.to_string(),
-            reason: decision.reason,
+/// `pgo+bolt` (measured variant `bolt`) against `pgo` (measured variant `pgo`)
+/// on the benchmark workloads, whose names are `names` in the plan's order;
+/// `None` before the first round.
+pub fn measure(
+    plan: &Plan,
+    samples: &Samples,
+    names: &[String],
+    pgo: usize,
+    bolt: usize,
+    keep_bolt_asked: bool,
+) -> Option<BoltVsPgo> {
+    let g = samples.geomean_to(plan, bolt, pgo)?;
+    let workloads = (0..plan.workloads)
+        .filter(|&w| plan.gated[w])
+        .zip(names)
+        .map(|(w, name)| NamedRatio {
+            name: name.clone(),
+            ratio: Ratio::judged(samples.ratio_to(plan, w, bolt, pgo), plan.noise, plan.confidence),
         })
-    }
+        .collect();
+    let decision = decide(&g, plan.noise, plan.confidence, keep_bolt_asked);
+    Some(BoltVsPgo {
+        workloads,
+        geomean: Ratio::judged(g, plan.noise, plan.confidence),
+        verdict: Verdict::of(&g, plan.noise, plan.confidence),
+        keep_bolt_asked,
+        keep_bolt: decision.keep_bolt,
+        delivered: if decision.keep_bolt { PGO_BOLT } else { PGO }.to_string(),
+        reason: decision.reason,
+    })
 }
 
 #[cfg(test)]
@@ -137,25 +90,27 @@ mod tests {
                 geomean: e(0.958, 0.941, 0.975),
                 keep_asked: false,
                 keep: true,
-                reason: "pgo+bolt is 4.2% faster than pgo: 0.958× [0.941–0.975] is clear of the 1% noise threshold",
+                reason: "pgo+bolt is 4.2% faster than pgo: 0.958×, and its whole interval 0.941–0.975 lies below 0.990, \
+                         beyond the ±1% noise band",
             },
             Case {
                 geomean: e(0.987, 0.977, 0.997),
                 keep_asked: false,
                 keep: false,
-                reason: "no clear difference: 0.987× [0.977–0.997] is within the 1% noise threshold",
+                reason: "no clear difference: 0.987×, but its interval 0.977–0.997 reaches into the ±1% noise band",
             },
             Case {
                 geomean: e(1.0, 0.98, 1.02),
                 keep_asked: false,
                 keep: false,
-                reason: "no clear difference: 1.000× [0.980–1.020] is within the 1% noise threshold",
+                reason: "no clear difference: 1.000×, but its interval 0.980–1.020 reaches into the ±1% noise band",
             },
             Case {
                 geomean: e(1.05, 1.03, 1.07),
                 keep_asked: false,
                 keep: false,
-                reason: "pgo+bolt is 5.0% slower than pgo: 1.050× [1.030–1.070]",
+                reason: "pgo+bolt is 5.0% slower than pgo: 1.050×, and its whole interval 1.030–1.070 lies above 1.010, \
+                         beyond the ±1% noise band",
             },
             Case {
                 geomean: few,
@@ -167,7 +122,8 @@ mod tests {
                 geomean: e(1.05, 1.03, 1.07),
                 keep_asked: true,
                 keep: true,
-                reason: "--keep-bolt was given (measured: pgo+bolt is 5.0% slower than pgo: 1.050× [1.030–1.070])",
+                reason: "--keep-bolt was given (measured: pgo+bolt is 5.0% slower than pgo: 1.050×, and its whole \
+                         interval 1.030–1.070 lies above 1.010, beyond the ±1% noise band)",
             },
         ];
         for c in cases {
@@ -176,7 +132,7 @@ mod tests {
         }
         // The threshold is the one given, not always 1%.
         let d = decide(&e(0.96, 0.95, 0.97), 0.05, 0.95, false);
-        assert!(!d.keep_bolt && d.reason.contains("within the 5% noise threshold"), "{}", d.reason);
+        assert!(!d.keep_bolt && d.reason.contains("reaches into the ±5% noise band"), "{}", d.reason);
     }
 
     fn plan() -> Plan {
@@ -207,7 +163,7 @@ mod tests {
         let mut mock = Mock::new(21, vec![0.8, 0.5, 0.002], factors, 0.02);
         let p = plan();
         let s = measure::run(&p, &mut mock, |_| {}).expect("the mock measures");
-        let b = BoltVsPgo::measure(&p, &s, &names(), 1, 2, false).expect("measured");
+        let b = measure(&p, &s, &names(), 1, 2, false).expect("measured");
         assert!(b.keep_bolt, "{b:?}");
         assert_eq!((b.verdict, b.delivered.as_str()), (Verdict::Faster, "pgo+bolt"));
         assert_eq!(b.workloads.len(), 2);
@@ -223,12 +179,12 @@ mod tests {
         let mut mock = Mock::new(21, vec![0.8, 0.5, 0.002], factors, 0.02);
         let p = plan();
         let s = measure::run(&p, &mut mock, |_| {}).expect("the mock measures");
-        let b = BoltVsPgo::measure(&p, &s, &names(), 1, 2, false).expect("measured");
+        let b = measure(&p, &s, &names(), 1, 2, false).expect("measured");
         assert!(!b.keep_bolt, "{b:?}");
         assert_eq!((b.verdict, b.delivered.as_str()), (Verdict::NoClearDifference, "pgo"));
-        assert!(b.reason.starts_with("no clear difference: ") && b.reason.ends_with("within the 1% noise threshold"));
+        assert!(b.reason.starts_with("no clear difference: ") && b.reason.ends_with("reaches into the ±1% noise band"));
         // --keep-bolt overrides it, and says so.
-        let kept = BoltVsPgo::measure(&p, &s, &names(), 1, 2, true).expect("measured");
+        let kept = measure(&p, &s, &names(), 1, 2, true).expect("measured");
         assert!(kept.keep_bolt && kept.reason.starts_with("--keep-bolt was given"), "{kept:?}");
     }
 }

@@ -3,10 +3,10 @@
 //! counted figure (`--gate-on instructions`), with exit codes of their own.
 
 use super::CompareArgs;
-use super::report::{Gate, Ratio, Report, VariantReport};
 use super::variants;
 use crate::measure::counts::Figure;
 use crate::measure::stats::Verdict;
+use crate::report::record::{Gate, Ratio, Report, VariantReport};
 
 /// Exit codes of the CI checks (docs/compare.md).
 pub mod exit {
@@ -72,19 +72,7 @@ fn judged(report: &Report, v: &VariantReport, on: GateOn, metric: Option<&str>) 
     }
     match on.figure() {
         None => Judged {
-            workloads: v
-                .workloads
-                .iter()
-                .map(|t| {
-                    let r = Ratio {
-                        ratio: t.ratio,
-                        ratio_ci_low: t.ratio_ci_low,
-                        ratio_ci_high: t.ratio_ci_high,
-                        verdict: t.verdict,
-                    };
-                    (t.name.clone(), r)
-                })
-                .collect(),
+            workloads: v.workloads.iter().map(|t| (t.name.clone(), t.against_baseline())).collect(),
             geomean: v.geomean.clone(),
             worse: "slower".into(),
             better: "faster".into(),

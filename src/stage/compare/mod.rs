@@ -8,18 +8,22 @@
 //! the same build under another name are built and measured once
 //! (`same_build.rs`). When `pgo` and `pgo+bolt` are both measured, the same
 //! rounds say whether BOLT is delivered (`bolt_vs_pgo.rs`): BOLT is measured
-//! once, here. The report (`report.rs`, `html.rs`) is rewritten after every
+//! once, here. The report (`src/report/`) is rewritten after every
 //! variant's build and every round, so a failure late in a long run keeps what
 //! was measured.
 
 pub mod bolt_vs_pgo;
+mod build_times;
 pub mod counts;
+mod fill;
 pub mod gates;
-pub mod html;
 pub mod metrics;
-pub mod report;
+mod record;
 pub mod same_build;
 pub mod variants;
+
+#[cfg(test)]
+pub mod fill_tests;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -27,27 +31,27 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use self::bolt_vs_pgo::BoltVsPgo;
 use self::gates::GateOn;
-use self::report::{Environment, Method, ProjectInfo, Report, VariantReport, WorkloadInfo, count};
 use self::variants::Ready;
 use crate::cargo::Binary;
 use crate::config::CounterChoice;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
+use crate::measure;
 pub use crate::measure::MeasureArgs;
 use crate::measure::counts::{self as counter, Counter, CounterKind};
 use crate::measure::executor::RealExecutor;
-use crate::measure::{self, Stop};
 use crate::process::Cmd;
+use crate::report::record::{self as report, BoltVsPgo, Report, VariantReport};
+use crate::report::{count, write as write_reports};
 use crate::state::State;
-use crate::util::{human_duration, write_atomic};
+use crate::util::human_duration;
 
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Comparison options")]
 pub struct CompareArgs {
     /// The variants to measure besides the baseline, comma-separated: `pgo`,
-    /// `pgo+bolt`, a Cargo profile of the project, or a preset (develop, fast,
+    /// `pgo+bolt`, `pgo-rust-only`, a Cargo profile of the project, or a preset (develop, fast,
     /// fastest, small, smallest, production) [default: the config's, else
     /// PROFILE,pgo and pgo+bolt when there are BOLT binaries].
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
@@ -59,7 +63,8 @@ pub struct CompareArgs {
     /// Also time a cold build and a warm rebuild of every variant (minutes).
     #[arg(long)]
     pub build_times: bool,
-    /// Where to write report.md, report.json and report.html [default: <target>/pgo-build/report].
+    /// Where to write report.md, report.json and report.html [default: a new
+    /// <target>/pgo-build/reports/<UTC time>/, linked as <target>/pgo-build/report].
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
     /// Arguments of the startup run, shell-quoted; "" for none [default: the
@@ -198,14 +203,14 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         }
         return Ok(Compared { code: 0, bolt_vs_pgo: None });
     }
-    let report_dir = args.report_dir.clone().unwrap_or_else(|| ctx.layout.root.join("report"));
-    std::fs::create_dir_all(&report_dir)
-        .with_context(|| format!("could not create the report directory {}", report_dir.display()))?;
+    let destination =
+        crate::report::store::open(args.report_dir.as_deref(), &ctx.layout.root, std::time::SystemTime::now())?;
+    let report_dir = destination.dir.clone();
     let startup_args = ctx.options.compare.startup_args.clone();
-    let mut report = new_report(ctx, args, &bench, startup_args.clone());
+    let mut report = record::new(ctx, args, &bench, startup_args.clone());
     if let Some(c) = &counter {
         let distinct = same.iter().filter(|s| s.is_none()).count();
-        report.counts = Some(counts::CountsMethod::new(c, (bench.len() * (distinct + 1)) as u32));
+        report.counts = Some(report::CountsMethod::new(c, (bench.len() * (distinct + 1)) as u32));
     }
 
     let ready = prepare_all(ctx, args, &specs, &same, &state, &mut report, &report_dir)?;
@@ -294,14 +299,10 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     report.complete = true;
     write_reports(&report_dir, &report)?;
 
-    ctx.printer.out(report::terminal(&report));
+    ctx.printer.out(crate::report::terminal(&report));
     ctx.printer.status(
         "compare",
-        format!(
-            "measured in {}; reports in {} (report.md, report.json, report.html)",
-            human_duration(start.elapsed()),
-            report_dir.display()
-        ),
+        format!("measured in {}; reports in {}", human_duration(start.elapsed()), destination.describe()),
     );
     for g in report.gates.iter().filter(|g| !g.passed) {
         ctx.printer.warn(format!("--{} {}: {}", g.name, g.threshold_pct, g.detail));
@@ -383,7 +384,7 @@ fn prepare_all(
             counts: None,
         };
         if args.build_times && same.is_none() {
-            match variants::build_times(ctx, &r, state) {
+            match build_times::build_times(ctx, &r, state) {
                 Ok(t) => v.build_times = Some(t),
                 Err(e) => return Err(incomplete(report_dir, report, e)),
             }
@@ -426,82 +427,4 @@ fn check_startup(ctx: &Ctx, binaries: &[Binary], args: &[String]) -> Result<bool
         finished.outcome
     ));
     Ok(false)
-}
-
-fn new_report(ctx: &Ctx, args: &CompareArgs, bench: &[&Workload], startup_args: Option<Vec<String>>) -> Report {
-    let plan = args.measure.plan(1, vec![true], 0);
-    Report {
-        schema_version: report::SCHEMA_VERSION,
-        tool: format!("pgo-build {}", env!("CARGO_PKG_VERSION")),
-        generated_unix: crate::state::now(),
-        complete: false,
-        error: None,
-        project: ProjectInfo {
-            package: ctx.settings.package.clone(),
-            binaries: ctx.settings.bins.clone(),
-            profile: ctx.settings.profile.clone(),
-        },
-        environment: environment(ctx),
-        method: Method {
-            confidence: plan.confidence,
-            warmup_rounds: plan.warmup,
-            min_rounds: plan.min_rounds,
-            max_rounds: plan.max_rounds,
-            target_precision: plan.target,
-            budget_s: plan.budget_s,
-            noise_threshold: plan.noise,
-            rounds: 0,
-            stop: Stop::Running,
-            achieved_precision: None,
-            startup_args,
-        },
-        baseline: variants::BASELINE.to_string(),
-        workloads: bench.iter().map(|w| WorkloadInfo { name: w.name.clone(), trained_on: w.is(Use::Train) }).collect(),
-        variants: Vec::new(),
-        bolt_vs_pgo: None,
-        counts: None,
-        gates: Vec::new(),
-    }
-}
-
-/// What the numbers were measured on.
-fn environment(ctx: &Ctx) -> Environment {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
-    let os_release = std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=")).map(|v| v.trim_matches('"').to_string()));
-    let kernel = Cmd::new("uname").args(["-sr"]).read().ok().map(|s| s.trim().to_string());
-    let os = [os_release, kernel].into_iter().flatten().collect::<Vec<_>>().join(", ");
-    let mut tools = std::collections::BTreeMap::new();
-    if let Ok(v) = Cmd::new("cargo").arg("--version").read() {
-        tools.insert("cargo".to_string(), v.trim().to_string());
-    }
-    Environment {
-        rustc: ctx.rustc.version.clone(),
-        llvm: format!("LLVM {}", ctx.rustc.llvm_version),
-        host: ctx.rustc.host.clone(),
-        target: (!ctx.target.is_host).then(|| ctx.target.triple.clone()),
-        cpu,
-        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        os,
-        tools,
-    }
-}
-
-/// Writes report.json, report.md and report.html, each to a temporary name first.
-pub fn write_reports(dir: &Path, report: &Report) -> Result<()> {
-    let mut r = report.clone();
-    r.generated_unix = crate::state::now();
-    write_atomic(&dir.join("report.json"), serde_json::to_string_pretty(&r)?.as_bytes())?;
-    write_atomic(&dir.join("report.md"), report::markdown(&r).as_bytes())?;
-    write_atomic(&dir.join("report.html"), html::page(&r).as_bytes())?;
-    Ok(())
 }

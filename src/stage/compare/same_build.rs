@@ -16,10 +16,10 @@
 
 use anyhow::Result;
 
-use super::report::BuildInfo;
 use super::variants::{Ready, Source, Spec};
 use crate::cargo::cargo_config::{ProfileSettings, ProfileSources};
 use crate::context::Ctx;
+use crate::report::record::BuildInfo;
 
 /// What makes a build the build it is.
 #[derive(Debug, Clone, PartialEq, Eq)]

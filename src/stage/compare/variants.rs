@@ -4,20 +4,22 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use super::report::{BinaryInfo, BuildInfo, BuildTimes};
 use crate::build::{BuildSpec, Flags, cargo_build_for};
 use crate::cargo::Binary;
 use crate::cargo::c_code::{self, CPgo};
+use crate::cargo::cargo_config::Strip;
 use crate::context::Ctx;
 use crate::pipeline::{StageId, Walk};
 use crate::presets::{self, Preset};
+use crate::report::record::{BinaryInfo, BuildInfo};
 use crate::stage::bolt::Bolt;
 use crate::stage::optimize::Optimize;
 use crate::state::{BinaryRecord, State};
+use crate::toolchain::RustcInfo;
+use crate::util::copy_atomic;
 
 /// The name of the baseline variant in reports.
 pub const BASELINE: &str = "baseline";
@@ -135,7 +137,8 @@ pub fn resolve(
         known.extend(profiles.iter().cloned());
         known.extend(presets::names().iter().map(|s| s.to_string()).filter(|n| !profiles.contains(n)));
         anyhow::anyhow!(
-            "unknown variant `{name}`: a variant is `pgo`, `pgo+bolt`, a Cargo profile of the project or a preset \
+            "unknown variant `{name}`: a variant is `pgo`, `pgo+bolt`, `pgo-rust-only`, a Cargo profile of the project or \
+             a preset \
              (known here: {})",
             known.join(", ")
         )
@@ -212,7 +215,7 @@ pub fn check_rust_only(ctx: &Ctx, specs: &[Spec]) -> Result<()> {
     Ok(())
 }
 
-fn bolt_record<'s>(ctx: &Ctx, state: &'s State) -> Result<&'s crate::state::BoltRecord> {
+pub(super) fn bolt_record<'s>(ctx: &Ctx, state: &'s State) -> Result<&'s crate::state::BoltRecord> {
     let record = Walk::new(ctx, state).current::<Bolt>().context(
         "there are no BOLT binaries for the current PGO build: run `pgo-build bolt` (or `pgo-build all --bolt`) \
          first, or leave `pgo+bolt` out of the variants",
@@ -288,9 +291,14 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
             let flags = rust_only_flags(ctx, state)?;
             ctx.printer.status("compare", format!("building `{}`: {}", spec.name, spec.description(ctx)));
             let out = cargo_build_for(ctx, &bs, &flags)?;
+            // In BOLT mode the pipeline's builds have `strip = false` (BOLT needs
+            // the symbols); `pgo` ships stripped as the profile asks, so this one
+            // is measured that way too, not 3× bigger with its symbols.
+            let strip = if ctx.bolt { Some(ctx.profile_strip()?) } else { None };
+            let binaries = as_shipped(&ctx.rustc, out.binaries, &bs.target_dir.join("shipped"), strip)?;
             let pgo = Walk::new(ctx, state).current::<Optimize>()?;
             let pgo: Vec<Binary> = pgo.binaries.iter().map(BinaryRecord::binary).collect();
-            if same_bytes(&out.binaries, &pgo) {
+            if same_bytes(&binaries, &pgo) {
                 bail!(
                     "`{PGO_RUST_ONLY}` came out byte-identical to `{PGO}`: the C/C++ code was built with the profile \
                      after all (a build script passes it on, or its C/C++ code has no profiled function), so it \
@@ -302,12 +310,15 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
                 cargo_profile: bs.profile.clone(),
                 cargo_config: bs.config.clone(),
                 rustflags: crate::cargo::flags::profile_use(ctx.bolt, Path::new("<merged profile>")),
-                post: vec![format!(
+                post: [format!(
                     "C/C++ compiled by {} without the profile",
                     ctx.settings.c_compiler.as_ref().map(|c| c.describe()).unwrap_or_default()
-                )],
+                )]
+                .into_iter()
+                .chain(strip.map(|s| format!("stripped as the profile asks ({s:?})")))
+                .collect(),
             };
-            (out.binaries, build)
+            (binaries, build)
         }
         Source::Profile(_) | Source::Preset(_) => {
             let bs = spec.build_spec(ctx).context("a built variant has a build")?;
@@ -333,45 +344,6 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
     Ok(Ready { spec: spec.clone(), binaries, sizes, build })
 }
 
-/// Times a cold build (into an empty target directory) and a warm rebuild (after
-/// touching the package's root source file) of the variant. `pgo+bolt` adds the
-/// BOLT stage's recorded time to its PGO build's.
-pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes> {
-    let (spec, rustflags, extra) = match &ready.spec.source {
-        Source::Profile(_) | Source::Preset(_) => {
-            (ready.spec.build_spec(ctx).context("a built variant has a build")?, Flags::default(), 0.0)
-        }
-        Source::PgoRustOnly => {
-            (ready.spec.build_spec(ctx).context("a built variant has a build")?, rust_only_flags(ctx, state)?, 0.0)
-        }
-        Source::Pgo | Source::PgoBolt => {
-            let profile = Walk::new(ctx, state).current::<Optimize>()?.profile.clone();
-            let extra = match ready.spec.source {
-                Source::PgoBolt => bolt_record(ctx, state)?.rewrite_s,
-                _ => 0.0,
-            };
-            let spec = BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized);
-            (spec, Flags::profile_use(ctx, &profile), extra)
-        }
-    };
-    let dir = ctx.layout.root.join("build-times").join(ready.spec.name.replace('+', "-"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("could not empty {}", dir.display()))?;
-    }
-    let spec = BuildSpec { label: format!("{}-cold", spec.label), target_dir: dir.clone(), ..spec };
-    ctx.printer.status("compare", format!("timing a cold build of `{}`", ready.spec.name));
-    let cold = timed(|| cargo_build_for(ctx, &spec, &rustflags).map(|_| ()))?;
-    ctx.printer.status("compare", format!("cold build of `{}`: {}", ready.spec.name, timed_text(cold, extra)));
-    touch(&ctx.project.root_source)?;
-    ctx.printer.status("compare", format!("timing a warm rebuild of `{}`", ready.spec.name));
-    let warm_spec = BuildSpec { label: spec.label.replace("-cold", "-warm"), ..spec };
-    let warm = timed(|| cargo_build_for(ctx, &warm_spec, &rustflags).map(|_| ()))?;
-    ctx.printer.status("compare", format!("warm rebuild of `{}`: {}", ready.spec.name, timed_text(warm, extra)));
-    // The cold build's target directory is as big as any other: do not keep it.
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(BuildTimes { cold_s: cold + extra, warm_s: warm + extra })
-}
-
 /// Whether every binary of `a` has the bytes of the binary of the same name in
 /// `b`.
 fn same_bytes(a: &[Binary], b: &[Binary]) -> bool {
@@ -388,7 +360,7 @@ fn same_bytes(a: &[Binary], b: &[Binary]) -> bool {
 
 /// The PGO build's flags with the C/C++ code compiled by the same clang, but
 /// without the profile, which cc 1.2.x would otherwise take from the rustflags.
-fn rust_only_flags(ctx: &Ctx, state: &State) -> Result<Flags> {
+pub(super) fn rust_only_flags(ctx: &Ctx, state: &State) -> Result<Flags> {
     let profile = Walk::new(ctx, state).current::<Optimize>()?.profile.clone();
     Ok(Flags { rust: crate::cargo::flags::profile_use(ctx.bolt, &profile), c: Some(c_code::no_profile_flags()) })
 }
@@ -406,76 +378,22 @@ fn collection_cost(state: &State) -> Option<String> {
     ))
 }
 
-/// `41.2 s`, or `41.2 s (+ BOLT's 3.1 s)` for `pgo+bolt`.
-fn timed_text(cargo_s: f64, extra_s: f64) -> String {
-    let cargo = super::report::time(cargo_s);
-    if extra_s > 0.0 { format!("{cargo} (+ BOLT's {})", super::report::time(extra_s)) } else { cargo }
-}
-
-fn timed(f: impl FnOnce() -> Result<()>) -> Result<f64> {
-    let start = Instant::now();
-    f()?;
-    Ok(start.elapsed().as_secs_f64())
-}
-
-/// Sets a file's modification time to now, as `touch` does.
-fn touch(path: &Path) -> Result<()> {
-    let file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .with_context(|| format!("could not open {} to touch it", path.display()))?;
-    file.set_modified(std::time::SystemTime::now()).with_context(|| format!("could not touch {}", path.display()))?;
-    Ok(())
+/// Copies of `built` in `dir`, stripped as `strip` asks: the binaries as
+/// they ship. `None`: the build is already as it ships.
+pub fn as_shipped(rustc: &RustcInfo, built: Vec<Binary>, dir: &Path, strip: Option<Strip>) -> Result<Vec<Binary>> {
+    let Some(mode) = strip else { return Ok(built) };
+    built
+        .into_iter()
+        .map(|b| {
+            let path = dir.join(&b.name);
+            copy_atomic(&b.path, &path)?;
+            crate::toolchain::strip(rustc, &path, mode)
+                .with_context(|| format!("could not strip {} as the profile asks", path.display()))?;
+            Ok(Binary { name: b.name, path })
+        })
+        .collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn profiles() -> BTreeSet<String> {
-        ["dev", "release", "test", "bench", "small"].iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn default_variants_follow_the_pipeline() {
-        let specs = resolve(None, None, "release", &profiles(), false).expect("resolves");
-        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["baseline", "release", "pgo"]);
-        assert!(matches!(specs[0].source, Source::Preset(p) if p.name == "production"));
-    }
-
-    #[test]
-    fn the_projects_profile_wins_over_a_preset_of_its_name() {
-        let list = ["small".to_string(), "fastest".to_string()];
-        let specs = resolve(Some(&list), Some("release"), "release", &profiles(), false).expect("ok");
-        assert!(matches!(&specs[0].source, Source::Profile(p) if p == "release"));
-        assert!(matches!(&specs[1].source, Source::Profile(p) if p == "small"));
-        assert!(matches!(specs[2].source, Source::Preset(p) if p.name == "fastest"));
-    }
-
-    #[test]
-    fn binaries_are_the_same_only_when_every_one_has_the_same_bytes() {
-        let tmp = tempfile::tempdir().unwrap();
-        let bin = |dir: &str, name: &str, bytes: &[u8]| {
-            let path = tmp.path().join(dir).join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, bytes).unwrap();
-            Binary { name: name.into(), path }
-        };
-        let pgo = [bin("pgo", "a", b"one"), bin("pgo", "b", b"two")];
-        assert!(same_bytes(&[bin("v1", "a", b"one"), bin("v1", "b", b"two")], &pgo));
-        assert!(!same_bytes(&[bin("v2", "a", b"one"), bin("v2", "b", b"2")], &pgo));
-        assert!(!same_bytes(&[bin("v3", "c", b"one")], &pgo));
-        assert!(!same_bytes(&[], &pgo));
-    }
-
-    #[test]
-    fn unknown_and_repeated_variants_are_refused() {
-        let err = resolve(Some(&["tiny".to_string()]), None, "release", &profiles(), false).expect_err("unknown");
-        assert!(err.to_string().contains("unknown variant `tiny`"), "{err}");
-        assert!(err.to_string().contains("smallest"), "{err}");
-        let twice = ["pgo".to_string(), "pgo".to_string()];
-        assert!(resolve(Some(&twice), None, "release", &profiles(), false).is_err());
-        assert!(resolve(None, Some("pgo"), "release", &profiles(), false).is_err());
-    }
-}
+#[path = "variants_tests.rs"]
+mod tests;

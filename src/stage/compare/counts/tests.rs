@@ -4,7 +4,8 @@
 use super::*;
 use crate::measure::counts::{Counter, CounterKind, Counts};
 use crate::measure::stats::Verdict;
-use crate::stage::compare::report::tests::sample;
+use crate::report::record::CountsMethod;
+use crate::stage::compare::fill_tests::sample;
 
 fn counts(instructions: u64, i1: u64, ll: u64, mispredicts: u64) -> Counts {
     Counts {
@@ -96,7 +97,7 @@ fn a_repeat_that_differs_widens_every_ratio_of_that_figure_and_is_said() {
     assert!((calc.difference - 2.0 / 402.0).abs() < 1e-9, "{calc:?}");
     let q = r.variants[3].counts.as_ref().unwrap().ratio("calc", Figure::Instructions).unwrap().clone();
     assert!(q.ratio_ci_low < q.ratio && q.ratio < q.ratio_ci_high, "{q:?}");
-    let md = crate::stage::compare::report::markdown(&r);
+    let md = crate::report::markdown(&r);
     assert!(
         md.contains(
             "**The counts are not exactly repeatable:** the baseline counted twice differed by up to 0.50% (calc, \
@@ -109,7 +110,7 @@ fn a_repeat_that_differs_widens_every_ratio_of_that_figure_and_is_said() {
     let mut again = s.repeat[0].unwrap();
     (again.instructions, again.ll_misses) = (again.instructions + 15, Some(20_240));
     s.repeat[0] = Some(again);
-    let md = crate::stage::compare::report::markdown(&report_with(&s));
+    let md = crate::report::markdown(&report_with(&s));
     assert!(md.contains("differed by up to 1.19% (puzzles, LL misses); instructions by at most 0.0000015%."), "{md}");
 }
 
@@ -123,7 +124,7 @@ fn a_workload_left_uncounted_leaves_no_geometric_mean() {
     let pgo = r.variants[3].counts.as_ref().unwrap();
     assert_eq!(pgo.workloads.len(), 1);
     assert!(pgo.geomean.is_empty());
-    let md = crate::stage::compare::report::markdown(&r);
+    let md = crate::report::markdown(&r);
     assert!(md.contains("**Counting stopped early:** the time budget (3m) ran out after 6 of 12"), "{md}");
 }
 
@@ -137,16 +138,19 @@ fn counts_json_snapshot() {
 #[test]
 fn counts_markdown_snapshot() {
     let r = report_with(&samples());
-    let mut o = String::new();
-    render::markdown(&mut o, &r);
-    insta::assert_snapshot!(o);
+    let md = crate::report::markdown(&r);
+    let start = md.find("\n### Counts").expect("a counts section");
+    let end = md[start + 1..].find("\n### ").map_or(md.len(), |e| start + 1 + e);
+    let counts = &md[start..end];
+    insta::assert_snapshot!(counts);
 }
 
 /// The counts' charts draw in a real browser: with the timed charts left out
 /// (no rounds), each counted variant's colour is on the screen.
 #[test]
 fn counts_charts_render_in_a_real_browser() {
-    use crate::stage::compare::html::{colour, page};
+    use crate::report::page;
+    use crate::report::view::colour;
     let mut r = report_with(&samples());
     for v in &mut r.variants {
         (v.workloads, v.startup) = (Vec::new(), None);
@@ -157,7 +161,7 @@ fn counts_charts_render_in_a_real_browser() {
     if let Some(keep) = std::env::var_os("PGO_BUILD_KEEP_PAGE") {
         std::fs::write(std::path::Path::new(&keep).join("counts.html"), &html).unwrap();
     }
-    let count = crate::stage::compare::html::tests::screenshot(&html);
+    let count = crate::report::tests::screenshot(&html);
     for (i, v) in r.variants.iter().enumerate() {
         let n = count(colour(&r, i));
         let differs = v.counts.as_ref().and_then(|c| c.geomean(Figure::Instructions)).is_some_and(|g| g.ratio < 0.95);

@@ -1,120 +1,17 @@
-use std::collections::BTreeMap;
+//! report.html: self-contained, escaped, one colour per variant, a chart per
+//! timed workload, and drawn by a real browser.
 
-use super::*;
+use std::time::Duration;
+
+use super::{fixture, sample, variant};
 use crate::measure::Stop;
-use crate::stage::compare::report::{
-    BinaryInfo, BuildInfo, BuildTimes, Environment, Gate, Method, ProjectInfo, Ratio, WorkloadInfo,
-};
+use crate::measure::stats::Verdict;
+use crate::report::record::{BoltVsPgo, NamedRatio, Ratio};
+use crate::report::view::charts::{BASELINE_COLOUR, PALETTE};
+use crate::report::view::colour;
 
-fn timing(name: &str, median: f64, ratio: f64, verdict: Verdict) -> Timing {
-    Timing {
-        name: name.to_string(),
-        runs: 12,
-        median_s: median,
-        ci_low_s: median * 0.97,
-        ci_high_s: median * 1.04,
-        ratio,
-        ratio_ci_low: ratio - 0.02,
-        ratio_ci_high: ratio + 0.02,
-        verdict,
-        metrics: Vec::new(),
-    }
-}
-
-fn variant(name: &str, speed: f64, verdict: Verdict) -> VariantReport {
-    VariantReport {
-        name: name.to_string(),
-        description: format!("the {name} build"),
-        same_build_as: None,
-        build: BuildInfo {
-            origin: "built".into(),
-            cargo_profile: "release".into(),
-            cargo_config: vec!["profile.release.lto=\"fat\"".into()],
-            rustflags: vec!["-Cprofile-use=/tmp/merged.profdata".into()],
-            post: vec![],
-        },
-        binaries: vec![BinaryInfo { name: "demo".into(), size_bytes: 2_400_000 }],
-        size_bytes: 2_400_000,
-        size_ratio: Some(1.0 + (1.0 - speed) / 4.0),
-        startup: Some(timing("startup", 0.0021 * speed, speed, verdict)),
-        workloads: vec![
-            timing("parse <script>alert(1)</script>", 0.84 * speed, speed, verdict),
-            timing("render", 1.6 * speed, speed, verdict),
-        ],
-        geomean: Some(Ratio { ratio: speed, ratio_ci_low: speed - 0.02, ratio_ci_high: speed + 0.02, verdict }),
-        build_times: Some(BuildTimes { cold_s: 41.0, warm_s: 3.2 }),
-        counts: None,
-    }
-}
-
-/// A measured report: the baseline, three measured variants, one not measured.
-fn sample() -> Report {
-    let mut unmeasured = variant("preset-size", 1.0, Verdict::NoClearDifference);
-    unmeasured.startup = None;
-    unmeasured.workloads = vec![];
-    unmeasured.geomean = None;
-    unmeasured.build_times = None;
-    let mut tools = BTreeMap::new();
-    tools.insert("llvm-profdata".to_string(), "LLVM version 20.1.8".to_string());
-    Report {
-        schema_version: 2,
-        tool: "pgo-build 0.1.0".into(),
-        generated_unix: 1_780_000_000,
-        complete: true,
-        error: None,
-        project: ProjectInfo { package: "demo".into(), binaries: vec!["demo".into()], profile: "release".into() },
-        environment: Environment {
-            rustc: "rustc 1.95.0".into(),
-            llvm: "LLVM 20.1.8".into(),
-            host: "x86_64-unknown-linux-gnu".into(),
-            target: None,
-            cpu: "Example CPU".into(),
-            cores: 2,
-            os: "Debian 12".into(),
-            tools,
-        },
-        method: Method {
-            confidence: 0.95,
-            warmup_rounds: 1,
-            min_rounds: 6,
-            max_rounds: 200,
-            target_precision: 0.01,
-            budget_s: 600.0,
-            noise_threshold: 0.01,
-            rounds: 12,
-            stop: Stop::Precise,
-            achieved_precision: Some(0.009),
-            startup_args: Some(vec!["--version".into()]),
-        },
-        baseline: "lto".into(),
-        workloads: vec![
-            WorkloadInfo { name: "parse <script>alert(1)</script>".into(), trained_on: false },
-            WorkloadInfo { name: "render".into(), trained_on: true },
-        ],
-        variants: vec![
-            variant("lto", 1.0, Verdict::NoClearDifference),
-            variant("pgo", 0.81, Verdict::Faster),
-            variant("pgo+bolt", 0.74, Verdict::Faster),
-            unmeasured,
-            variant("preset-fast", 1.06, Verdict::Slower),
-        ],
-        bolt_vs_pgo: None,
-        counts: None,
-        gates: vec![Gate {
-            name: "fail-if-slower".into(),
-            on: "time".into(),
-            threshold_pct: 2.0,
-            variant: "pgo+bolt".into(),
-            passed: true,
-            detail: "no workload is slower".into(),
-        }],
-    }
-}
-
-#[test]
-fn escape_replaces_markup() {
-    assert_eq!(escape(r#"<a href="x">&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
-    assert_eq!(escape("plain µs"), "plain µs");
+fn page(r: &crate::report::Report) -> String {
+    crate::report::page(r)
 }
 
 #[test]
@@ -131,14 +28,13 @@ fn page_is_self_contained() {
 
 #[test]
 fn one_chart_per_workload_and_startup() {
-    let page = page(&sample());
-    assert_eq!(page.matches("<svg").count(), 3);
+    assert_eq!(page(&sample()).matches("<svg").count(), 3);
     let mut r = sample();
     r.method.startup_args = None;
     for v in &mut r.variants {
         v.startup = None;
     }
-    assert_eq!(super::page(&r).matches("<svg").count(), 2);
+    assert_eq!(page(&r).matches("<svg").count(), 2);
 }
 
 #[test]
@@ -208,19 +104,6 @@ fn nothing_measured_yet_draws_no_chart() {
 }
 
 #[test]
-fn axis_ticks_are_round() {
-    assert_eq!(nice_step(1.0), 0.2);
-    assert_eq!(nice_step(1.7), 0.5);
-    assert_eq!(nice_step(0.0), 0.0);
-    let ms = Unit::for_max(0.8);
-    assert_eq!(ms.label(0.2, 0.2), "200 ms");
-    assert_eq!(ms.label(0.0, 0.2), "0");
-    let s = Unit::for_max(2.0);
-    assert_eq!(s.label(1.5, 0.5), "1.5 s");
-    assert_eq!(Unit::for_max(0.0005).label(0.0001, 0.0001), "100 µs");
-}
-
-#[test]
 fn summary_and_details_mirror_markdown() {
     let page = page(&sample());
     assert!(page.contains("<th class=\"num\">render †</th>"));
@@ -236,7 +119,6 @@ fn summary_and_details_mirror_markdown() {
 
 #[test]
 fn bolt_against_pgo_and_the_same_build_are_shown() {
-    use crate::stage::compare::bolt_vs_pgo::{BoltVsPgo, NamedRatio};
     let mut r = sample();
     assert!(!page(&r).contains("BOLT vs PGO"), "no section without both measured");
     let ratio =
@@ -356,13 +238,14 @@ pub fn screenshot(html: &str) -> impl Fn(&str) -> usize + use<> {
 /// in the screenshot, so the SVG really draws (not only parses as a string).
 #[test]
 fn renders_in_a_real_browser() {
-    let r = sample();
+    let r = fixture();
     let count = screenshot(&page(&r));
     for i in 0..r.variants.len() {
         let (name, c) = (&r.variants[i].name, colour(&r, i));
         let n = count(c);
-        if i == 3 {
-            assert_eq!(n, 0, "{name} was not measured, yet its colour {c} is on the screen");
+        // preset-size was not measured; release is the same build as lto.
+        if i == 3 || r.variants[i].same_build_as.is_some() {
+            assert_eq!(n, 0, "{name} has no figures of its own, yet its colour {c} is on the screen");
         } else {
             assert!(n >= 200, "only {n} pixels of {name}'s bar colour {c}: the chart did not render");
         }
@@ -373,34 +256,13 @@ fn renders_in_a_real_browser() {
 /// report.md's (they were missing from the page).
 #[test]
 fn the_summary_has_a_column_per_workload_figure() {
-    use crate::stage::compare::metrics::{MetricReport, MetricVerdict};
-    use crate::workload::metrics::Better;
-    let mut r = sample();
-    for (v, rate) in r.variants.iter_mut().zip([41_200.0, 45_100.0, 44_900.0, 45_000.0]) {
-        if let Some(t) = v.workloads.get_mut(1) {
-            let ratio = rate / 41_200.0;
-            let verdict = if ratio > 1.01 { MetricVerdict::Better } else { MetricVerdict::NoClearDifference };
-            t.metrics.push(MetricReport {
-                name: "requests".into(),
-                unit: "req/s".into(),
-                better: Better::Higher,
-                runs: 12,
-                median: rate,
-                ci_low: rate * 0.99,
-                ci_high: rate * 1.01,
-                ratio,
-                ratio_ci_low: ratio - 0.01,
-                ratio_ci_high: ratio + 0.01,
-                verdict,
-            });
-        }
-    }
+    let r = fixture();
     let page = page(&r);
     let summary = &page[page.find("<table class=\"summary\">").unwrap()..];
     let summary = &summary[..summary.find("</table>").unwrap()];
     assert!(summary.contains("<th class=\"num\">render requests</th>"), "{summary}");
     assert!(summary.contains("<td class=\"num\">41.2 k req/s</td>"), "{summary}");
     assert!(summary.contains("45.1 k req/s · 9.5% more (better)"), "{summary}");
-    let md = crate::stage::compare::report::markdown(&r);
+    let md = crate::report::markdown(&r);
     assert!(md.contains("render requests"), "the same column in report.md: {md}");
 }
