@@ -16,13 +16,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{BoltArgs, Cli, Command, CompareArgs, GateOn, GlobalArgs};
 use crate::config::CounterChoice;
 use crate::config::{BoltProfiling, Config};
 use crate::printer::ColorChoice;
-use crate::stage::bolt::BoltArgs;
-use crate::stage::compare::CompareArgs;
-use crate::stage::compare::gates::GateOn;
 use crate::toolchain::{Origin, Override};
 
 /// The environment, as a lookup: `std::env::var_os` in the program, a table in tests.

@@ -20,51 +20,15 @@ use std::fs;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Subcommand};
 use toml_edit::{DocumentMut, Item, Table, Value};
 
 use crate::cli::GlobalArgs;
+use crate::cli::{ProfilesArgs, ProfilesCommand, WriteArgs};
 use crate::context::project_dir;
 use crate::presets::{self, Preset};
 use crate::printer::Printer;
 use crate::process::Cmd;
 use crate::util::write_atomic;
-
-#[derive(Debug, Args)]
-pub struct ProfilesArgs {
-    #[command(subcommand)]
-    pub command: ProfilesCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ProfilesCommand {
-    /// List the presets: name, the profile each builds on, what it is for.
-    List,
-    /// Print a preset as the `[profile.NAME]` table `write` adds to Cargo.toml.
-    Show {
-        /// The preset (`pgo-build profiles list` shows them).
-        #[arg(value_name = "PRESET", value_parser = parse_preset)]
-        preset: &'static Preset,
-    },
-    /// Add a preset to the workspace's Cargo.toml as `[profile.NAME]`, keeping the
-    /// file's comments and layout.
-    Write(WriteArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct WriteArgs {
-    /// The preset (`pgo-build profiles list` shows them).
-    #[arg(value_name = "PRESET", value_parser = parse_preset)]
-    pub preset: &'static Preset,
-    /// The profile name to write it as [default: the preset's name]. As `dev`,
-    /// `release`, `test` or `bench` the keys are written without `inherits`.
-    #[arg(long = "as", value_name = "PROFILE", value_parser = parse_profile_name)]
-    pub as_profile: Option<String>,
-    /// Replace the profile's settings when Cargo.toml already has it (its `package`
-    /// and `build-override` tables stay).
-    #[arg(long)]
-    pub force: bool,
-}
 
 pub fn run(args: &GlobalArgs, printer: &Printer, cmd: &ProfilesArgs) -> Result<()> {
     match &cmd.command {
@@ -175,56 +139,6 @@ fn check_builtin(preset: &Preset, profile: &str) -> Result<()> {
         }
         _ => Ok(()),
     }
-}
-
-/// Validates `--as` the way cargo validates profile names (cargo's
-/// `restricted_names::validate_profile_name`, plus `doc`, which cargo reserves).
-fn parse_profile_name(name: &str) -> Result<String, String> {
-    if name.is_empty() {
-        return Err("a profile name cannot be empty".into());
-    }
-    if let Some(ch) = name.chars().find(|c| !c.is_alphanumeric() && *c != '_' && *c != '-') {
-        return Err(format!("`{ch}` is not allowed in a cargo profile name: use letters, digits, `_` and `-`"));
-    }
-    let lower = name.to_lowercase();
-    let reserved = [
-        "doc",
-        "debug",
-        "build-override",
-        "build",
-        "check",
-        "clean",
-        "config",
-        "fetch",
-        "fix",
-        "install",
-        "metadata",
-        "package",
-        "publish",
-        "report",
-        "root",
-        "run",
-        "rust",
-        "rustc",
-        "rustdoc",
-        "target",
-        "tmp",
-        "uninstall",
-    ];
-    if reserved.contains(&lower.as_str()) || lower.starts_with("cargo") {
-        let hint = if lower == "debug" { " (the debug build is `dev`)" } else { "" };
-        return Err(format!("cargo reserves the profile name `{name}`{hint}; choose another"));
-    }
-    Ok(name.to_string())
-}
-
-fn parse_preset(name: &str) -> Result<&'static Preset, String> {
-    presets::find(name).ok_or_else(|| {
-        format!(
-            "there is no preset `{name}`; the presets are {} (`pgo-build profiles list` describes them)",
-            presets::names().join(", ")
-        )
-    })
 }
 
 /// The table `write` adds: exactly `Preset::toml`, without `inherits` for a built-in profile.

@@ -21,8 +21,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
 
+use crate::cli::ShowArgs;
 use crate::context::Ctx;
 use crate::functions::{function_line, hottest, percent};
 use crate::pipeline::Walk;
@@ -33,17 +33,6 @@ use crate::toolchain::profdata::merge::merge_raw;
 use crate::toolchain::profdata::show::{ProfileCounts, read_counts, read_totals};
 use crate::util::sha256_file;
 use crate::workload::collect::raw_profile_paths;
-
-/// `pgo-build show`'s own arguments.
-#[derive(Debug, Clone, Args)]
-pub struct ShowArgs {
-    /// The profile to summarize (default: the pipeline's merged profile).
-    #[arg(value_name = "FILE")]
-    pub file: Option<PathBuf>,
-    /// How many of the hottest functions to list.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub top: usize,
-}
 
 pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8> {
     let state = State::load(&ctx.layout.state_file())?;

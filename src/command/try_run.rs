@@ -15,10 +15,10 @@
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use clap::Args;
 
 use crate::build::{Flags, cargo_build, cargo_command};
 use crate::cargo::Binary;
+use crate::cli::TryArgs;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::process::check_interrupted;
@@ -26,14 +26,6 @@ use crate::project::BuildKind;
 use crate::util::{aligned, human_duration, plural};
 use crate::workload::placeholder::{self, Placeholder};
 use crate::workload::{self, Phase};
-
-/// `pgo-build try`'s own arguments.
-#[derive(Debug, Clone, Default, Args)]
-pub struct TryArgs {
-    /// Run only these workloads [default: every training and benchmark workload].
-    #[arg(value_name = "WORKLOAD")]
-    pub workloads: Vec<String>,
-}
 
 /// Runs shorter than this are flagged.
 pub const TOO_SHORT: Duration = Duration::from_millis(50);

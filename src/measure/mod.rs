@@ -20,7 +20,7 @@ pub mod executor;
 pub mod stats;
 pub mod text;
 
-pub use args::MeasureArgs;
+pub use crate::cli::MeasureArgs;
 
 use stats::{Estimate, geomean_ratio, paired_ratio};
 

@@ -9,30 +9,18 @@
 //! `--no-compare` nothing is measured and the checked BOLT binary is delivered.
 
 use anyhow::{Result, bail};
-use clap::Args;
 
 use super::bolt::Bolt;
-use super::compare::CompareArgs;
 use super::instrument::Instrument;
 use super::merge::{Merge, MergeOptions};
-use super::optimize::{Optimize, OptimizeArgs};
+use super::optimize::Optimize;
 use super::train::{Train, TrainOptions};
+use crate::cli::AllArgs;
 use crate::config::Use;
 use crate::context::Ctx;
 use crate::pipeline;
 use crate::process::check_interrupted;
 use crate::stage::deliver::{self, Evidence};
-
-#[derive(Debug, Clone, Args)]
-pub struct AllArgs {
-    #[command(flatten)]
-    pub optimize: OptimizeArgs,
-    /// Stop after the builds: measure nothing, deliver the PGO (or checked BOLT) binaries.
-    #[arg(long, help_heading = "Comparison options")]
-    pub no_compare: bool,
-    #[command(flatten)]
-    pub compare: CompareArgs,
-}
 
 /// Runs the pipeline; the exit code is compare's (its CI checks).
 pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {

@@ -26,12 +26,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
 use serde::Serialize;
 
 use crate::build::{BuildSpec, Diagnostic, Flags, cargo_build_for, cargo_command_for};
 use crate::cargo::c_code::{CCoverage, CPgo};
 use crate::cargo::profile_warnings;
+use crate::cli::CheckArgs;
 use crate::context::Ctx;
 use crate::process::Cmd;
 use crate::project::BuildKind;
@@ -43,17 +43,6 @@ use crate::util::{human_duration, sha256_file, write_atomic};
 pub mod exit {
     /// `--max-stale`: more of the profiled functions are stale than allowed.
     pub const STALE: u8 = 5;
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct CheckArgs {
-    /// The profile to check, e.g. one kept in the repository [default: the
-    /// pipeline's merged profile].
-    #[arg(long = "profile", value_name = "FILE")]
-    pub profile_file: Option<PathBuf>,
-    /// Exit with code 5 when more than this percentage of the profiled functions is stale.
-    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::share)]
-    pub max_stale: Option<f64>,
 }
 
 /// Stale functions named in the terminal; check.json has them all.

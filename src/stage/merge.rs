@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
 
 use serde::{Deserialize, Serialize};
 
 use super::train::{Train, TrainOptions};
+use crate::cli::MergeArgs;
 use crate::config::Use;
 use crate::context::Ctx;
 use crate::pipeline::{self, Stage, StageId};
@@ -28,25 +28,6 @@ use crate::toolchain::Profdata;
 use crate::toolchain::profdata::merge::FailureMode;
 use crate::util::{human_duration, human_size, plural, sha256_file, write_atomic};
 use crate::workload::collect::raw_profile_paths;
-
-/// `pgo-build merge`'s own arguments.
-#[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "Merge options")]
-pub struct MergeArgs {
-    /// Also write the merged profile here (e.g. a file kept in the repository,
-    /// for `pgo-build optimize --profile FILE` and `pgo-build check`).
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Merge the profile sets in these folders (each a copy of a training run's
-    /// `target/pgo-build/profiles/raw`, e.g. one per CI shard) instead of this
-    /// machine's; repeat for several.
-    #[arg(long, value_name = "DIR", num_args = 1..)]
-    pub from: Vec<PathBuf>,
-    /// What to do with a raw profile llvm-profdata cannot read (truncated by a
-    /// process killed mid-write): fail, or warn and merge the rest.
-    #[arg(long, value_enum, default_value_t = FailureMode::Fail, value_name = "MODE")]
-    pub failure_mode: FailureMode,
-}
 
 impl MergeArgs {
     pub fn options(&self) -> MergeOptions {

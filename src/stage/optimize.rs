@@ -11,7 +11,6 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +18,7 @@ use crate::build::{Diagnostic, Flags, cargo_build, cargo_command};
 use crate::cargo::c_code::{CCoverage, CPgo};
 use crate::cargo::cargo_config::Strip;
 use crate::cargo::profile_warnings;
+use crate::cli::{DEFAULT_MAX_UNPROFILED, OptimizeArgs};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::{BuildInputs, build_files, compiled_sources};
 use crate::pipeline::{Stage, StageId};
@@ -27,27 +27,6 @@ use crate::stage::deliver::Evidence;
 use crate::state::{BinaryRecord, Entry, OptimizeRecord, State, binaries_id, binaries_intact};
 use crate::toolchain::profdata::show::read_listing;
 use crate::util::{copy_atomic, human_duration, human_size, plural, sha256_file};
-
-/// The share of the profile's functions that may go without profile data.
-pub const DEFAULT_MAX_UNPROFILED: f64 = 50.0;
-
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Build options")]
-pub struct OptimizeArgs {
-    /// Where to put the optimized binaries [default: <target>/pgo-build/out].
-    #[arg(long, value_name = "DIR")]
-    pub out_dir: Option<PathBuf>,
-    /// Fail when more than this percentage of the profile's functions got no profile data.
-    #[arg(long, value_name = "PCT", default_value_t = DEFAULT_MAX_UNPROFILED, value_parser = crate::util::percent::share)]
-    pub max_unprofiled: f64,
-    /// Build from this stored profile (e.g. one kept in the repository and
-    /// written by `pgo-build merge --output`) instead of the pipeline's: no
-    /// instrumented build or training needed.
-    #[arg(long = "profile", value_name = "FILE")]
-    pub profile_file: Option<PathBuf>,
-    #[command(flatten)]
-    pub bolt: super::bolt::BoltArgs,
-}
 
 /// Functions rustc reported about while applying the profile.
 #[derive(Debug, Default, PartialEq, Eq)]

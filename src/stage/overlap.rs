@@ -20,10 +20,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
 use serde::Serialize;
 
 use crate::cargo::Binary;
+use crate::cli::OverlapArgs;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::functions::{function_line, hottest, percent};
@@ -46,17 +46,6 @@ pub mod exit {
 const GOOD: f64 = 90.0;
 /// Below this overlap it does not represent them.
 const POOR: f64 = 80.0;
-
-/// `pgo-build overlap`'s own arguments.
-#[derive(Debug, Clone, Args)]
-pub struct OverlapArgs {
-    /// How many of the functions the training never ran to name.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub top: usize,
-    /// Exit with code 6 when the overlap is below PCT percent (for CI).
-    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::share)]
-    pub min_overlap: Option<f64>,
-}
 
 pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
     let state = State::load(&ctx.layout.state_file())?;

@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use crate::cargo::Binary;
+use crate::cli::TrainArgs;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::WorkloadInput;
@@ -23,16 +23,6 @@ use crate::state::{BinaryRecord, Entry, Shard, State, TrainRecord, WorkloadRecor
 use crate::util::{human_duration, plural};
 use crate::workload::collect::{clear_other_sets, collect, placeholder_binaries, profile_env};
 use crate::workload::{self, Phase};
-
-/// `pgo-build train`'s own arguments.
-#[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "Training options")]
-pub struct TrainArgs {
-    /// Run only shard K of N (1-based): every Nth training workload in name order,
-    /// for training on several machines; `pgo-build merge --from` joins the sets.
-    #[arg(long, value_name = "K/N", value_parser = crate::state::Shard::parse)]
-    pub shard: Option<Shard>,
-}
 
 impl TrainArgs {
     pub fn options(&self) -> TrainOptions {

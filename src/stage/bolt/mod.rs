@@ -30,14 +30,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use crate::cargo::Binary;
 use crate::cargo::cargo_config::Strip;
+use crate::cli::{BoltArgs, BoltCommandArgs};
 use crate::config::{BoltProfiling, Config, Use, Workload};
 use crate::context::Ctx;
-use crate::measure::MeasureArgs;
 use crate::pipeline::fingerprint::WorkloadInput;
 use crate::pipeline::{Stage, StageId};
 use crate::process::Cmd;
@@ -70,29 +69,6 @@ pub const DEFAULT_FLAGS: &[&str] = &[
 /// size BOLT adds with the default flags.
 pub const SPLIT_FLAGS: &[&str] = &["-split-functions", "-split-all-cold", "-split-eh"];
 
-/// How the BOLT step runs (on `bolt`, `optimize` and `all`).
-#[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "BOLT options")]
-pub struct BoltArgs {
-    /// Keep the BOLT binaries even when they are not faster than the PGO ones.
-    #[arg(long)]
-    pub keep_bolt: bool,
-    /// Replace llvm-bolt's default optimization flags (comma-separated).
-    #[arg(long, value_name = "FLAGS", value_delimiter = ',', allow_hyphen_values = true)]
-    pub bolt_flags: Vec<String>,
-    /// A flag to add after llvm-bolt's optimization flags; repeat for several.
-    #[arg(long = "bolt-arg", value_name = "FLAG", allow_hyphen_values = true)]
-    pub bolt_args: Vec<String>,
-    /// How BOLT collects its profile [default: from the config, else instrument].
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub bolt_mode: Option<BoltProfiling>,
-    /// Leave out the function-splitting flags (-split-functions -split-all-cold
-    /// -split-eh): measured +3.4% size instead of +10% on the demo, since BOLT
-    /// then rewrites the unwind tables in place (also `bolt-split = false`).
-    #[arg(long)]
-    pub bolt_no_split: bool,
-}
-
 impl BoltArgs {
     /// Refuses BOLT options on a pipeline that is not in BOLT mode, where they
     /// would silently do nothing.
@@ -112,24 +88,6 @@ impl BoltArgs {
             _ => Ok(()),
         }
     }
-}
-
-/// `pgo-build bolt`'s own arguments.
-#[derive(Debug, Clone, Args)]
-pub struct BoltCommandArgs {
-    #[command(flatten)]
-    pub bolt: BoltArgs,
-    /// BOLT a plain build (the profile as it is, linked with relocations) instead
-    /// of the PGO one: no instrumented build, training or merged profile needed.
-    /// Its results go to <out>/no-pgo/, apart from the PGO pipeline's.
-    #[arg(long)]
-    pub no_pgo: bool,
-    /// Where to put the delivered binaries [default: <target>/pgo-build/out].
-    #[arg(long, value_name = "DIR")]
-    pub out_dir: Option<PathBuf>,
-    /// How BOLT is measured against PGO before it is delivered.
-    #[command(flatten)]
-    pub measure: MeasureArgs,
 }
 
 impl BoltArgs {

@@ -7,9 +7,10 @@ use anyhow::{Result, bail};
 
 use super::profile::instrument_command;
 use super::verify::{Verified, bolt_vs, verify};
-use super::{BoltCommandArgs, optimization_flags, rewrite};
+use super::{optimization_flags, rewrite};
 use crate::build::{Flags, cargo_build};
 use crate::cargo::Binary;
+use crate::cli::BoltCommandArgs;
 use crate::context::Ctx;
 use crate::project::BuildKind;
 use crate::stage::deliver::Evidence;

@@ -2,8 +2,8 @@
 //! judged on the report's intervals (`--gate-on time`, the default) or on a
 //! counted figure (`--gate-on instructions`), with exit codes of their own.
 
-use super::CompareArgs;
 use super::variants;
+use crate::cli::{CompareArgs, GateOn};
 use crate::measure::counts::Figure;
 use crate::measure::stats::Verdict;
 use crate::report::record::{Gate, Ratio, Report, VariantReport};
@@ -14,18 +14,6 @@ pub mod exit {
     pub const SLOWER: u8 = 3;
     /// `--require-speedup`: the geometric mean is not shown to be faster by the amount asked.
     pub const NO_SPEEDUP: u8 = 4;
-}
-
-/// What the CI checks judge (`--gate-on`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum GateOn {
-    /// Wall time, with its confidence intervals.
-    #[default]
-    Time,
-    /// Instructions executed, counted (`--counts` is implied).
-    Instructions,
-    /// cachegrind's estimated cycles (`--counts` is implied; needs cachegrind).
-    EstimatedCycles,
 }
 
 impl GateOn {

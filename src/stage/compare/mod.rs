@@ -25,20 +25,17 @@ pub mod variants;
 #[cfg(test)]
 pub mod fill_tests;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
 
-use self::gates::GateOn;
 use self::variants::Ready;
 use crate::cargo::Binary;
-use crate::config::CounterChoice;
+pub use crate::cli::{CompareArgs, GateOn};
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::measure;
-pub use crate::measure::MeasureArgs;
 use crate::measure::counts::{self as counter, Counter, CounterKind};
 use crate::measure::executor::RealExecutor;
 use crate::process::Cmd;
@@ -46,62 +43,6 @@ use crate::report::record::{self as report, BoltVsPgo, Report, VariantReport};
 use crate::report::{count, write as write_reports};
 use crate::state::State;
 use crate::util::human_duration;
-
-#[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "Comparison options")]
-pub struct CompareArgs {
-    /// The variants to measure besides the baseline, comma-separated: `pgo`,
-    /// `pgo+bolt`, `pgo-rust-only`, a Cargo profile of the project, or a preset (develop, fast,
-    /// fastest, small, smallest, production) [default: the config's, else
-    /// PROFILE,pgo and pgo+bolt when there are BOLT binaries].
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub variants: Vec<String>,
-    /// The baseline: a Cargo profile of the project or a preset [default: the
-    /// config's `baseline`, else the production preset].
-    #[arg(long, value_name = "NAME")]
-    pub baseline: Option<String>,
-    /// Also time a cold build and a warm rebuild of every variant (minutes).
-    #[arg(long)]
-    pub build_times: bool,
-    /// Where to write report.md, report.json and report.html [default: a new
-    /// <target>/pgo-build/reports/<UTC time>/, linked as <target>/pgo-build/report].
-    #[arg(long, value_name = "DIR")]
-    pub report_dir: Option<PathBuf>,
-    /// Arguments of the startup run, shell-quoted; "" for none [default: the
-    /// config's `startup-args`, else --version].
-    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
-    pub startup_args: Option<String>,
-    /// Exit with 3 when a workload of the gated variant is slower than the
-    /// baseline by more than PCT percent, with confidence.
-    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::slowdown)]
-    pub fail_if_slower: Option<f64>,
-    /// Exit with 4 unless the gated variant's geometric mean is faster than the
-    /// baseline by at least PCT percent, with confidence.
-    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::gain)]
-    pub require_speedup: Option<f64>,
-    /// The variant the CI checks judge [default: pgo+bolt if measured, else pgo,
-    /// else every variant].
-    #[arg(long, value_name = "NAME")]
-    pub gate: Option<String>,
-    /// What the CI checks judge: wall time, or a count (one run decides, even on
-    /// a noisy machine; implies --counts).
-    #[arg(long, value_name = "FIGURE", value_enum, default_value_t = GateOn::Time)]
-    pub gate_on: GateOn,
-    /// Let the CI checks judge a figure the benchmark workloads report
-    /// (`PGO_BUILD_METRICS`, e.g. requests_per_s) instead of wall time.
-    #[arg(long, value_name = "NAME", conflicts_with = "gate_on")]
-    pub gate_metric: Option<String>,
-    /// Also count each benchmark workload once per variant: instructions,
-    /// simulated cache misses and mispredictions, estimated cycles [config: `counts`].
-    #[arg(long)]
-    pub counts: bool,
-    /// What counts: perf stat where the hardware counters are readable, else
-    /// cachegrind [default: the config's `counter`, else auto].
-    #[arg(long, value_name = "COUNTER", value_enum)]
-    pub counter: Option<CounterChoice>,
-    #[command(flatten)]
-    pub measure: MeasureArgs,
-}
 
 impl CompareArgs {
     /// Refuses comparison options when nothing is compared (`all --no-compare`),

@@ -1,19 +1,25 @@
 //! The command line: clap's derive structs. They are only the front:
 //! `options::Options::resolve` turns them, with the environment and
 //! `pgo-build.toml`, into the options the stages read.
-//! A stage's own arguments live beside the stage (`stage::optimize::OptimizeArgs`…).
+//! Every command's arguments are here, grouped by kind (`pipeline.rs`,
+//! `compare.rs`, `insight.rs`), so the command line sits below the code that
+//! reads it; what an argument means in code (`TrainArgs::options`…) is beside
+//! its stage.
 
 use std::path::PathBuf;
 
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
-use crate::command::{profiles::ProfilesArgs, show::ShowArgs, try_run::TryArgs};
 use crate::printer::ColorChoice;
-use crate::stage::{
-    all::AllArgs, bolt::BoltCommandArgs, check::CheckArgs, compare::CompareArgs, merge::MergeArgs,
-    optimize::OptimizeArgs, overlap::OverlapArgs, train::TrainArgs,
-};
+
+mod compare;
+mod insight;
+mod pipeline;
+
+pub use compare::{CompareArgs, GateOn, MeasureArgs};
+pub use insight::{CheckArgs, OverlapArgs, ProfilesArgs, ProfilesCommand, ShowArgs, TryArgs, WriteArgs};
+pub use pipeline::{AllArgs, BoltArgs, BoltCommandArgs, DEFAULT_MAX_UNPROFILED, MergeArgs, OptimizeArgs, TrainArgs};
 
 /// Profile-guided optimization for Cargo projects: instrument a build, train it on
 /// your own workloads, merge the profiles, rebuild with PGO, and compare the result
