@@ -10,7 +10,7 @@
 
 use crate::html;
 use crate::measure::stats::Verdict;
-use crate::report::html::markup::Html;
+use crate::report::markup::Html;
 use crate::report::record::figures::value;
 use crate::report::view::charts::{Chart, Scale};
 use crate::report::view::summary::verdict_class;

@@ -15,6 +15,7 @@ pub mod chart;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod markup;
 pub mod record;
 pub mod store;
 pub mod terminal;

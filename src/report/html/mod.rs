@@ -3,14 +3,12 @@
 //!
 //! The page is self-contained on purpose: inline CSS (`style.css`), no
 //! scripts, no fonts or anything else fetched, so it opens offline and prints.
-//! Every value reaches the page through [`html!`](crate::html) (`markup.rs`),
+//! Every value reaches the page through [`html!`](crate::html) (`report/markup.rs`),
 //! which escapes it unless it is markup already.
-
-pub mod markup;
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use self::markup::Html;
+use super::markup::Html;
 use crate::html;
 use crate::measure::text::{count, ratio_text, time, verdict_text};
 use crate::report::chart;

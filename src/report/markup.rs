@@ -161,9 +161,9 @@ pub const fn check(format: &str) {
 #[doc(hidden)]
 macro_rules! html {
     ($format:literal $(, $arg:expr)* $(,)?) => {{
-        const _: () = $crate::report::html::markup::check($format);
-        $crate::report::html::markup::Html::trusted(
-            format!($format $(, $crate::report::html::markup::Arg(&$arg))*)
+        const _: () = $crate::report::markup::check($format);
+        $crate::report::markup::Html::trusted(
+            format!($format $(, $crate::report::markup::Arg(&$arg))*)
         )
     }};
 }
