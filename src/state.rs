@@ -221,7 +221,7 @@ pub enum Shipped {
 
 impl Shipped {
     /// As `compare` names the variant: `pgo`, `pgo+bolt`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Shipped::Pgo => "pgo",
             Shipped::PgoBolt => "pgo+bolt",

@@ -19,8 +19,8 @@ pub struct BoltVsPgo {
     pub keep_bolt_asked: bool,
     /// The decision: deliver the BOLT binaries (else the PGO ones).
     pub keep_bolt: bool,
-    /// `pgo+bolt` or `pgo`: the variant delivered.
-    pub delivered: String,
+    /// The variant delivered.
+    pub delivered: crate::state::Shipped,
     /// Why, in words, naming the noise threshold when that is why.
     pub reason: String,
 }

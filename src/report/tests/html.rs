@@ -135,7 +135,7 @@ fn bolt_against_pgo_and_the_same_build_are_shown() {
         verdict: Verdict::NoClearDifference,
         keep_bolt_asked: false,
         keep_bolt: false,
-        delivered: "pgo".into(),
+        delivered: crate::state::Shipped::Pgo,
         reason: "no clear difference: 0.988× [0.978–0.993] is within the 1% noise threshold".into(),
     });
     let mut same = variant("release", 1.0, Verdict::NoClearDifference);

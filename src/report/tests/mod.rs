@@ -197,7 +197,7 @@ pub fn fixture() -> Report {
         verdict: Verdict::NoClearDifference,
         keep_bolt_asked: false,
         keep_bolt: false,
-        delivered: "pgo".into(),
+        delivered: crate::state::Shipped::Pgo,
         reason: "no clear difference: 0.965×, but its interval 0.878–0.999 reaches into the ±1% noise band".into(),
     });
     let mut same = variant("release", 1.0, Verdict::NoClearDifference);

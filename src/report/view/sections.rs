@@ -151,7 +151,7 @@ pub fn bolt(r: &Report) -> Option<Bolt> {
     Some(Bolt {
         rows: b.workloads.iter().map(|w| (w.name.clone(), w.ratio.clone())).collect(),
         geomean: b.geomean.clone(),
-        delivered: b.delivered.clone(),
+        delivered: b.delivered.name().to_string(),
         reason: b.reason.clone(),
     })
 }

@@ -11,6 +11,7 @@
 //! PGO binary, unless `--keep-bolt` was given.
 
 use super::variants::{PGO, PGO_BOLT};
+use crate::state::Shipped;
 use crate::measure::stats::{Estimate, Verdict};
 use crate::measure::{Plan, Samples};
 use crate::report::record::{BoltVsPgo, NamedRatio, Ratio};
@@ -62,7 +63,7 @@ pub fn measure(
         verdict: Verdict::of(&g, plan.noise, plan.confidence),
         keep_bolt_asked,
         keep_bolt: decision.keep_bolt,
-        delivered: if decision.keep_bolt { PGO_BOLT } else { PGO }.to_string(),
+        delivered: if decision.keep_bolt { Shipped::PgoBolt } else { Shipped::Pgo },
         reason: decision.reason,
     })
 }
@@ -165,7 +166,7 @@ mod tests {
         let s = measure::run(&p, &mut mock, |_| {}).expect("the mock measures");
         let b = measure(&p, &s, &names(), 1, 2, false).expect("measured");
         assert!(b.keep_bolt, "{b:?}");
-        assert_eq!((b.verdict, b.delivered.as_str()), (Verdict::Faster, "pgo+bolt"));
+        assert_eq!((b.verdict, b.delivered.name()), (Verdict::Faster, "pgo+bolt"));
         assert_eq!(b.workloads.len(), 2);
         assert!(b.workloads.iter().all(|w| w.ratio.verdict == Verdict::Faster), "{b:?}");
         assert!((b.geomean.ratio - 0.92).abs() < 0.01, "{b:?}");
@@ -181,7 +182,7 @@ mod tests {
         let s = measure::run(&p, &mut mock, |_| {}).expect("the mock measures");
         let b = measure(&p, &s, &names(), 1, 2, false).expect("measured");
         assert!(!b.keep_bolt, "{b:?}");
-        assert_eq!((b.verdict, b.delivered.as_str()), (Verdict::NoClearDifference, "pgo"));
+        assert_eq!((b.verdict, b.delivered.name()), (Verdict::NoClearDifference, "pgo"));
         assert!(b.reason.starts_with("no clear difference: ") && b.reason.ends_with("reaches into the ±1% noise band"));
         // --keep-bolt overrides it, and says so.
         let kept = measure(&p, &s, &names(), 1, 2, true).expect("measured");

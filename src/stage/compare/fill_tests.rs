@@ -166,7 +166,7 @@ fn the_same_build_has_no_figures_of_its_own() {
 fn bolt_against_pgo_is_reported_and_decided() {
     let r = sample();
     let b = r.bolt_vs_pgo.as_ref().expect("pgo and pgo+bolt are measured");
-    assert_eq!((b.verdict, b.keep_bolt, b.delivered.as_str()), (Verdict::Faster, true, "pgo+bolt"));
+    assert_eq!((b.verdict, b.keep_bolt, b.delivered.name()), (Verdict::Faster, true, "pgo+bolt"));
     assert_eq!(b.workloads.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(), ["puzzles", "calc"]);
     assert!((b.geomean.ratio - 0.95).abs() < 0.01, "{b:?}");
     assert!(markdown(&r).contains("\n**Decision: ship pgo+bolt** — because pgo+bolt is "), "{}", markdown(&r));

@@ -17,14 +17,15 @@ use crate::presets::{self, Preset};
 use crate::report::record::{BinaryInfo, BuildInfo};
 use crate::stage::bolt::Bolt;
 use crate::stage::optimize::Optimize;
-use crate::state::{BinaryRecord, State};
+use crate::state::{BinaryRecord, Shipped, State};
 use crate::toolchain::RustcInfo;
 use crate::util::copy_atomic;
 
 /// The name of the baseline variant in reports.
 pub const BASELINE: &str = "baseline";
-pub const PGO: &str = "pgo";
-pub const PGO_BOLT: &str = "pgo+bolt";
+/// The variants the pipeline delivers, named as delivery names them.
+pub const PGO: &str = Shipped::Pgo.name();
+pub const PGO_BOLT: &str = Shipped::PgoBolt.name();
 /// The PGO build with the C/C++ code compiled by the same clang without the
 /// profile: what C/C++ PGO adds, measured against `pgo`.
 pub const PGO_RUST_ONLY: &str = "pgo-rust-only";
