@@ -50,7 +50,7 @@ pub fn of<S: Stage>(ctx: &Ctx, inputs: &S::Inputs, last: Option<&S::Record>) -> 
 }
 
 /// Names what differs between two fingerprints, in a person's words.
-pub fn changed<S: Stage>(old: &Fingerprint, new: &Fingerprint) -> String {
+pub fn changed<S: Stage + ?Sized>(old: &Fingerprint, new: &Fingerprint) -> String {
     let mut names: Vec<String> = new
         .iter()
         .filter(|(k, v)| old.get(*k) != Some(*v))
@@ -97,6 +97,21 @@ pub struct BuildInputs {
 }
 
 impl BuildInputs {
+    /// The stale reason of a build whose BOLT mode changed: a change of mode
+    /// changes much else (the profile overrides, …), so only the mode is named.
+    /// The build stages' [`Stage::stale_reason`].
+    pub fn stale_reason<S: Stage>(ctx: &Ctx, old: &Fingerprint, new: &Fingerprint) -> String {
+        // `Settings::bolt`, flattened into the inputs.
+        const MODE: &str = "bolt";
+        if old.get(MODE) == new.get(MODE) {
+            changed::<S>(old, new)
+        } else if ctx.bolt {
+            "it was built without BOLT mode, and this command runs in BOLT mode".into()
+        } else {
+            "it was built in BOLT mode, and this command runs without it (--no-bolt or `bolt = false`)".into()
+        }
+    }
+
     pub fn of(ctx: &Ctx) -> BuildInputs {
         let build_var = |k: &str| {
             ["CARGO_BUILD_", "CARGO_TARGET_", "CARGO_PROFILE_"].iter().any(|p| k.starts_with(p))

@@ -84,6 +84,12 @@ pub trait Stage {
         explain_field(field)
     }
 
+    /// Why a record whose fingerprint was `old` is stale now that it is `new`:
+    /// the changed inputs in a person's words ([`Stage::explain`]).
+    fn stale_reason(_ctx: &Ctx, old: &fingerprint::Fingerprint, new: &fingerprint::Fingerprint) -> String {
+        fingerprint::changed::<Self>(old, new)
+    }
+
     /// What the record says was made, for `status`: "built 3 min ago in 41s (demo)".
     fn summary(entry: &Entry<Self::Record>) -> String;
 
@@ -299,13 +305,7 @@ impl<'c, 's> Walk<'c, 's> {
         };
         match fingerprint::of::<S>(self.ctx, &inputs, Some(&entry.record)) {
             Ok(now) if now == entry.fingerprint => Standing::Current,
-            // A change of mode changes much else (the profile overrides, …): say only it.
-            Ok(now) if now.get("bolt") != entry.fingerprint.get("bolt") => Standing::Stale(if self.ctx.bolt {
-                "it was built without BOLT mode, and this command runs in BOLT mode".into()
-            } else {
-                "it was built in BOLT mode, and this command runs without it (--no-bolt or `bolt = false`)".into()
-            }),
-            Ok(now) => Standing::Stale(fingerprint::changed::<S>(&entry.fingerprint, &now)),
+            Ok(now) => Standing::Stale(S::stale_reason(self.ctx, &entry.fingerprint, &now)),
             Err(e) => Standing::Stale(format!("{e:#}")),
         }
     }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::build::{Flags, cargo_build, cargo_command};
 use crate::cargo::c_code::{self, CPgo};
 use crate::context::Ctx;
-use crate::pipeline::fingerprint::{BuildInputs, build_files, compiled_sources};
+use crate::pipeline::fingerprint::{BuildInputs, Fingerprint, build_files, compiled_sources};
 use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, Entry, InstrumentRecord, State, binaries_id, binaries_intact};
@@ -67,6 +67,10 @@ impl Stage for Instrument {
 
     fn intact(record: &InstrumentRecord) -> Result<(), String> {
         binaries_intact(&record.binaries)
+    }
+
+    fn stale_reason(ctx: &Ctx, old: &Fingerprint, new: &Fingerprint) -> String {
+        BuildInputs::stale_reason::<Self>(ctx, old, new)
     }
 
     fn summary(e: &Entry<InstrumentRecord>) -> String {

@@ -20,7 +20,7 @@ use crate::cargo::cargo_config::Strip;
 use crate::cargo::profile_warnings;
 use crate::cli::{DEFAULT_MAX_UNPROFILED, OptimizeArgs};
 use crate::context::Ctx;
-use crate::pipeline::fingerprint::{BuildInputs, build_files, compiled_sources};
+use crate::pipeline::fingerprint::{BuildInputs, Fingerprint, build_files, compiled_sources};
 use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
 use crate::stage::deliver::Evidence;
@@ -152,6 +152,10 @@ impl Stage for Optimize {
 
     fn intact(record: &OptimizeRecord) -> Result<(), String> {
         binaries_intact(&record.binaries).and_then(|()| binaries_intact(&record.bolt_inputs))
+    }
+
+    fn stale_reason(ctx: &Ctx, old: &Fingerprint, new: &Fingerprint) -> String {
+        BuildInputs::stale_reason::<Self>(ctx, old, new)
     }
 
     fn summary(e: &Entry<OptimizeRecord>) -> String {

@@ -11,11 +11,11 @@
 //! PGO binary, unless `--keep-bolt` was given.
 
 use super::variants::{PGO, PGO_BOLT};
-use crate::state::Shipped;
 use crate::measure::stats::{Estimate, Verdict};
 use crate::measure::{Plan, Samples};
 use crate::report::record::{BoltVsPgo, NamedRatio, Ratio};
 use crate::report::view::words::verdict_reason;
+use crate::state::Shipped;
 
 /// The decision and the words for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
