@@ -82,7 +82,7 @@ impl Ctx {
             host: rustc.host.clone(),
             target: target.triple.clone(),
             rustc: rustc.version.clone(),
-            cargo_profiles: profile_settings(&project.workspace_root.join("Cargo.toml"), &dir)?,
+            cargo_profiles: profile_settings(&project.workspace_manifest(), &dir)?,
             env_rustflags: user_flags.env_flags().map(str::to_string),
             profile_overrides: if bolt { vec![("strip".into(), "false".into())] } else { Vec::new() },
             bolt,
@@ -111,7 +111,7 @@ impl Ctx {
     /// What the pipeline's Cargo profile asks `strip` to do (BOLT mode strips
     /// its outputs itself).
     pub fn profile_strip(&self) -> Result<Strip> {
-        resolve_strip(&self.project.workspace_root.join("Cargo.toml"), &self.project.dir, &self.settings.profile)
+        resolve_strip(&self.project.workspace_manifest(), &self.project.dir, &self.settings.profile)
     }
 
     /// For a target other than the host's: its standard library is installed (or

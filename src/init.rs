@@ -49,7 +49,7 @@ pub fn run(g: &GlobalArgs, printer: &Printer) -> Result<()> {
     let dir = project_dir(&g.project)?;
     // No config yet: the command line chooses, else the project.
     let project = Project::load(&dir, &Selection::resolve(g, &Config::default()), None)?;
-    let manifest = project.workspace_root.join("Cargo.toml");
+    let manifest = project.workspace_manifest();
     let profiles = manifest_profiles(&manifest)?;
     let choice = choose_profile(profiles.as_ref(), g.cargo_profile.as_deref())?;
     let config_path = g.config.clone().unwrap_or_else(|| dir.join("pgo-build.toml"));

@@ -175,6 +175,13 @@ fn select_package<'m>(
     }
 }
 
+impl Project {
+    /// The workspace's `Cargo.toml`, where the profiles are.
+    pub fn workspace_manifest(&self) -> PathBuf {
+        self.workspace_root.join("Cargo.toml")
+    }
+}
+
 /// Where pgo-build keeps its files: `<cargo target dir>/pgo-build/`.
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -214,6 +221,59 @@ impl Layout {
 
     pub fn default_out_dir(&self) -> PathBuf {
         self.root.join("out")
+    }
+
+    /// The optimize stage's binaries, stripped as the profile asks.
+    pub fn optimized(&self) -> PathBuf {
+        self.root.join("optimized")
+    }
+
+    /// The BOLT stage's work and binaries.
+    pub fn bolt(&self) -> PathBuf {
+        self.root.join("bolt")
+    }
+
+    /// `bolt --no-pgo`'s work and binaries.
+    pub fn bolt_no_pgo(&self) -> PathBuf {
+        self.root.join("bolt-no-pgo")
+    }
+
+    /// `check`'s own cargo target directory, and its report.
+    pub fn check_target(&self) -> PathBuf {
+        self.root.join("build").join("check")
+    }
+
+    pub fn check_json(&self) -> PathBuf {
+        self.root.join("check.json")
+    }
+
+    pub fn overlap_json(&self) -> PathBuf {
+        self.root.join("overlap.json")
+    }
+
+    /// The cargo target directory of `compare`'s variant built with `profile`.
+    pub fn variant_target(&self, profile: &str) -> PathBuf {
+        self.root.join("build").join(format!("variant-{profile}"))
+    }
+
+    /// Where `compare` times a variant's cold and warm builds.
+    pub fn build_times(&self, variant: &str) -> PathBuf {
+        self.root.join("build-times").join(variant.replace('+', "-"))
+    }
+
+    /// One counted run's folder: `counts/<workload>/<variant>/<nth>`.
+    pub fn counts(&self, workload: &str, variant: &str, nth: &str) -> PathBuf {
+        self.root.join("counts").join(workload).join(variant.replace('+', "-")).join(nth)
+    }
+
+    /// The figures a workload reported (`PGO_BUILD_METRICS`).
+    pub fn metrics(&self, workload: &str) -> PathBuf {
+        self.root.join("metrics").join(format!("{workload}.jsonl"))
+    }
+
+    /// The latest `compare` report (`report/`, a link into `reports/`).
+    pub fn latest_report(&self) -> PathBuf {
+        self.root.join("report")
     }
 }
 

@@ -66,7 +66,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
             let _ = writeln!(o, "  {:<10} {why}", "");
         }
     }
-    let report = ctx.layout.root.join("report/report.json");
+    let report = ctx.layout.latest_report().join("report.json");
     if let Ok(text) = std::fs::read_to_string(&report) {
         let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         let complete = match (v["complete"] == true, v["counts"]["stopped"].as_str()) {

@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
         label: "check".into(),
         profile: ctx.settings.profile.clone(),
         config: BuildSpec::pipeline(ctx, BuildKind::Optimized).config,
-        target_dir: ctx.layout.root.join("build/check"),
+        target_dir: ctx.layout.check_target(),
     };
     if ctx.dry_run {
         let profile = profile_path(ctx, args).unwrap_or_else(|_| PathBuf::from("<profile>"));
@@ -91,7 +91,7 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
         report: &report,
         finished_at: now(),
     };
-    let json_path = ctx.layout.root.join("check.json");
+    let json_path = ctx.layout.check_json();
     write_atomic(&json_path, serde_json::to_string_pretty(&file)?.as_bytes())?;
     ctx.printer.out(render(&report));
     match (&c, &ctx.c_pgo) {

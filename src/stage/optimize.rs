@@ -234,7 +234,7 @@ impl Stage for Optimize {
         // The stage's own folder: the PGO binaries as delivered. In BOLT mode the
         // build is unstripped (BOLT needs the symbols), so they are stripped here
         // the way the profile asks, and the unstripped ones are BOLT's input.
-        let dir = ctx.layout.root.join("optimized");
+        let dir = ctx.layout.optimized();
         let mut binaries = Vec::new();
         let mut bolt_inputs = Vec::new();
         for b in &built.binaries {

@@ -108,7 +108,7 @@ pub fn run(ctx: &Ctx, args: &OverlapArgs) -> Result<u8> {
         min_overlap: args.min_overlap,
         finished_at: now(),
     };
-    let json = ctx.layout.root.join("overlap.json");
+    let json = ctx.layout.overlap_json();
     write_atomic(&json, serde_json::to_string_pretty(&report)?.as_bytes())?;
     ctx.printer.out(render(&report, args.top));
     ctx.printer.status("overlap", format!("written to {}", json.display()));

@@ -32,7 +32,7 @@ pub struct Metric {
 
 /// The file `PGO_BUILD_METRICS` names for workload `w`.
 pub fn path(ctx: &Ctx, w: &Workload) -> PathBuf {
-    ctx.layout.root.join("metrics").join(format!("{}.jsonl", w.name))
+    ctx.layout.metrics(&w.name)
 }
 
 /// The figures a run of `w` wrote to `file`. A line that is not such an object, a

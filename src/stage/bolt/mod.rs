@@ -227,14 +227,14 @@ impl Stage for Bolt {
     fn dry_run(ctx: &Ctx, options: &BoltOptions, _: &State) -> Result<()> {
         let tools = ctx.bolt_tools(ctx.options.bolt_mode_of(options.mode))?;
         let input = PathBuf::from("<PGO build>");
-        ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt/work"), "<binary>"));
+        ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.bolt().join("work"), "<binary>"));
         Ok(())
     }
 
     fn run(ctx: &Ctx, inputs: &BoltInputs) -> Result<BoltRecord> {
         // BOLT works in `bolt/work/`; only a finished run replaces the binaries
         // in `bolt/`, so a failed one leaves the last good ones (and their record).
-        let dir = ctx.layout.root.join("bolt");
+        let dir = ctx.layout.bolt();
         let rewritten = rewrite(
             ctx,
             &inputs.tools,

@@ -25,7 +25,7 @@ pub(super) fn run(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
     let tools = ctx.bolt_tools(ctx.options.bolt_mode)?;
     if ctx.dry_run {
         let input = PathBuf::from("<plain build>");
-        ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.root.join("bolt-no-pgo"), "<binary>"));
+        ctx.printer.would_run(&instrument_command(&tools, &input, &ctx.layout.bolt_no_pgo(), "<binary>"));
         return Ok(());
     }
     let out_dir = crate::stage::deliver::out_dir(ctx, args.out_dir.as_deref())?.join("no-pgo");
@@ -45,7 +45,7 @@ pub(super) fn run(ctx: &Ctx, args: &BoltCommandArgs) -> Result<()> {
     let options = args.bolt.options();
     let flags = optimization_flags(&ctx.config, &options);
     let mode = ctx.options.bolt_mode;
-    let dir = ctx.layout.root.join("bolt-no-pgo");
+    let dir = ctx.layout.bolt_no_pgo();
     let rewritten = rewrite(ctx, &tools, &inputs, &plain, &flags, mode, strip, &dir)?;
     let before: Vec<Binary> = plain.iter().map(BinaryRecord::binary).collect();
     if let Verified::Differs(why) = verify(ctx, "plain", &before, &rewritten.binaries)? {

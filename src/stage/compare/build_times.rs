@@ -35,7 +35,7 @@ pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes
             (spec, Flags::profile_use(ctx, &profile), extra)
         }
     };
-    let dir = ctx.layout.root.join("build-times").join(ready.spec.name.replace('+', "-"));
+    let dir = ctx.layout.build_times(&ready.spec.name);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("could not empty {}", dir.display()))?;
     }

@@ -105,7 +105,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         );
     }
     let state = State::load(&ctx.layout.state_file())?;
-    let profiles = variants::project_profiles(&ctx.project.workspace_root.join("Cargo.toml"))?;
+    let profiles = variants::project_profiles(&ctx.project.workspace_manifest())?;
     let (requested, baseline) = (ctx.options.compare.variants.as_deref(), ctx.options.compare.baseline.as_deref());
     let specs =
         variants::resolve(requested, baseline, &ctx.settings.profile, &profiles, variants::has_bolt(ctx, &state))?;

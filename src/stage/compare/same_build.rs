@@ -45,7 +45,7 @@ pub fn find(ctx: &Ctx, specs: &[Spec]) -> Vec<Option<usize>> {
 
 /// The build key of each variant `compare` builds; `None` for the pipeline's.
 fn keys(ctx: &Ctx, specs: &[Spec]) -> Result<Vec<Option<BuildKey>>> {
-    let sources = ProfileSources::load(&ctx.project.workspace_root.join("Cargo.toml"), &ctx.project.dir)?;
+    let sources = ProfileSources::load(&ctx.project.workspace_manifest(), &ctx.project.dir)?;
     specs
         .iter()
         .map(|spec| {

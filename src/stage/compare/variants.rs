@@ -71,7 +71,7 @@ impl Spec {
 
     /// The cargo build for this variant, `None` for the pipeline's own.
     pub fn build_spec(&self, ctx: &Ctx) -> Option<BuildSpec> {
-        let dir = |profile: &str| ctx.layout.root.join("build").join(format!("variant-{profile}"));
+        let dir = |profile: &str| ctx.layout.variant_target(profile);
         match &self.source {
             Source::Profile(p) => Some(BuildSpec {
                 label: format!("variant-{p}"),

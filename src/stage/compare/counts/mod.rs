@@ -277,7 +277,7 @@ fn count_one(
     // a count).
     let slug = variant.replace('+', "-");
     let nth = if repeat { "2" } else { "1" };
-    let dir: PathBuf = ctx.layout.root.join("counts").join(&w.name).join(&slug).join(nth);
+    let dir: PathBuf = ctx.layout.counts(&w.name, variant, nth);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("could not empty {}", dir.display()))?;
     }
