@@ -227,7 +227,7 @@ fn bolt_lines(tools: &Tools, rustc: &RustcInfo, line: &dyn Fn(&str, &dyn std::fm
 
 /// Which counter `compare --counts` would use, and whether the other works.
 fn counter_lines(line: &dyn Fn(&str, &dyn std::fmt::Display, String)) {
-    use crate::measure::counts::{cachegrind, perf};
+    use crate::measure::counter::{cachegrind, perf};
     let perf = perf::probe();
     match &perf {
         Ok(c) => line(

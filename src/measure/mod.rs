@@ -15,7 +15,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 pub mod args;
-pub mod counts;
+pub mod counter;
 pub mod executor;
 pub mod stats;
 pub mod text;

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::Ratio;
-use crate::measure::counts::{CACHE_MODEL, Counter, CounterKind, Counts, ESTIMATED_CYCLES, Figure};
+use crate::measure::counter::{CACHE_MODEL, Counter, CounterKind, Counts, ESTIMATED_CYCLES, Figure};
 
 /// How the counts were made: the report's `counts` section.
 #[derive(Debug, Clone, Serialize)]

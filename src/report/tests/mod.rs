@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 pub use self::html::screenshot;
 use crate::measure::Stop;
-use crate::measure::counts::{Counter, CounterKind, Counts, Figure};
+use crate::measure::counter::{Counter, CounterKind, Counts, Figure};
 use crate::measure::stats::Verdict;
 use crate::report::record::*;
 use crate::workload::metrics::Better;

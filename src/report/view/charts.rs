@@ -4,7 +4,7 @@
 use super::colour;
 use super::summary::{figure_columns, measured};
 use super::words::Prose;
-use crate::measure::counts::Figure;
+use crate::measure::counter::Figure;
 use crate::measure::stats::Verdict;
 use crate::measure::text::{count_verdict_text, ratio_text, time, verdict_text};
 use crate::report::record::{MetricVerdict, Report, Timing, VariantReport};

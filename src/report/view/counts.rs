@@ -5,7 +5,7 @@
 use super::charts;
 use super::charts::Chart;
 use super::words::{Prose, Span};
-use crate::measure::counts::{CounterKind, Figure};
+use crate::measure::counter::{CounterKind, Figure};
 use crate::report::record::{Ratio, Report};
 
 #[derive(Debug, Clone, PartialEq)]

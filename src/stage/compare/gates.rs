@@ -4,7 +4,7 @@
 
 use super::variants;
 use crate::cli::{CompareArgs, GateOn};
-use crate::measure::counts::Figure;
+use crate::measure::counter::Figure;
 use crate::measure::stats::Verdict;
 use crate::report::record::{Gate, Ratio, Report, VariantReport};
 

@@ -36,7 +36,7 @@ pub use crate::cli::{CompareArgs, GateOn};
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::measure;
-use crate::measure::counts::{self as counter, Counter, CounterKind};
+use crate::measure::counter::{self as counter, Counter, CounterKind};
 use crate::measure::executor::RealExecutor;
 use crate::process::Cmd;
 use crate::report::record::{self as report, BoltVsPgo, Report, VariantReport};

@@ -1,5 +1,5 @@
 //! `compare --counts`: every benchmark workload run once per variant under a
-//! counter (`src/measure/counts/`), beside the timed rounds. Counts are
+//! counter (`src/measure/counter/`), beside the timed rounds. Counts are
 //! deterministic where wall time is not, so one run per variant is the
 //! measurement; the baseline is counted a second time, last, and the report says
 //! whether the two agree (the counts' own "interval"). Counting comes before the
@@ -19,7 +19,7 @@ use std::time::Instant;
 use crate::cargo::Binary;
 use crate::config::Workload;
 use crate::context::Ctx;
-use crate::measure::counts::{Counter, CounterKind, Counts, Figure};
+use crate::measure::counter::{Counter, CounterKind, Counts, Figure};
 use crate::measure::stats::Estimate;
 use crate::report::count;
 use crate::report::record::counts::find;

@@ -2,7 +2,7 @@
 //! repeat as an interval, geometric means, and a report without every count.
 
 use super::*;
-use crate::measure::counts::{Counter, CounterKind, Counts};
+use crate::measure::counter::{Counter, CounterKind, Counts};
 use crate::measure::stats::Verdict;
 use crate::report::record::CountsMethod;
 use crate::stage::compare::fill_tests::sample;
