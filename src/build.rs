@@ -120,6 +120,9 @@ pub fn cargo_command_for(ctx: &Ctx, spec: &BuildSpec, flags: &Flags) -> Cmd {
     }
     cmd = cmd.args(&s.cargo_args).dir(&ctx.project.dir);
     cmd = ctx.user_flags.apply(cmd, &flags.rust, &s.target);
+    for (key, value) in ctx.cross().build_env(&s.target) {
+        cmd = cmd.env(key, value);
+    }
     if let (Some(c), Some(clang)) = (&flags.c, &s.c_compiler) {
         for (key, value) in c_code::env(&s.target, &s.host, clang, c) {
             cmd = cmd.env(key, value);

@@ -17,6 +17,7 @@ use anyhow::{Context as _, Result};
 use crate::cargo::Settings;
 use crate::cargo::c_code::{self, CPgo};
 use crate::cargo::cargo_config::{Strip, profile_settings, resolve_strip};
+use crate::cargo::cross::Cross;
 use crate::cargo::flags::UserFlags;
 use crate::cli::Cli;
 use crate::config::BoltProfiling;
@@ -42,6 +43,9 @@ pub struct Ctx {
     pub rustc: RustcInfo,
     /// The target of every build (the host's unless `--target`/`target`).
     pub target: Target,
+    /// How the target is linked and run here, when it is another architecture's
+    /// (else why it cannot be, said by [`Ctx::check_target`]).
+    cross: std::result::Result<Cross, String>,
     /// Whether the C/C++ code of build scripts gets PGO too, and why not.
     pub c_pgo: CPgo,
     pub user_flags: UserFlags,
@@ -68,6 +72,11 @@ impl Ctx {
         let graph = Graph { target: &target.triple, cargo_args: &config.cargo_args };
         let project = Project::load(&dir, &options.selection, Some(graph))?;
         let user_flags = UserFlags::detect(&dir, &target.triple, &target.cfg)?;
+        // A missing linker or emulator is said before the first build (`check_target`),
+        // not by every command (`status` reads a project whatever its target).
+        let env_text = |k: &str| env(k).map(|v| v.to_string_lossy().into_owned());
+        let cross = Cross::detect(&dir, &target, &rustc.host, &env_text, &|name| which::which(name).ok())
+            .map_err(|e| format!("{e:#}"));
         let c_pgo = c_pgo_state(&options, &project, &target, &rustc);
         let layout = Layout::new(&project);
         let recorded = crate::state::State::load(&layout.state_file()).ok().and_then(|s| s.recorded_bolt_mode());
@@ -98,6 +107,7 @@ impl Ctx {
             options,
             rustc,
             target,
+            cross,
             c_pgo,
             user_flags,
             settings,
@@ -106,6 +116,18 @@ impl Ctx {
             profdata: OnceCell::new(),
             target_checked: OnceCell::new(),
         })
+    }
+
+    /// How the target is linked and run here (nothing special for the host's, or
+    /// when it cannot be: [`Ctx::check_target`] says why before any build).
+    pub fn cross(&self) -> Cross {
+        self.cross.clone().unwrap_or_default()
+    }
+
+    /// The runner the target's binaries run under here, when they do not run
+    /// natively (training is then emulated).
+    pub fn runner(&self) -> Option<&crate::cargo::cross::Runner> {
+        self.cross.as_ref().ok().and_then(|c| c.runner.as_ref())
     }
 
     /// What the pipeline's Cargo profile asks `strip` to do (BOLT mode strips
@@ -121,9 +143,27 @@ impl Ctx {
         if self.target.is_host || self.target_checked.get().is_some() {
             return Ok(());
         }
-        self.target.check(&self.rustc, &self.project.dir, self.no_install_reason(), |msg| {
-            self.printer.status("toolchain", msg)
-        })?;
+        let status = |msg: String| self.printer.status("toolchain", msg);
+        self.target.ensure_std(&self.rustc, &self.project.dir, self.no_install_reason(), status)?;
+        let cross = self.cross.as_ref().map_err(|why| anyhow::anyhow!("{why}"))?;
+        if let (Some(r), true) = (&cross.runner, self.bolt) {
+            anyhow::bail!(
+                "BOLT mode is on, but {} binaries run here only under `{}`, and pgo-build runs BOLT only on \
+                 binaries this machine runs natively; build without BOLT here (--no-bolt), or on a machine of that \
+                 architecture",
+                self.target.triple,
+                r.display()
+            );
+        }
+        let runner = cross.runner.as_ref().map(|r| r.words.as_slice());
+        self.target.check(
+            &self.rustc,
+            &self.project.dir,
+            self.no_install_reason(),
+            cross.linker.as_deref(),
+            runner,
+            status,
+        )?;
         let _ = self.target_checked.set(());
         Ok(())
     }

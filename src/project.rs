@@ -271,6 +271,13 @@ impl Layout {
         self.root.join("metrics").join(format!("{workload}.jsonl"))
     }
 
+    /// Wrapper scripts running the binaries of `dir` under the target's
+    /// emulator: one folder per folder of binaries.
+    pub fn emulated(&self, dir: &Path) -> PathBuf {
+        let id = crate::util::id_of([dir.to_string_lossy().as_ref()]);
+        self.root.join("emulated").join(&id[..16])
+    }
+
     /// The latest `compare` report (`report/`, a link into `reports/`).
     pub fn latest_report(&self) -> PathBuf {
         self.root.join("report")

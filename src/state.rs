@@ -148,6 +148,10 @@ pub struct TrainRecord {
     /// Seconds the workloads took (summed over the joined sets).
     #[serde(default)]
     pub training_s: f64,
+    /// The emulator the binaries ran under, when this machine could not run
+    /// them natively (`qemu-aarch64 -L /usr/aarch64-linux-gnu`).
+    #[serde(default)]
+    pub emulated_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

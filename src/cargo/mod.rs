@@ -5,6 +5,7 @@
 
 pub mod c_code;
 pub mod cargo_config;
+pub mod cross;
 pub mod flags;
 pub mod profile_warnings;
 

@@ -140,7 +140,7 @@ fn project_lines(
 /// raw profiles are readable by this `llvm-profdata`.
 fn probe(rustc: &RustcInfo, tool: &Profdata, dir: &Path) -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let raw = target::instrumented_probe(rustc, &rustc.host, dir, tmp.path())?;
+    let raw = target::instrumented_probe(rustc, &rustc.host, dir, tmp.path(), None, None)?;
     tool.cmd().arg("merge").arg("--output").arg(tmp.path().join("probe.profdata")).arg(&raw).read()?;
     Ok(())
 }
@@ -175,13 +175,24 @@ fn target_line(
              itself unless --no-install)"
             ),
         ),
-        _ => match found.check(rustc, dir, Some("doctor installs nothing"), |_| {}) {
-            Ok(()) => line(
+        _ => match cross(dir, &found, rustc).and_then(|c| {
+            let runner = c.runner.as_ref().map(|r| r.words.as_slice());
+            found.check(rustc, dir, Some("doctor installs nothing"), c.linker.as_deref(), runner, |_| {}).map(|()| c)
+        }) {
+            Ok(c) => line(
                 "target",
                 &style("ok").green().bold(),
                 format!(
-                    "{triple}: standard library with the profiler runtime; an instrumented probe ran here and wrote \
-             its raw profile{}",
+                    "{triple}: standard library with the profiler runtime; an instrumented probe {}{}{}",
+                    match &c.runner {
+                        Some(r) => format!(
+                            "ran here under `{}` ({}) and wrote its raw profile: training is emulated",
+                            r.display(),
+                            r.from
+                        ),
+                        None => "ran here and wrote its raw profile".to_string(),
+                    },
+                    c.linker.as_ref().map(|l| format!("; linked by {}", l.display())).unwrap_or_default(),
                     if found.static_pie() { " (static-pie binaries)" } else { "" }
                 ),
             ),
@@ -192,6 +203,12 @@ fn target_line(
         },
     }
     true
+}
+
+/// How `target` is linked and run here, from the process's environment.
+fn cross(dir: &std::path::Path, target: &Target, rustc: &RustcInfo) -> anyhow::Result<crate::cargo::cross::Cross> {
+    let env = |k: &str| std::env::var(k).ok();
+    crate::cargo::cross::Cross::detect(dir, target, &rustc.host, &env, &|name| which::which(name).ok())
 }
 
 /// BOLT is optional: what is found is reported, what is missing is explained, and

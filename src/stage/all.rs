@@ -42,7 +42,18 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
         check_interrupted()?;
     }
     let keep_bolt = args.optimize.bolt.keep_bolt;
-    if args.no_compare {
+    if let (Some(r), false) = (ctx.runner(), args.no_compare) {
+        ctx.printer.status(
+            "compare",
+            format!(
+                "skipped: {} binaries run here only under `{}`, whose times say nothing of the real machine \
+                 (compare on a machine of that architecture)",
+                ctx.target.triple,
+                r.display()
+            ),
+        );
+    }
+    if args.no_compare || ctx.runner().is_some() {
         let evidence = if keep_bolt { Evidence::KeepBolt } else { Evidence::NotMeasured };
         deliver::deliver(ctx, &out_dir, evidence)?;
         return Ok(0);
@@ -64,11 +75,13 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
 /// counter included, when it counts).
 fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     args.optimize.bolt.require_bolt_mode(ctx.bolt)?;
-    args.compare.require_compare(args.no_compare)?;
+    // A target run under an emulator is not compared here (its times would be the emulator's).
+    let compares = !args.no_compare && ctx.runner().is_none();
+    args.compare.require_compare(!compares)?;
     if args.optimize.profile_file.is_none() && ctx.config.workloads_for(Use::Train).next().is_none() {
         bail!(super::train::no_training_workloads(ctx));
     }
-    if !args.no_compare && ctx.config.workloads_for(Use::Bench).next().is_none() {
+    if compares && ctx.config.workloads_for(Use::Bench).next().is_none() {
         bail!(
             "there are no benchmark workloads for compare to measure: {}; or build without measuring: \
              `pgo-build all --no-compare`",
@@ -77,9 +90,10 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     }
     crate::workload::placeholder::check(
         &ctx.project.dir,
-        ctx.config.workloads.iter().filter(|w| {
-            (w.is(Use::Train) && args.optimize.profile_file.is_none()) || (w.is(Use::Bench) && !args.no_compare)
-        }),
+        ctx.config
+            .workloads
+            .iter()
+            .filter(|w| (w.is(Use::Train) && args.optimize.profile_file.is_none()) || (w.is(Use::Bench) && compares)),
     )?;
     // Finding BOLT changes nothing, so a dry run is refused where the run would be;
     // so is a target whose standard library is missing (a dry run installs nothing).
@@ -91,7 +105,7 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
         return Ok(());
     }
     ctx.profdata()?;
-    if !args.no_compare {
+    if compares {
         super::compare::check_gate_metric(ctx, &args.compare)?;
         super::compare::choose_counter(ctx, &args.compare)?;
     }

@@ -99,8 +99,9 @@ impl Stage for Train {
         let shard = r.shard.map(|s| format!(", shard {s}")).unwrap_or_default();
         let joined = if r.joined_from.is_empty() { "" } else { ", joined from other machines" };
         let bytes: u64 = r.workloads.iter().map(|w| w.raw_bytes).sum();
+        let emulated = r.emulated_by.as_ref().map(|e| format!(", emulated under `{e}`")).unwrap_or_default();
         format!(
-            "trained {} in {} ({}{shard}{joined}, {} of raw profiles)",
+            "trained {} in {} ({}{shard}{joined}{emulated}, {} of raw profiles)",
             crate::pipeline::fingerprint::ago(e.finished_at),
             crate::util::human_seconds(e.elapsed_s),
             plural(r.workloads.len(), "workload", "workloads"),
@@ -165,8 +166,11 @@ impl Stage for Train {
         ctx.printer.status(
             "train",
             format!(
-                "running {} against the instrumented build",
-                plural(workloads.len(), "training workload", "training workloads")
+                "running {} against the instrumented build{}",
+                plural(workloads.len(), "training workload", "training workloads"),
+                ctx.runner()
+                    .map(|r| format!(", under `{}` (emulated: the counts are exact, only slower)", r.display()))
+                    .unwrap_or_default()
             ),
         );
         let start = Instant::now();
@@ -185,6 +189,7 @@ impl Stage for Train {
             llvm: ctx.rustc.llvm_version.clone(),
             instrumented: inputs.binaries.iter().map(|b| (b.name.clone(), b.sha256.clone())).collect(),
             training_s: start.elapsed().as_secs_f64(),
+            emulated_by: ctx.runner().map(|r| r.display()),
         };
         // The set travels with its description, so `merge --from` can check it.
         crate::util::write_atomic(&root.join(SET_FILE), serde_json::to_string_pretty(&record)?.as_bytes())?;
@@ -312,6 +317,7 @@ fn join_sets(ctx: &Ctx, inputs: &TrainInputs) -> Result<TrainRecord> {
         llvm: ctx.rustc.llvm_version.clone(),
         instrumented: ours,
         training_s: total_s,
+        emulated_by: ctx.runner().map(|r| r.display()),
     })
 }
 

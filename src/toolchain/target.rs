@@ -80,9 +80,26 @@ impl Target {
 
     /// Makes sure the standard library is there (installing it with `rustup target
     /// add` unless `no_install` says why not), has the profiler runtime, and that
-    /// this machine runs the target's instrumented binaries and they write raw
-    /// profiles. Fails with what to do otherwise.
+    /// this machine runs the target's instrumented binaries (linked by `linker`,
+    /// run under `runner` when given) and they write raw profiles. Fails with what
+    /// to do otherwise.
     pub fn check(
+        &self,
+        rustc: &RustcInfo,
+        dir: &Path,
+        no_install: Option<&str>,
+        linker: Option<&Path>,
+        runner: Option<&[String]>,
+        status: impl Fn(String),
+    ) -> Result<()> {
+        self.ensure_std(rustc, dir, no_install, status)?;
+        let tmp = tempfile::tempdir()?;
+        instrumented_probe(rustc, &self.triple, dir, tmp.path(), linker, runner).map(|_| ())
+    }
+
+    /// The standard library with the profiler runtime: installed now unless
+    /// `no_install` says why not; else what to do.
+    pub fn ensure_std(
         &self,
         rustc: &RustcInfo,
         dir: &Path,
@@ -117,8 +134,7 @@ impl Target {
                 self.std_dir(rustc).display()
             );
         }
-        let tmp = tempfile::tempdir()?;
-        instrumented_probe(rustc, &self.triple, dir, tmp.path()).map(|_| ())
+        Ok(())
     }
 }
 
@@ -126,15 +142,26 @@ impl Target {
 const PROBE_SOURCE: &str = "fn main() { let n: u64 = std::env::args().count() as u64; let mut s = 0; \
                             for i in 0..1000 * n { if i % 3 == 0 { s += i } } std::hint::black_box(s); }\n";
 
-/// Compiles a tiny program for `triple` with `-Cprofile-generate` in `tmp`, runs it
-/// and returns the raw profile it wrote. Each way this can fail says what it means
+/// Compiles a tiny program for `triple` with `-Cprofile-generate` in `tmp`
+/// (linked by `linker` when given), runs it (under `runner` when given) and
+/// returns the raw profile it wrote. Each way this can fail says what it means
 /// for training.
-pub fn instrumented_probe(rustc: &RustcInfo, triple: &str, dir: &Path, tmp: &Path) -> Result<PathBuf> {
+pub fn instrumented_probe(
+    rustc: &RustcInfo,
+    triple: &str,
+    dir: &Path,
+    tmp: &Path,
+    linker: Option<&Path>,
+    runner: Option<&[String]>,
+) -> Result<PathBuf> {
     let src = tmp.join("probe.rs");
     std::fs::write(&src, PROBE_SOURCE)?;
     let exe = tmp.join("probe");
-    Cmd::new(program())
-        .args(["-O", "--target", triple])
+    let mut build = Cmd::new(program()).args(["-O", "--target", triple]);
+    if let Some(l) = linker {
+        build = build.arg(format!("-Clinker={}", l.display()));
+    }
+    build
         .arg(format!("-Cprofile-generate={}", tmp.display()))
         .arg(&src)
         .arg("-o")
@@ -143,7 +170,11 @@ pub fn instrumented_probe(rustc: &RustcInfo, triple: &str, dir: &Path, tmp: &Pat
         .read()
         .with_context(|| format!("rustc could not build an instrumented program for {triple}"))?;
     let raw = tmp.join("probe.profraw");
-    let run = Cmd::new(&exe).env("LLVM_PROFILE_FILE", &raw);
+    let run = match runner {
+        Some([program, args @ ..]) => Cmd::new(program).args(args).arg(&exe),
+        _ => Cmd::new(&exe),
+    }
+    .env("LLVM_PROFILE_FILE", &raw);
     let host = &rustc.host;
     match run.capture() {
         Err(e) => bail!(

@@ -13,6 +13,7 @@ pub mod collect;
 pub mod metrics;
 pub mod placeholder;
 pub mod serve;
+pub mod wrapper;
 
 use std::path::{Path, PathBuf};
 
@@ -97,6 +98,18 @@ pub fn command(ctx: &Ctx, w: &Workload, phase: Phase, binaries: &[Binary], extra
         // them after the line broke any line that does not end in a simple command
         // (`…; done "$@"` is a syntax error).
         Run::Shell(line) => Cmd::new("sh").arg("-c").arg(line).arg(&w.name).args(&w.args),
+    };
+    // A target this machine runs only under an emulator: the workload runs
+    // wrappers that start each binary under it.
+    let emulated;
+    let binaries = match ctx.runner() {
+        Some(r) if !ctx.dry_run => {
+            let parent = binaries.first().and_then(|b| b.path.parent()).unwrap_or(&ctx.layout.root);
+            let why = format!("runs this {} binary under its emulator", ctx.target.triple);
+            emulated = wrapper::wrap(binaries, &ctx.layout.emulated(parent), &why, |b| wrapper::under(&r.words, b))?;
+            &emulated[..]
+        }
+        _ => binaries,
     };
     let main = binaries.first().context("no binary to run the workload against")?;
     cmd = cmd

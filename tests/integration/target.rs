@@ -101,3 +101,85 @@ fn a_dry_run_for_a_target_without_its_standard_library_is_refused_and_installs_n
     assert!(!installed_targets().lines().any(|l| l == triple), "{triple} was installed");
     assert!(!p.pgo_dir().exists(), "nothing was written");
 }
+
+const AARCH64: &str = "aarch64-unknown-linux-gnu";
+
+/// The ELF machine of the binary at `path` (`e_machine`: 62 x86-64, 183 AArch64).
+fn elf_machine(path: &Path) -> u16 {
+    let elf = std::fs::read(path).expect("the binary is readable");
+    u16::from_le_bytes([elf[0x12], elf[0x13]])
+}
+
+/// Runs an aarch64 binary here, under Debian's qemu-user.
+fn run_aarch64(path: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("qemu-aarch64")
+        .args(["-L", "/usr/aarch64-linux-gnu"])
+        .arg(path)
+        .args(args)
+        .output()
+        .expect("qemu-aarch64 runs (`.ci/install-test-deps` installs qemu-user)");
+    assert!(out.status.success(), "{} failed: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn aarch64_trains_under_qemu_and_its_optimized_binary_gives_the_plain_builds_output() {
+    let p = TestProject::new();
+    let out = p.run(&["--target", AARCH64, "all"]);
+    let err = stderr(&out);
+    assert!(err.contains("against the instrumented build, under `") && err.contains("qemu-aarch64 -L"), "{err}");
+    assert!(err.contains("0 of") && err.contains("without profile data, 0 with a hash mismatch"), "{err}");
+    assert!(err.contains(&format!("compare skipped: {AARCH64} binaries run here only under")), "{err}");
+    let emulated = p.state()["train"]["emulated_by"].as_str().unwrap_or_default().to_string();
+    assert!(emulated.contains("qemu-aarch64"), "the record says training was emulated: {}", p.state()["train"]);
+    let status = stdout(&p.run(&["--target", AARCH64, "status"]));
+    assert!(status.contains("emulated under `") && !status.contains("stale"), "{status}");
+
+    // The delivered binary is aarch64, runs under qemu, and prints what a plain
+    // release build prints.
+    let delivered = p.pgo_dir().join("out/fixture");
+    assert_eq!(elf_machine(&delivered), 183, "an AArch64 binary");
+    assert_eq!(elf_machine(Path::new("/bin/sh")), 62, "the check reads the machine field");
+    let plain_dir = p.path().join("target/plain");
+    let built = std::process::Command::new("cargo")
+        .args(["build", "--release", "--quiet", "--target", AARCH64, "--manifest-path"])
+        .arg(p.path().join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&plain_dir)
+        .env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER", "aarch64-linux-gnu-gcc")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .expect("cargo runs");
+    assert!(built.success());
+    let plain = plain_dir.join(AARCH64).join("release/fixture");
+    for input in ["1000", "123457"] {
+        assert_eq!(run_aarch64(&delivered, &[input]), run_aarch64(&plain, &[input]), "input {input}");
+    }
+
+    // Timing under an emulator, and BOLT on it, are refused.
+    let err = stderr(&p.fail(&["--target", AARCH64, "compare"]));
+    assert!(err.contains("times under an emulator say nothing of the real machine"), "{err}");
+    let err = stderr(&p.fail(&["--target", AARCH64, "--bolt", "instrument"]));
+    assert!(err.contains("BOLT mode is on, but aarch64-unknown-linux-gnu binaries run here only under"), "{err}");
+}
+
+#[test]
+fn the_users_runner_is_used_and_a_broken_one_is_named_before_building() {
+    let p = TestProject::new();
+    let mut cmd = p.cmd(&["--target", AARCH64, "instrument"]);
+    cmd.env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER", "/nonexistent/emulator --fast");
+    let err = stderr(&p.check(cmd, &["instrument"], false));
+    assert!(err.contains(&format!("this machine cannot run {AARCH64} binaries")), "{err}");
+    assert!(err.contains("/nonexistent/emulator"), "{err}");
+    assert!(!p.pgo_dir().join("build").exists(), "nothing was built");
+
+    // doctor names how the target is linked and run.
+    let doctor = stdout(&p.run(&["--target", AARCH64, "doctor"]));
+    let line = doctor.lines().find(|l| l.starts_with("target ")).unwrap_or_else(|| panic!("{doctor}"));
+    assert!(
+        line.contains("under `") && line.contains("qemu-aarch64") && line.contains("training is emulated"),
+        "{line}"
+    );
+    assert!(line.contains("linked by") && line.contains("aarch64-linux-gnu-gcc"), "{line}");
+}

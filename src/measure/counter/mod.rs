@@ -13,7 +13,6 @@
 pub mod cachegrind;
 pub mod perf;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -189,20 +188,9 @@ impl Counter {
     /// the counter with the output files in `out`: the binaries to hand the
     /// workload in place of the real ones.
     pub fn wrap(&self, binaries: &[Binary], dir: &Path, out: &Path) -> Result<Vec<Binary>> {
-        use std::os::unix::fs::PermissionsExt;
-        let bin_dir = dir.join("bin");
-        std::fs::create_dir_all(&bin_dir).with_context(|| format!("could not create {}", bin_dir.display()))?;
-        let mut wrapped = Vec::new();
-        for b in binaries {
-            let name = b.path.file_name().context("a binary without a file name")?;
-            let path = bin_dir.join(name);
-            let mut script = String::from("#!/bin/sh\n# pgo-build: counts this run of the binary under test.\n");
-            let _ = writeln!(script, "exec {} \"$@\"", self.command_line(&b.path, out));
-            std::fs::write(&path, script).with_context(|| format!("could not write {}", path.display()))?;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
-            wrapped.push(Binary { path, ..b.clone() });
-        }
-        Ok(wrapped)
+        crate::workload::wrapper::wrap(binaries, &dir.join("bin"), "counts this run of the binary under test.", |b| {
+            self.command_line(b, out)
+        })
     }
 
     /// The shell words that run `binary` under the counter (its arguments follow).

@@ -119,6 +119,16 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         variants::check_available(ctx, &specs, &state)?;
     }
     ctx.check_target()?;
+    if let Some(r) = ctx.runner() {
+        bail!(
+            "{} binaries run on this machine only under `{}`: times under an emulator say nothing of the real \
+             machine, so compare does not time them; run `pgo-build compare` on a machine of that architecture \
+             (the training profile carries there: `pgo-build merge --output` writes it, `optimize --profile` \
+             builds from it)",
+            ctx.target.triple,
+            r.display()
+        );
+    }
     check_gate_metric(ctx, args)?;
     let counter = choose_counter(ctx, args)?;
     if let Some(c) = &counter {

@@ -1,0 +1,294 @@
+//! Building for, and running, a Linux target of another architecture: the
+//! linker that links its binaries and the runner that runs them here, found the
+//! way Cargo's own conventions name them.
+//!
+//! Training runs the instrumented binary, and IR-level PGO counts are execution
+//! counts, not samples: under an emulator they are the same as on the real
+//! machine, only slower. So a target this machine cannot run natively is trained
+//! through a runner:
+//! - the user's `CARGO_TARGET_<TRIPLE>_RUNNER`, or `target.<triple>.runner` in
+//!   Cargo's config (what `cargo run` would use);
+//! - else `qemu-<arch>` on PATH, with `-L /usr/<arch>-linux-gnu` (Debian's
+//!   cross libraries) when that folder exists.
+//!
+//! The linker, likewise: the user's `CARGO_TARGET_<TRIPLE>_LINKER` or
+//! `target.<triple>.linker` is left to cargo; else `<arch>-linux-gnu-gcc` on PATH
+//! is handed to cargo through that variable. Times under an emulator say nothing
+//! of the real machine, so `compare` refuses to time such a target.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+
+use super::cargo_config::{config_files, read_config};
+use crate::toolchain::target::Target;
+
+/// How this machine builds and runs the pipeline's target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cross {
+    /// A linker pgo-build found for the target, to hand to cargo (`None`: the
+    /// target needs none, or the user configured one, which cargo reads itself).
+    pub linker: Option<PathBuf>,
+    /// The runner the target's binaries run under here (`None`: natively).
+    pub runner: Option<Runner>,
+}
+
+/// A command line that runs a binary of the target: the binary and its
+/// arguments follow it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Runner {
+    pub words: Vec<String>,
+    /// Where it came from: `CARGO_TARGET_…_RUNNER`, `target.….runner in …`, `PATH`.
+    pub from: String,
+}
+
+impl Runner {
+    /// `qemu-aarch64 -L /usr/aarch64-linux-gnu`.
+    pub fn display(&self) -> String {
+        self.words.iter().map(|w| crate::process::quote(std::ffi::OsStr::new(w))).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// The environment variable Cargo reads a target's `key` from:
+/// `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER`.
+pub fn target_var(triple: &str, key: &str) -> String {
+    format!("CARGO_TARGET_{}_{}", triple.to_uppercase().replace(['-', '.'], "_"), key.to_uppercase())
+}
+
+/// The architecture of a triple: `aarch64` of `aarch64-unknown-linux-gnu`.
+fn arch(triple: &str) -> &str {
+    triple.split('-').next().unwrap_or(triple)
+}
+
+/// Whether a machine of `host`'s architecture runs `target`'s code natively.
+fn runs_natively(host: &str, target: &str) -> bool {
+    let x86 = |a: &str| matches!(a, "x86_64" | "i686" | "i586" | "i386");
+    arch(host) == arch(target) || (arch(host) == "x86_64" && x86(arch(target)))
+}
+
+/// qemu-user's name for an architecture (`qemu-<this>`).
+fn qemu_arch(arch: &str) -> &str {
+    match arch {
+        "armv7" | "armv7a" | "arm" | "thumbv7neon" => "arm",
+        "riscv64gc" | "riscv64" => "riscv64",
+        "powerpc64le" => "ppc64le",
+        "powerpc64" => "ppc64",
+        "powerpc" => "ppc",
+        "i686" | "i586" => "i386",
+        other => other,
+    }
+}
+
+/// The GNU triple Debian's cross packages use: `aarch64-linux-gnu`.
+fn gnu_triple(target: &str) -> Option<String> {
+    let mut parts = target.split('-');
+    let arch = parts.next()?;
+    let rest: Vec<&str> = parts.collect();
+    let env = rest.last()?;
+    if !rest.contains(&"linux") || !env.starts_with("gnu") {
+        return None;
+    }
+    let arch = match arch {
+        "armv7" => "arm",
+        "riscv64gc" => "riscv64",
+        a => a,
+    };
+    let abi = if env.ends_with("eabihf") { "gnueabihf" } else { "gnu" };
+    Some(format!("{arch}-linux-{abi}"))
+}
+
+/// A value the user set for the target: the environment first (as Cargo reads
+/// it), then Cargo's config files, most specific first. Returns the words and
+/// where they came from.
+fn user_setting(
+    project_dir: &Path,
+    triple: &str,
+    key: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<(Vec<String>, String)> {
+    let var = target_var(triple, key);
+    if let Some(v) = env(&var).filter(|v| !v.trim().is_empty()) {
+        return Some((v.split_whitespace().map(str::to_string).collect(), var));
+    }
+    for path in config_files(project_dir) {
+        let Ok(table) = read_config(&path) else { continue };
+        let value = table.get("target").and_then(|t| t.get(triple)).and_then(|t| t.get(key));
+        let words: Vec<String> = match value {
+            Some(toml::Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
+            Some(toml::Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            _ => continue,
+        };
+        if !words.is_empty() {
+            return Some((words, format!("target.{triple}.{key} in {}", path.display())));
+        }
+    }
+    None
+}
+
+impl Cross {
+    /// How `target` is linked and run on a `host` machine; fails, saying what to
+    /// install, when a Linux target of another architecture has no linker or no
+    /// runner. `find` looks a program up on PATH.
+    pub fn detect(
+        project_dir: &Path,
+        target: &Target,
+        host: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        find: &dyn Fn(&str) -> Option<PathBuf>,
+    ) -> Result<Cross> {
+        let triple = target.triple.as_str();
+        if target.is_host || runs_natively(host, triple) {
+            return Ok(Cross::default());
+        }
+        if !target.cfg.iter().any(|l| l == "target_os=\"linux\"") {
+            // Not a Linux target: nothing here runs it, which the target check says.
+            return Ok(Cross::default());
+        }
+        let gnu = gnu_triple(triple);
+        let install = |what: &str| match &gnu {
+            Some(g) => format!("on Debian or Ubuntu: `sudo apt-get install {what}` ({g})"),
+            None => format!("install {what} for {triple}"),
+        };
+        let linker = match user_setting(project_dir, triple, "linker", env) {
+            Some(_) => None,
+            None => {
+                let name = gnu.as_ref().map(|g| format!("{g}-gcc"));
+                match name.as_deref().and_then(find) {
+                    Some(path) => Some(path),
+                    None => bail!(
+                        "building for {triple} needs a linker for it, and none was found: {}, or name one with {}",
+                        install(&format!("gcc-{}", gnu.as_deref().unwrap_or(triple).replace('_', "-"))),
+                        target_var(triple, "linker")
+                    ),
+                }
+            }
+        };
+        let runner = match user_setting(project_dir, triple, "runner", env) {
+            Some((words, from)) => Runner { words, from },
+            None => {
+                let qemu = format!("qemu-{}", qemu_arch(arch(triple)));
+                let Some(path) = find(&qemu) else {
+                    bail!(
+                        "this machine cannot run {triple} binaries natively, and training runs the instrumented \
+                         binary: install an emulator ({}; `{qemu}` runs them with exact profile counts), or name \
+                         a runner with {}",
+                        install("qemu-user"),
+                        target_var(triple, "runner")
+                    );
+                };
+                let mut words = vec![path.display().to_string()];
+                if let Some(libs) = gnu.as_ref().map(|g| PathBuf::from("/usr").join(g)).filter(|p| p.is_dir()) {
+                    words.extend(["-L".to_string(), libs.display().to_string()]);
+                }
+                Runner { words, from: "PATH".into() }
+            }
+        };
+        Ok(Cross { linker, runner: Some(runner) })
+    }
+
+    /// The environment a cargo build for `triple` needs from pgo-build: the
+    /// linker it found, if any.
+    pub fn build_env(&self, triple: &str) -> Vec<(String, String)> {
+        self.linker.iter().map(|l| (target_var(triple, "linker"), l.display().to_string())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aarch64() -> Target {
+        Target {
+            triple: "aarch64-unknown-linux-gnu".into(),
+            cfg: vec!["target_os=\"linux\"".into(), "target_arch=\"aarch64\"".into()],
+            is_host: false,
+        }
+    }
+
+    const HOST: &str = "x86_64-unknown-linux-gnu";
+
+    fn on_path(names: &'static [&'static str]) -> impl Fn(&str) -> Option<PathBuf> {
+        move |n| names.contains(&n).then(|| PathBuf::from("/usr/bin").join(n))
+    }
+
+    #[test]
+    fn names_follow_cargo_and_debian() {
+        assert_eq!(target_var("aarch64-unknown-linux-gnu", "runner"), "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER");
+        assert_eq!(gnu_triple("aarch64-unknown-linux-gnu").as_deref(), Some("aarch64-linux-gnu"));
+        assert_eq!(gnu_triple("armv7-unknown-linux-gnueabihf").as_deref(), Some("arm-linux-gnueabihf"));
+        assert_eq!(gnu_triple("riscv64gc-unknown-linux-gnu").as_deref(), Some("riscv64-linux-gnu"));
+        assert_eq!(gnu_triple("x86_64-unknown-linux-musl"), None);
+        assert_eq!(qemu_arch("armv7"), "arm");
+        assert!(runs_natively(HOST, "x86_64-unknown-linux-musl") && runs_natively(HOST, "i686-unknown-linux-gnu"));
+        assert!(!runs_natively(HOST, "aarch64-unknown-linux-gnu"));
+    }
+
+    #[test]
+    fn qemu_and_the_cross_gcc_are_found_on_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = |_: &str| None;
+        let found = on_path(&["qemu-aarch64", "aarch64-linux-gnu-gcc"]);
+        let cross = Cross::detect(dir.path(), &aarch64(), HOST, &none, &found).unwrap();
+        assert_eq!(cross.linker, Some(PathBuf::from("/usr/bin/aarch64-linux-gnu-gcc")));
+        let runner = cross.runner.unwrap();
+        assert_eq!(runner.words[0], "/usr/bin/qemu-aarch64");
+        assert_eq!(runner.from, "PATH");
+        assert_eq!(
+            Cross { linker: Some("/l".into()), runner: None }.build_env("aarch64-unknown-linux-gnu"),
+            [("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER".to_string(), "/l".to_string())]
+        );
+    }
+
+    #[test]
+    fn the_users_runner_and_linker_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = |k: &str| match k {
+            "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER" => Some("my-emu --fast".to_string()),
+            "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER" => Some("my-ld".to_string()),
+            _ => None,
+        };
+        let cross = Cross::detect(dir.path(), &aarch64(), HOST, &env, &on_path(&[])).unwrap();
+        assert_eq!(cross.linker, None, "cargo reads the user's linker itself");
+        let runner = cross.runner.unwrap();
+        assert_eq!(
+            (runner.words.as_slice(), runner.from.as_str()),
+            (["my-emu", "--fast"].map(String::from).as_slice(), "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER")
+        );
+
+        // From Cargo's config, as `cargo run` would.
+        std::fs::create_dir_all(dir.path().join(".cargo")).unwrap();
+        std::fs::write(
+            dir.path().join(".cargo/config.toml"),
+            "[target.aarch64-unknown-linux-gnu]\nlinker = \"cfg-ld\"\nrunner = [\"cfg-emu\", \"-x\"]\n",
+        )
+        .unwrap();
+        let none = |_: &str| None;
+        let cross = Cross::detect(dir.path(), &aarch64(), HOST, &none, &on_path(&[])).unwrap();
+        assert_eq!(cross.linker, None);
+        assert_eq!(cross.runner.unwrap().words, ["cfg-emu", "-x"]);
+    }
+
+    #[test]
+    fn a_missing_linker_or_emulator_says_what_to_install() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = |_: &str| None;
+        let err = Cross::detect(dir.path(), &aarch64(), HOST, &none, &on_path(&["qemu-aarch64"])).unwrap_err();
+        assert!(err.to_string().contains("apt-get install gcc-aarch64-linux-gnu"), "{err}");
+        let err = Cross::detect(dir.path(), &aarch64(), HOST, &none, &on_path(&["aarch64-linux-gnu-gcc"])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("cannot run aarch64-unknown-linux-gnu binaries natively"), "{text}");
+        assert!(
+            text.contains("apt-get install qemu-user")
+                && text.contains("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER"),
+            "{text}"
+        );
+        // The host's own target and the ones it runs need neither.
+        let musl = Target {
+            triple: "x86_64-unknown-linux-musl".into(),
+            cfg: vec!["target_os=\"linux\"".into()],
+            is_host: false,
+        };
+        assert_eq!(Cross::detect(dir.path(), &musl, HOST, &none, &on_path(&[])).unwrap(), Cross::default());
+    }
+}
