@@ -19,6 +19,17 @@ fn running(exe: &std::path::Path) -> Vec<u32> {
         .collect()
 }
 
+/// The run folders left in the raw-profile folder (`.run-…`): each run stages
+/// its profiles in one of its own, gone once it is done.
+fn staging_folders(p: &TestProject) -> Vec<String> {
+    std::fs::read_dir(p.pgo_dir().join("profiles/raw"))
+        .expect("raw dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
 #[test]
 fn a_leftover_process_never_poisons_the_next_training_run() {
     let p = TestProject::new();
@@ -41,13 +52,7 @@ fn a_leftover_process_never_poisons_the_next_training_run() {
     assert!(left.is_empty(), "the leftover was stopped");
     assert_eq!(p.state()["train"]["workloads"][0]["raw_files"], 1, "only the finished run's profile: {}", p.state());
     // Each run stages its profiles in a folder of its own, gone once it is done.
-    let raw = p.pgo_dir().join("profiles/raw");
-    let staging: Vec<String> = std::fs::read_dir(&raw)
-        .expect("raw dir")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
+    let staging = staging_folders(&p);
     assert!(staging.is_empty(), "{staging:?}");
 }
 
@@ -81,13 +86,7 @@ fn a_background_child_on_a_workloads_last_line_never_escapes() {
     for w in p.state()["train"]["workloads"].as_array().expect("train record") {
         assert_eq!(w["raw_files"], 1, "only the finished run's profile: {w}");
     }
-    let raw = p.pgo_dir().join("profiles/raw");
-    let staging: Vec<String> = std::fs::read_dir(&raw)
-        .expect("raw dir")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
+    let staging = staging_folders(&p);
     assert!(staging.is_empty(), "a leftover re-created a staging folder: {staging:?}");
 }
 
