@@ -176,6 +176,9 @@ fn report(ctx: &Ctx, trials: &[(&Workload, Trial)]) -> Result<u8> {
     for line in aligned(&table) {
         ctx.printer.out(line);
     }
+    if let Some(r) = ctx.runner() {
+        ctx.printer.out(format!("(times under `{}`: emulated, not the target machine's)", r.display()));
+    }
     for (_, t) in trials {
         if let Trial::Failed { message, .. } = t {
             ctx.printer.out(format!("\n{message}"));

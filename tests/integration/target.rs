@@ -157,6 +157,10 @@ fn aarch64_trains_under_qemu_and_its_optimized_binary_gives_the_plain_builds_out
         assert_eq!(run_aarch64(&delivered, &[input]), run_aarch64(&plain, &[input]), "input {input}");
     }
 
+    // try runs each workload under the emulator too, and says its times are the emulator's.
+    let tried = stdout(&p.run(&["--target", AARCH64, "try"]));
+    assert!(tried.contains("(times under `") && tried.contains("emulated, not the target machine's"), "{tried}");
+
     // Timing under an emulator, and BOLT on it, are refused.
     let err = stderr(&p.fail(&["--target", AARCH64, "compare"]));
     assert!(err.contains("times under an emulator say nothing of the real machine"), "{err}");
