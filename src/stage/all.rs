@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
             ),
         );
     }
-    if args.no_compare || ctx.runner().is_some() {
+    if !compares(ctx, args) {
         let evidence = if keep_bolt { Evidence::KeepBolt } else { Evidence::NotMeasured };
         deliver::deliver(ctx, &out_dir, evidence)?;
         return Ok(0);
@@ -71,12 +71,17 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
     Ok(compared.code)
 }
 
+/// Whether `all` ends with a comparison: not with `--no-compare`, nor for a
+/// target run under an emulator (its times would be the emulator's).
+fn compares(ctx: &Ctx, args: &AllArgs) -> bool {
+    !args.no_compare && ctx.runner().is_none()
+}
+
 /// Fails before the first build when the pipeline cannot succeed (compare's
 /// counter included, when it counts).
 fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     args.optimize.bolt.require_bolt_mode(ctx.bolt)?;
-    // A target run under an emulator is not compared here (its times would be the emulator's).
-    let compares = !args.no_compare && ctx.runner().is_none();
+    let compares = compares(ctx, args);
     args.compare.require_compare(!compares)?;
     if args.optimize.profile_file.is_none() && ctx.config.workloads_for(Use::Train).next().is_none() {
         bail!(super::train::no_training_workloads(ctx));

@@ -29,9 +29,14 @@ pub fn free_port() -> Result<u16> {
 
 /// Where a server's output goes: beside the client's log.
 pub fn server_log(log: &Path) -> PathBuf {
+    beside(log, "server")
+}
+
+/// The log `<stem>.<what>.log` beside the client's `<stem>.log`.
+fn beside(log: &Path, what: &str) -> PathBuf {
     let name = log.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let stem = name.strip_suffix(".log").unwrap_or(&name);
-    log.with_file_name(format!("{stem}.server.log"))
+    log.with_file_name(format!("{stem}.{what}.log"))
 }
 
 /// Runs `client` against `w`'s server: start, ready, client, stop. The client's
@@ -97,9 +102,7 @@ pub fn run(w: &Workload, serve: &Serve, client: &Cmd, log: &Path, stderr_log: Op
 
 /// Where a `ready` command's output goes: beside the server's log.
 fn ready_log(log: &Path) -> PathBuf {
-    let server_log = server_log(log);
-    let name = server_log.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    log.with_file_name(name.replace(".server.log", ".ready.log"))
+    beside(log, "ready")
 }
 
 /// Runs a `ready` command in a process group of its own until it exits, the
