@@ -94,11 +94,11 @@ impl Forecast {
 
     /// Learns from a counted run of `w` that took `took` seconds.
     pub fn learn(&mut self, w: usize, took: f64) {
+        // The first counted run replaces the guess; later ones only raise it.
+        let first = self.counted_s.iter().all(Option::is_none);
         self.counted_s[w] = Some(self.counted_s[w].map_or(took, |c| c.max(took)));
         if self.timed_s[w] > 0.0 {
             let seen = took / self.timed_s[w];
-            // The first run replaces the guess; later ones only raise it.
-            let first = self.counted_s.iter().filter(|c| c.is_some()).count() == 1;
             self.slowdown = if first { seen } else { self.slowdown.max(seen) };
         }
     }

@@ -210,3 +210,14 @@ fn a_counted_run_that_cannot_fit_the_budget_is_not_started() {
     let must = CountPlan { must_complete: true, ..plan(&counter, vec![&w], 60.0) };
     assert!(over_budget(&must, &f, 0, 0.0).is_none());
 }
+
+/// A second counted run of the first workload, quicker than the first, must not
+/// lower the slowdown the first one showed (it once replaced it).
+#[test]
+fn a_quicker_repeat_of_the_first_workload_keeps_the_slowdown_seen() {
+    let mut f = Forecast::new(CounterKind::Cachegrind, vec![1.0, 1.0]);
+    f.learn(0, 80.0);
+    f.learn(0, 50.0);
+    assert_eq!(f.slowdown, 80.0);
+    assert_eq!(f.next(1), 80.0, "the next workload is foreseen at the largest slowdown seen");
+}
