@@ -75,6 +75,9 @@ pub struct BuildSpec {
     /// `--config` values, e.g. `profile.release.strip=false`.
     pub config: Vec<String>,
     pub target_dir: PathBuf,
+    /// Report the compiler's messages for every crate, dependencies too
+    /// (`cargo -vv`; cargo shows only the workspace's otherwise).
+    pub dependency_warnings: bool,
 }
 
 impl BuildSpec {
@@ -86,6 +89,7 @@ impl BuildSpec {
             profile: s.profile.clone(),
             config: s.profile_overrides.iter().map(|(k, v)| format!("profile.{}.{k}={v}", s.profile)).collect(),
             target_dir: ctx.layout.cargo_target(kind),
+            dependency_warnings: false,
         }
     }
 }
@@ -117,6 +121,9 @@ pub fn cargo_command_for(ctx: &Ctx, spec: &BuildSpec, flags: &Flags) -> Cmd {
     }
     for value in &spec.config {
         cmd = cmd.arg("--config").arg(value);
+    }
+    if spec.dependency_warnings {
+        cmd = cmd.arg("-vv");
     }
     cmd = cmd.args(&s.cargo_args).dir(&ctx.project.dir);
     cmd = ctx.user_flags.apply(cmd, &flags.rust, &s.target);

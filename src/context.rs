@@ -78,7 +78,7 @@ impl Ctx {
         let cross = Cross::detect(&dir, &target, &rustc.host, &env_text, &|name| which::which(name).ok())
             .map_err(|e| format!("{e:#}"));
         let c_pgo = c_pgo_state(&options, &project, &target, &rustc);
-        let layout = Layout::new(&project);
+        let layout = Layout::new(&project, &target.triple, &rustc.host);
         let recorded = crate::state::State::load(&layout.state_file()).ok().and_then(|s| s.recorded_bolt_mode());
         let bolt = options.bolt(recorded);
         let settings = Settings {

@@ -17,6 +17,29 @@ pub fn demangle(symbol: &str) -> String {
     }
 }
 
+/// The crate a profile entry belongs to, if its name says.
+pub fn crate_of(name: &str) -> Option<String> {
+    match name.split_once(';') {
+        Some((module, _)) => module.split('.').next().filter(|c| !c.is_empty()).map(str::to_string),
+        None => crate_of_symbol(name),
+    }
+}
+
+/// The first path segment of a demangled Rust symbol: `fixture` for
+/// `fixture::classify`, `mylib` for `<mylib::Foo as core::fmt::Display>::fmt`.
+fn crate_of_symbol(symbol: &str) -> Option<String> {
+    let path = format!("{:#}", rustc_demangle::try_demangle(symbol).ok()?);
+    let mut rest = path.as_str();
+    if let Some(inner) = rest.strip_prefix('<') {
+        rest = inner;
+        while let Some(r) = ["&", "mut ", "*const ", "*mut ", "dyn ", "["].iter().find_map(|p| rest.strip_prefix(p)) {
+            rest = r;
+        }
+    }
+    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    (end > 0 && rest[end..].starts_with("::")).then(|| rest[..end].to_string())
+}
+
 /// The language a profiled function was written in, as its symbol tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -92,6 +115,21 @@ pub fn function_line(share: f64, count: u64, name: &str, instances: usize) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn puts_functions_in_crates() {
+        let local = "fixture.50de3fbff3e9d843-cgu.0;_ZN4core3ptr35drop_in_place$LT$std..env..Args$GT$17hE";
+        assert_eq!(crate_of(local).as_deref(), Some("fixture"));
+        assert_eq!(crate_of("_ZN7fixture4main17hac8b0e8fa081523fE").as_deref(), Some("fixture"));
+        assert_eq!(crate_of("_RNvCs1234_6my_lib3foo").as_deref(), Some("my_lib"));
+        assert_eq!(
+            crate_of_symbol("_ZN50_$LT$my_lib..Foo$u20$as$u20$core..fmt..Display$GT$3fmt17h0123456789abcdefE")
+                .as_deref(),
+            Some("my_lib")
+        );
+        assert_eq!(crate_of("main"), None);
+        assert_eq!(demangle("_ZN7fixture8classify17he47bd9076478a9b8E"), "fixture::classify");
+    }
 
     #[test]
     fn languages_from_symbols() {

@@ -8,6 +8,7 @@ mod cargo;
 mod cli;
 mod command;
 
+mod carry;
 mod config;
 mod context;
 mod functions;

@@ -182,15 +182,27 @@ impl Project {
     }
 }
 
-/// Where pgo-build keeps its files: `<cargo target dir>/pgo-build/`.
+/// Where pgo-build keeps its files: `<cargo target dir>/pgo-build/` for the
+/// host's target, `<cargo target dir>/pgo-build/<triple>/` for another, so each
+/// target of a release matrix keeps its own pipeline.
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub root: PathBuf,
 }
 
 impl Layout {
-    pub fn new(project: &Project) -> Self {
-        Layout { root: project.target_dir.join("pgo-build") }
+    pub fn new(project: &Project, triple: &str, host: &str) -> Self {
+        Layout::of(&project.target_dir, triple, host)
+    }
+
+    pub fn of(target_dir: &Path, triple: &str, host: &str) -> Self {
+        let base = target_dir.join("pgo-build");
+        Layout { root: if triple == host { base } else { base.join(triple) } }
+    }
+
+    /// Where `carry` keeps the carried profiles.
+    pub fn carried(&self) -> PathBuf {
+        self.root.join("profiles").join("carried")
     }
 
     pub fn state_file(&self) -> PathBuf {
@@ -294,6 +306,8 @@ pub enum BuildKind {
     BoltInput,
     /// `try`: the profile as it is, to run each workload once against.
     Try,
+    /// `carry`'s build that lists the target's functions.
+    CarryProbe,
 }
 
 impl BuildKind {
@@ -303,6 +317,7 @@ impl BuildKind {
             BuildKind::Optimized => "optimized",
             BuildKind::BoltInput => "bolt-input",
             BuildKind::Try => "try",
+            BuildKind::CarryProbe => "carry-probe",
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct State {
     #[serde(default)]
     pub merge: Option<Entry<MergeRecord>>,
     #[serde(default)]
+    pub carry: Option<Entry<CarryRecord>>,
+    #[serde(default)]
     pub optimize: Option<Entry<OptimizeRecord>>,
     #[serde(default)]
     pub bolt: Option<Entry<BoltRecord>>,
@@ -166,6 +168,22 @@ pub struct MergeRecord {
     pub total_count: u64,
 }
 
+/// A profile trained on another target, carried to this one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CarryRecord {
+    /// The source files the probe build compiled (from cargo's dep-info).
+    pub source_files: Vec<PathBuf>,
+    /// The profile it was carried from, and the target that was trained, when known.
+    pub source: PathBuf,
+    pub source_sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_target: Option<String>,
+    /// The carried profile (`profiles/carried-<hash>.profdata`).
+    pub profile: PathBuf,
+    pub sha256: String,
+    pub coverage: crate::carry::Coverage,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OptimizeRecord {
     /// The source files the build compiled (from cargo's dep-info).
@@ -177,6 +195,12 @@ pub struct OptimizeRecord {
     /// True when that was a stored profile (`optimize --profile FILE`), not the
     /// pipeline's merged one.
     pub stored_profile: bool,
+    /// True when it was carried from another target (`--profile-from`).
+    #[serde(default)]
+    pub carried_profile: bool,
+    /// Functions of the carried profile rustc found no data for all the same.
+    #[serde(default)]
+    pub carried_unused: usize,
     /// The PGO binaries, stripped as the Cargo profile asks, in the stage's own
     /// folder (`<root>/optimized/`).
     pub binaries: Vec<BinaryRecord>,
@@ -272,6 +296,7 @@ impl State {
                 StageId::Instrument => self.instrument = None,
                 StageId::Train => self.train = None,
                 StageId::Merge => self.merge = None,
+                StageId::Carry => self.carry = None,
                 StageId::Optimize => self.optimize = None,
                 StageId::Bolt => self.bolt = None,
             }
@@ -294,13 +319,15 @@ pub enum StageId {
     Instrument,
     Train,
     Merge,
+    /// Only for a profile carried from another target; `previous` skips it.
+    Carry,
     Optimize,
     Bolt,
 }
 
 impl StageId {
-    pub const ALL: [StageId; 5] =
-        [StageId::Instrument, StageId::Train, StageId::Merge, StageId::Optimize, StageId::Bolt];
+    pub const ALL: [StageId; 6] =
+        [StageId::Instrument, StageId::Train, StageId::Merge, StageId::Carry, StageId::Optimize, StageId::Bolt];
 
     /// The name of its command: `pgo-build <name>`.
     pub fn name(self) -> &'static str {
@@ -308,6 +335,7 @@ impl StageId {
             StageId::Instrument => "instrument",
             StageId::Train => "train",
             StageId::Merge => "merge",
+            StageId::Carry => "carry",
             StageId::Optimize => "optimize",
             StageId::Bolt => "bolt",
         }
@@ -319,6 +347,7 @@ impl StageId {
             StageId::Instrument => "instrumented build",
             StageId::Train => "set of training profiles",
             StageId::Merge => "merged profile",
+            StageId::Carry => "carried profile",
             StageId::Optimize => "optimized build",
             StageId::Bolt => "BOLT build",
         }

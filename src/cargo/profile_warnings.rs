@@ -11,6 +11,12 @@ pub struct ProfileWarning {
     pub mismatched: bool,
     /// The counts a mismatch discarded (`up to N count discarded`), 0 if not said.
     pub discarded: u64,
+    /// The LLVM module it was compiled in, as rustc names it before the message
+    /// (`demo.1a2b3c4d5e6f7a8b-cgu.0`): a function with internal linkage has the
+    /// profile name `<module>;<symbol>`.
+    pub module: Option<String>,
+    /// The function's CFG hash in the code being compiled (`Hash = N`).
+    pub hash: Option<u64>,
 }
 
 const UNPROFILED: &str = "no profile data available for function ";
@@ -23,9 +29,15 @@ pub fn parse(message: &str) -> Option<ProfileWarning> {
         None => MISMATCHED.iter().find_map(|k| message.find(k).map(|i| (true, &message[i + k.len()..])))?,
     };
     let symbol = rest.split_whitespace().next()?.to_string();
-    let discarded =
-        rest.split_once(" up to ").and_then(|(_, n)| n.split_whitespace().next()?.parse::<u64>().ok()).unwrap_or(0);
-    Some(ProfileWarning { symbol, mismatched, discarded })
+    let number_after =
+        |label: &str| rest.split_once(label).and_then(|(_, n)| n.split_whitespace().next()?.parse().ok());
+    let discarded = number_after(" up to ").unwrap_or(0);
+    let module = message
+        .split_once(": ")
+        .map(|(m, _)| m)
+        .filter(|m| m.contains("-cgu.") && !m.contains(char::is_whitespace))
+        .map(str::to_string);
+    Some(ProfileWarning { symbol, mismatched, discarded, module, hash: number_after(" Hash = ") })
 }
 
 #[cfg(test)]
@@ -39,12 +51,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!((w.symbol.as_str(), w.mismatched), ("_ZN3exp4main17hE", false));
+        assert_eq!(w.hash, Some(44));
+        let w = parse(
+            "pgo_demo.91be43412aef091a-cgu.0: no profile data available for function _RNvCs6Hz1_4core3fmt Hash = \
+             742261418966908927 up to 0 count discarded",
+        )
+        .unwrap();
+        assert_eq!(w.module.as_deref(), Some("pgo_demo.91be43412aef091a-cgu.0"));
+        assert_eq!(w.hash, Some(742261418966908927));
         let w = parse(
             "warning: csrc/hot.c: function control flow change detected (hash mismatch) hot_checksum Hash = 65 up to \
              24783025 count discarded [-Wbackend-plugin]",
         )
         .unwrap();
         assert_eq!((w.symbol.as_str(), w.mismatched, w.discarded), ("hot_checksum", true, 24783025));
+        assert_eq!(w.module, None);
         assert_eq!(parse("unused variable: `x`"), None);
     }
 }

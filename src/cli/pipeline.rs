@@ -57,6 +57,16 @@ pub struct OptimizeArgs {
     /// instrumented build or training needed.
     #[arg(long = "profile", value_name = "FILE")]
     pub profile_file: Option<PathBuf>,
+    /// Build from a profile trained on another target, carried to this one by
+    /// function name where the control flow is the same: a profile file (from
+    /// `merge --output`), or a target whose pipeline ran here
+    /// (`x86_64-unknown-linux-gnu`). No training on this target.
+    #[arg(long, value_name = "FILE|TRIPLE", conflicts_with = "profile_file")]
+    pub profile_from: Option<String>,
+    /// With --profile-from: fail with exit code 7, before the optimized build,
+    /// when less than PCT percent of the profile's counts could be carried.
+    #[arg(long, value_name = "PCT", requires = "profile_from", value_parser = crate::util::percent::share)]
+    pub min_coverage: Option<f64>,
     #[command(flatten)]
     pub bolt: BoltArgs,
 }

@@ -49,7 +49,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Instrument => pipeline::run::<instrument::Instrument>(&ctx, &()).map(|_| 0),
         Command::Train(args) => pipeline::run::<train::Train>(&ctx, &args.options()).map(|_| 0),
         Command::Merge(args) => merge::command(&ctx, args).map(|()| 0),
-        Command::Optimize(args) => optimize::command(&ctx, args).map(|()| 0),
+        Command::Optimize(args) => optimize::command(&ctx, args),
         Command::Bolt(args) => bolt::command(&ctx, args).map(|()| 0),
         Command::Compare(args) => compare::run(&ctx, args, false).map(|c| c.code),
         Command::All(args) => all::run(&ctx, args),

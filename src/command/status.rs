@@ -38,7 +38,8 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     }
     for id in StageId::ALL {
         let Some(what) = pipeline::registered(id).summary(&state) else {
-            if id != StageId::Bolt || ctx.bolt {
+            // Carry is a stage of a carried profile's pipeline only.
+            if id != StageId::Carry && (id != StageId::Bolt || ctx.bolt) {
                 let _ = writeln!(o, "  {:<10} not run", id.name());
             }
             continue;

@@ -153,9 +153,11 @@ pub fn registered(id: StageId) -> &'static Registered {
 }
 
 /// The stage before `id`, if any.
+/// A carried profile replaces instrument, train and merge, so no stage follows
+/// carry by default: optimize waits on it only when it builds from one.
 pub fn previous(id: StageId) -> Option<StageId> {
     let i = StageId::ALL.iter().position(|s| *s == id)?;
-    i.checked_sub(1).map(|p| StageId::ALL[p])
+    StageId::ALL[..i].iter().rev().find(|s| **s != StageId::Carry).copied()
 }
 
 /// The default words for an input field (see [`Stage::explain`]).
@@ -412,6 +414,7 @@ mod tests {
         assert!(StageId::Instrument < StageId::Train && StageId::Optimize < StageId::Bolt);
         assert_eq!(previous(StageId::Instrument), None);
         assert_eq!(previous(StageId::Bolt), Some(StageId::Optimize));
+        assert_eq!(previous(StageId::Optimize), Some(StageId::Merge));
         assert_eq!(serde_json::to_string(&StageId::Merge).unwrap(), "\"merge\"");
     }
 }

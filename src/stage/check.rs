@@ -54,6 +54,7 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
         profile: ctx.settings.profile.clone(),
         config: BuildSpec::pipeline(ctx, BuildKind::Optimized).config,
         target_dir: ctx.layout.check_target(),
+        dependency_warnings: false,
     };
     if ctx.dry_run {
         let profile = profile_path(ctx, args).unwrap_or_else(|_| PathBuf::from("<profile>"));
@@ -157,29 +158,6 @@ fn profile_path(ctx: &Ctx, args: &CheckArgs) -> Result<PathBuf> {
     let merge = crate::pipeline::Walk::new(ctx, &state)
         .intact::<crate::stage::merge::Merge>(", or check a stored profile: `pgo-build check --profile FILE`")?;
     Ok(merge.profile.clone())
-}
-
-/// The crate a profile entry belongs to, if its name says.
-fn crate_of_entry(name: &str) -> Option<String> {
-    match name.split_once(';') {
-        Some((module, _)) => module.split('.').next().filter(|c| !c.is_empty()).map(str::to_string),
-        None => crate_of_symbol(name),
-    }
-}
-
-/// The first path segment of a demangled Rust symbol: `fixture` for
-/// `fixture::classify`, `mylib` for `<mylib::Foo as core::fmt::Display>::fmt`.
-fn crate_of_symbol(symbol: &str) -> Option<String> {
-    let path = format!("{:#}", rustc_demangle::try_demangle(symbol).ok()?);
-    let mut rest = path.as_str();
-    if let Some(inner) = rest.strip_prefix('<') {
-        rest = inner;
-        while let Some(r) = ["&", "mut ", "*const ", "*mut ", "dyn ", "["].iter().find_map(|p| rest.strip_prefix(p)) {
-            rest = r;
-        }
-    }
-    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
-    (end > 0 && rest[end..].starts_with("::")).then(|| rest[..end].to_string())
 }
 
 /// The stale functions LLVM warned about while one crate was compiled.
@@ -323,7 +301,9 @@ impl Report {
         let mut profiled: BTreeMap<String, u64> = BTreeMap::new();
         for name in &listing.names {
             // Crates outside the workspace have a row only when cargo showed their warnings.
-            if let Some(c) = crate_of_entry(name).filter(|c| workspace.contains(c) || warnings.contains_key(c)) {
+            if let Some(c) =
+                crate::functions::crate_of(name).filter(|c| workspace.contains(c) || warnings.contains_key(c))
+            {
                 *profiled.entry(c).or_default() += 1;
             }
         }

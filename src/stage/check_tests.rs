@@ -5,20 +5,6 @@ fn diagnostic(target: &str, message: &str) -> Diagnostic {
 }
 
 #[test]
-fn puts_functions_in_crates() {
-    let local = "fixture.50de3fbff3e9d843-cgu.0;_ZN4core3ptr35drop_in_place$LT$std..env..Args$GT$17hE";
-    assert_eq!(crate_of_entry(local).as_deref(), Some("fixture"));
-    assert_eq!(crate_of_entry("_ZN7fixture4main17hac8b0e8fa081523fE").as_deref(), Some("fixture"));
-    assert_eq!(crate_of_entry("_RNvCs1234_6my_lib3foo").as_deref(), Some("my_lib"));
-    assert_eq!(
-        crate_of_symbol("_ZN50_$LT$my_lib..Foo$u20$as$u20$core..fmt..Display$GT$3fmt17h0123456789abcdefE").as_deref(),
-        Some("my_lib")
-    );
-    assert_eq!(crate_of_entry("main"), None);
-    assert_eq!(crate::functions::demangle("_ZN7fixture8classify17he47bd9076478a9b8E"), "fixture::classify");
-}
-
-#[test]
 fn reads_llvm_warnings_per_crate() {
     let d = [
         diagnostic(

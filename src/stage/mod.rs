@@ -5,6 +5,7 @@
 
 pub mod all;
 pub mod bolt;
+pub mod carry;
 pub mod check;
 pub mod compare;
 pub mod deliver;
@@ -18,10 +19,11 @@ use crate::pipeline;
 
 /// The pipeline's stages, handed to the pipeline once ([`register`]): the one
 /// list a new stage is added to.
-static PIPELINE: [pipeline::Registered; 5] = [
+static PIPELINE: [pipeline::Registered; 6] = [
     pipeline::Registered::of::<instrument::Instrument>(),
     pipeline::Registered::of::<train::Train>(),
     pipeline::Registered::of::<merge::Merge>(),
+    pipeline::Registered::of::<carry::Carry>(),
     pipeline::Registered::of::<optimize::Optimize>(),
     pipeline::Registered::of::<bolt::Bolt>(),
 ];

@@ -14,7 +14,8 @@ use anyhow::{Context, Result, bail};
 
 use serde::{Deserialize, Serialize};
 
-use crate::build::{Diagnostic, Flags, cargo_build, cargo_command};
+use super::carry::{Carry, CarryOptions, ProfileFrom};
+use crate::build::{BuildSpec, Diagnostic, Flags, cargo_build_for, cargo_command};
 use crate::cargo::c_code::{CCoverage, CPgo};
 use crate::cargo::cargo_config::Strip;
 use crate::cargo::profile_warnings;
@@ -53,22 +54,54 @@ impl ProfileWarnings {
 
 impl OptimizeArgs {
     pub fn options(&self) -> OptimizeOptions {
-        OptimizeOptions { profile: self.profile_file.clone(), max_unprofiled: self.max_unprofiled }
+        OptimizeOptions {
+            profile: self.profile_file.clone(),
+            max_unprofiled: self.max_unprofiled,
+            carried: self.profile_from.is_some(),
+        }
+    }
+
+    /// With `--profile-from`: carries the profile to this target, and says
+    /// whether the build may go on (`Some(exit code)` when `--min-coverage`
+    /// stops it).
+    pub fn carry(&self, ctx: &Ctx) -> Result<Option<u8>> {
+        let Some(from) = &self.profile_from else { return Ok(None) };
+        let options = CarryOptions { from: Some(ProfileFrom::parse(from)?) };
+        crate::pipeline::run::<Carry>(ctx, &options)?;
+        let (Some(min), false) = (self.min_coverage, ctx.dry_run) else { return Ok(None) };
+        let state = State::load(&ctx.layout.state_file())?;
+        let carried = crate::pipeline::Walk::new(ctx, &state).current::<Carry>()?;
+        let share = carried.coverage.total.percent();
+        if share >= min {
+            return Ok(None);
+        }
+        ctx.printer.warn(format!(
+            "only {} of the profile's counts could be carried to {}, less than --min-coverage {min}% allows, so \
+             the optimized build was not made; train on that target (natively or under an emulator) instead, or \
+             carry a profile of the same code (`pgo-build status` shows the coverage)",
+            crate::functions::percent(share),
+            ctx.target.triple
+        ));
+        Ok(Some(super::carry::BELOW_MIN_COVERAGE))
     }
 }
 
-/// Runs `pgo-build optimize`: the optimize stage, in BOLT mode the BOLT stage
-/// after it (unmeasured: `pgo-build bolt` or `compare` measure it), then the
-/// delivery.
-pub fn command(ctx: &Ctx, args: &OptimizeArgs) -> Result<()> {
+/// Runs `pgo-build optimize`: with `--profile-from` the carry stage first, the
+/// optimize stage, in BOLT mode the BOLT stage after it (unmeasured: `pgo-build
+/// bolt` or `compare` measure it), then the delivery.
+pub fn command(ctx: &Ctx, args: &OptimizeArgs) -> Result<u8> {
     args.bolt.require_bolt_mode(ctx.bolt)?;
     let out_dir = crate::stage::deliver::out_dir(ctx, args.out_dir.as_deref())?;
+    if let Some(code) = args.carry(ctx)? {
+        return Ok(code);
+    }
     crate::pipeline::run::<Optimize>(ctx, &args.options())?;
     if ctx.bolt {
         crate::pipeline::run::<super::bolt::Bolt>(ctx, &args.bolt.options())?;
     }
     let evidence = if args.bolt.keep_bolt { Evidence::KeepBolt } else { Evidence::NotMeasured };
-    crate::stage::deliver::deliver(ctx, &out_dir, evidence)
+    crate::stage::deliver::deliver(ctx, &out_dir, evidence)?;
+    Ok(0)
 }
 
 /// The optimize stage.
@@ -80,11 +113,14 @@ pub struct OptimizeOptions {
     /// A stored profile to build from instead of the pipeline's merged one.
     pub profile: Option<PathBuf>,
     pub max_unprofiled: f64,
+    /// Build from the carry stage's profile (`--profile-from`).
+    #[serde(default)]
+    pub carried: bool,
 }
 
 impl Default for OptimizeOptions {
     fn default() -> Self {
-        OptimizeOptions { profile: None, max_unprofiled: DEFAULT_MAX_UNPROFILED }
+        OptimizeOptions { profile: None, max_unprofiled: DEFAULT_MAX_UNPROFILED, carried: false }
     }
 }
 
@@ -119,12 +155,26 @@ impl Stage for Optimize {
 
     fn upstream(options: &OptimizeOptions) -> Option<StageId> {
         // A stored profile needs no instrumented build, training or merge.
-        options.profile.is_none().then_some(StageId::Merge)
+        match (&options.profile, options.carried) {
+            (Some(_), _) => None,
+            (None, true) => Some(StageId::Carry),
+            (None, false) => Some(StageId::Merge),
+        }
     }
 
     fn resolve(ctx: &Ctx, options: &OptimizeOptions, state: &State) -> Result<OptimizeInputs> {
         let profile = match &options.profile {
             Some(file) => ProfileSource::stored(ctx, file)?,
+            None if options.carried => {
+                let carry = &state.carry.as_ref().context("no carried profile; run with --profile-from")?.record;
+                ProfileSource {
+                    path: carry.profile.clone(),
+                    sha256: carry.sha256.clone(),
+                    functions: carry.coverage.total.carried_functions,
+                    stored: false,
+                    carried: true,
+                }
+            }
             None => {
                 let merge = &state.merge.as_ref().context("no merged profile; run `pgo-build merge` first")?.record;
                 ProfileSource {
@@ -132,6 +182,7 @@ impl Stage for Optimize {
                     sha256: merge.sha256.clone(),
                     functions: merge.functions,
                     stored: false,
+                    carried: false,
                 }
             }
         };
@@ -160,7 +211,9 @@ impl Stage for Optimize {
 
     fn summary(e: &Entry<OptimizeRecord>) -> String {
         let r = &e.record;
-        let from = if r.stored_profile {
+        let from = if r.carried_profile {
+            format!("the carried profile {}", r.profile.display())
+        } else if r.stored_profile {
             format!("the stored profile {}", r.profile.display())
         } else {
             "the merged profile".to_string()
@@ -206,7 +259,9 @@ impl Stage for Optimize {
             format!("building {} with -Cprofile-use={}", ctx.settings.package, source.path.display()),
         );
         let flags = Flags { rust: inputs.flags.clone(), c: inputs.c_flags.clone() };
-        let built = cargo_build(ctx, BuildKind::Optimized, &flags)?;
+        // A carried profile is checked in every crate: dependencies' messages too.
+        let spec = BuildSpec { dependency_warnings: source.carried, ..BuildSpec::pipeline(ctx, BuildKind::Optimized) };
+        let built = cargo_build_for(ctx, &spec, &flags)?;
         let c = c_coverage(ctx, &source.path)?;
         // The share is of the Rust functions: clang's warnings are C's own.
         let rust_functions = source.functions - c.as_ref().map_or(0, |c| c.in_profile);
@@ -263,6 +318,13 @@ impl Stage for Optimize {
             (None, off @ CPgo::Off { .. }) => ctx.printer.warn(off.describe()),
             _ => {}
         }
+        let carried_unused = if source.carried { carried_unused(ctx, &source.path, &warnings)? } else { 0 };
+        if carried_unused > 0 {
+            ctx.printer.warn(format!(
+                "rustc used no data for {} of the carried profile; they were optimized without it",
+                plural(carried_unused, "function", "functions")
+            ));
+        }
         if !warnings.mismatched.is_empty() {
             ctx.printer.warn(format!(
                 "{} changed since the profile was collected and were optimized without it; \
@@ -277,6 +339,8 @@ impl Stage for Optimize {
             profile: source.path.clone(),
             profile_sha256: source.sha256.clone(),
             stored_profile: source.stored,
+            carried_profile: source.carried,
+            carried_unused,
             binaries,
             unprofiled_functions: warnings.unprofiled.len(),
             mismatched_functions: warnings.mismatched.len(),
@@ -295,6 +359,16 @@ fn c_coverage(ctx: &Ctx, profile: &std::path::Path) -> Result<Option<CCoverage>>
     Ok(Some(CCoverage::read(&spec.target_dir, &ctx.settings.target, &spec.profile, packages, &listing.names)))
 }
 
+/// How many functions of the carried profile rustc still found no data for:
+/// 0 unless a function's linkage (and so its profile name) differs between the
+/// targets.
+fn carried_unused(ctx: &Ctx, profile: &std::path::Path, warnings: &ProfileWarnings) -> Result<usize> {
+    let listing = read_listing(ctx.profdata()?, &ctx.rustc, &ctx.printer, profile)?;
+    let bare = |n: &str| n.rsplit_once(';').map_or(n, |(_, s)| s).to_string();
+    let carried: BTreeSet<String> = listing.names.iter().map(|n| bare(n)).collect();
+    Ok(warnings.unprofiled.iter().filter(|s| carried.contains(*s)).count())
+}
+
 /// The profile a build uses: the pipeline's merged one, or a stored file.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileSource {
@@ -302,6 +376,8 @@ pub struct ProfileSource {
     pub sha256: String,
     pub functions: u64,
     pub stored: bool,
+    /// Carried from another target (`--profile-from`).
+    pub carried: bool,
 }
 
 impl ProfileSource {
@@ -319,7 +395,13 @@ impl ProfileSource {
         // The same check as `pgo-build check`: names both LLVM versions and the
         // profile's format version when they do not fit.
         let listing = read_listing(ctx.profdata()?, &ctx.rustc, &ctx.printer, &path)?;
-        Ok(ProfileSource { sha256: sha256_file(&path)?, functions: listing.functions, path, stored: true })
+        Ok(ProfileSource {
+            sha256: sha256_file(&path)?,
+            functions: listing.functions,
+            path,
+            stored: true,
+            carried: false,
+        })
     }
 }
 

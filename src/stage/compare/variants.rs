@@ -78,6 +78,7 @@ impl Spec {
                 profile: p.clone(),
                 config: Vec::new(),
                 target_dir: dir(p),
+                dependency_warnings: false,
             }),
             Source::Preset(preset) => {
                 let profile = format!("pgo-build-{}", preset.name);
@@ -86,6 +87,7 @@ impl Spec {
                     config: preset.config_overrides(&profile),
                     target_dir: dir(&profile),
                     profile,
+                    dependency_warnings: false,
                 })
             }
             Source::PgoRustOnly => Some(BuildSpec {

@@ -45,6 +45,18 @@ impl Profdata {
     }
 }
 
+impl Profdata {
+    /// A profile (indexed or text) written as `output` in the text format.
+    pub fn to_text(&self, profile: &Path, output: &Path) -> Cmd {
+        self.cmd().args(["merge", "--text", "--output"]).arg(output).arg(profile)
+    }
+
+    /// A profile (text or indexed) written as the indexed profile `output`.
+    pub fn to_indexed(&self, profile: &Path, output: &Path) -> Cmd {
+        self.cmd().args(["merge", "--output"]).arg(output).arg(profile)
+    }
+}
+
 /// [`Profdata::merge`] run by `tool`, which need not be a checked llvm-profdata
 /// (a `--dry-run` shows the command when none was found).
 pub fn command(tool: Cmd, inputs_list: &Path, output: &Path, failure: FailureMode) -> Cmd {
