@@ -146,6 +146,9 @@ impl Ctx {
         let status = |msg: String| self.printer.status("toolchain", msg);
         self.target.ensure_std(&self.rustc, &self.project.dir, self.no_install_reason(), status)?;
         let cross = self.cross.as_ref().map_err(|why| anyhow::anyhow!("{why}"))?;
+        if let Some(why) = &cross.cannot_run {
+            anyhow::bail!("{why}");
+        }
         if let (Some(r), true) = (&cross.runner, self.bolt) {
             anyhow::bail!(
                 "BOLT mode is on, but {} binaries run here only under `{}`, and pgo-build runs BOLT only on \
@@ -166,6 +169,23 @@ impl Ctx {
         )?;
         let _ = self.target_checked.set(());
         Ok(())
+    }
+
+    /// For a build from a carried or stored profile, which runs nothing: the
+    /// target's standard library is installed (or installed now) and, for
+    /// another architecture, a linker was found. Checked before the first build.
+    pub fn check_build_target(&self) -> Result<()> {
+        if self.target.is_host {
+            return Ok(());
+        }
+        let status = |msg: String| self.printer.status("toolchain", msg);
+        self.target.ensure_std_only(&self.rustc, &self.project.dir, self.no_install_reason(), status)?;
+        self.cross.as_ref().map(|_| ()).map_err(|why| anyhow::anyhow!("{why}"))
+    }
+
+    /// Whether the target's binaries run here natively (so they can be timed).
+    pub fn runs_natively(&self) -> bool {
+        self.target.is_host || self.cross.as_ref().is_ok_and(|c| c.runner.is_none() && c.cannot_run.is_none())
     }
 
     /// The BOLT installation, when BOLT can work on this pipeline's binaries in

@@ -65,6 +65,11 @@ pub struct BinaryRecord {
 }
 
 impl BinaryRecord {
+    /// Its file's name: the binary's name, with `.exe` for a Windows target.
+    pub fn file_name(&self) -> &std::ffi::OsStr {
+        self.path.file_name().unwrap_or(self.name.as_ref())
+    }
+
     pub fn of(binary: &Binary) -> Result<BinaryRecord> {
         Ok(BinaryRecord {
             name: binary.name.clone(),

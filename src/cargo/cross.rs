@@ -30,8 +30,12 @@ pub struct Cross {
     /// A linker pgo-build found for the target, to hand to cargo (`None`: the
     /// target needs none, or the user configured one, which cargo reads itself).
     pub linker: Option<PathBuf>,
-    /// The runner the target's binaries run under here (`None`: natively).
+    /// The runner the target's binaries run under here (`None`: natively, or
+    /// not at all).
     pub runner: Option<Runner>,
+    /// Why the target's binaries do not run here at all, when they do not: a
+    /// build from a carried or stored profile needs no run, training does.
+    pub cannot_run: Option<String>,
 }
 
 /// A command line that runs a binary of the target: the binary and its
@@ -138,12 +142,12 @@ impl Cross {
         find: &dyn Fn(&str) -> Option<PathBuf>,
     ) -> Result<Cross> {
         let triple = target.triple.as_str();
-        if target.is_host || runs_natively(host, triple) {
+        let linux = target.cfg.iter().any(|l| l == "target_os=\"linux\"");
+        if target.is_host || (runs_natively(host, triple) && linux == host.contains("-linux")) {
             return Ok(Cross::default());
         }
-        if !target.cfg.iter().any(|l| l == "target_os=\"linux\"") {
-            // Not a Linux target: nothing here runs it, which the target check says.
-            return Ok(Cross::default());
+        if !linux {
+            return Ok(Cross::foreign(project_dir, target, env, find));
         }
         let gnu = gnu_triple(triple);
         let install = |what: &str| match &gnu {
@@ -169,13 +173,14 @@ impl Cross {
             None => {
                 let qemu = format!("qemu-{}", qemu_arch(arch(triple)));
                 let Some(path) = find(&qemu) else {
-                    bail!(
+                    let why = format!(
                         "this machine cannot run {triple} binaries natively, and training runs the instrumented \
                          binary: install an emulator ({}; `{qemu}` runs them with exact profile counts), or name \
-                         a runner with {}",
+                         a runner with {}; or carry a profile trained on another target (`optimize --profile-from`)",
                         install("qemu-user"),
                         target_var(triple, "runner")
                     );
+                    return Ok(Cross { linker, runner: None, cannot_run: Some(why) });
                 };
                 let mut words = vec![path.display().to_string()];
                 if let Some(libs) = gnu.as_ref().map(|g| PathBuf::from("/usr").join(g)).filter(|p| p.is_dir()) {
@@ -184,7 +189,35 @@ impl Cross {
                 Runner { words, from: "PATH".into() }
             }
         };
-        Ok(Cross { linker, runner: Some(runner) })
+        Ok(Cross { linker, runner: Some(runner), cannot_run: None })
+    }
+
+    /// A target of another operating system (Windows, macOS built on Linux):
+    /// linked by whatever rustc or the user names, run only by the user's
+    /// runner (`wine`, say).
+    fn foreign(
+        project_dir: &Path,
+        target: &Target,
+        env: &dyn Fn(&str) -> Option<String>,
+        find: &dyn Fn(&str) -> Option<PathBuf>,
+    ) -> Cross {
+        let triple = target.triple.as_str();
+        if let Some((words, from)) = user_setting(project_dir, triple, "runner", env) {
+            return Cross { linker: None, runner: Some(Runner { words, from }), cannot_run: None };
+        }
+        let wine = if target.cfg.iter().any(|l| l == "target_os=\"windows\"") && find("wine").is_some() {
+            format!(", or name `wine` as its runner with {}", target_var(triple, "runner"))
+        } else {
+            String::new()
+        };
+        Cross {
+            linker: None,
+            runner: None,
+            cannot_run: Some(format!(
+                "this machine cannot run {triple} binaries, and training runs the instrumented binary: carry a \
+                 profile trained on a target that runs here (`optimize --profile-from TRIPLE`){wine}"
+            )),
+        }
     }
 
     /// The environment a cargo build for `triple` needs from pgo-build: the
@@ -235,7 +268,7 @@ mod tests {
         assert_eq!(runner.words[0], "/usr/bin/qemu-aarch64");
         assert_eq!(runner.from, "PATH");
         assert_eq!(
-            Cross { linker: Some("/l".into()), runner: None }.build_env("aarch64-unknown-linux-gnu"),
+            Cross { linker: Some("/l".into()), runner: None, cannot_run: None }.build_env("aarch64-unknown-linux-gnu"),
             [("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER".to_string(), "/l".to_string())]
         );
     }
@@ -275,8 +308,9 @@ mod tests {
         let none = |_: &str| None;
         let err = Cross::detect(dir.path(), &aarch64(), HOST, &none, &on_path(&["qemu-aarch64"])).unwrap_err();
         assert!(err.to_string().contains("apt-get install gcc-aarch64-linux-gnu"), "{err}");
-        let err = Cross::detect(dir.path(), &aarch64(), HOST, &none, &on_path(&["aarch64-linux-gnu-gcc"])).unwrap_err();
-        let text = err.to_string();
+        let cross = Cross::detect(dir.path(), &aarch64(), HOST, &none, &on_path(&["aarch64-linux-gnu-gcc"])).unwrap();
+        assert!(cross.linker.is_some(), "a build from a carried profile needs only the linker");
+        let text = cross.cannot_run.unwrap();
         assert!(text.contains("cannot run aarch64-unknown-linux-gnu binaries natively"), "{text}");
         assert!(
             text.contains("apt-get install qemu-user")
@@ -290,5 +324,22 @@ mod tests {
             is_host: false,
         };
         assert_eq!(Cross::detect(dir.path(), &musl, HOST, &none, &on_path(&[])).unwrap(), Cross::default());
+    }
+
+    #[test]
+    fn another_systems_target_runs_only_under_the_users_runner() {
+        let dir = tempfile::tempdir().unwrap();
+        let windows = Target {
+            triple: "x86_64-pc-windows-gnu".into(),
+            cfg: vec!["target_os=\"windows\"".into()],
+            is_host: false,
+        };
+        let none = |_: &str| None;
+        let cross = Cross::detect(dir.path(), &windows, HOST, &none, &on_path(&["wine"])).unwrap();
+        let why = cross.cannot_run.unwrap();
+        assert!(why.contains("--profile-from") && why.contains("`wine`"), "{why}");
+        let env = |k: &str| (k == "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER").then(|| "wine".to_string());
+        let cross = Cross::detect(dir.path(), &windows, HOST, &env, &on_path(&[])).unwrap();
+        assert_eq!((cross.runner.unwrap().words, cross.cannot_run), (vec!["wine".to_string()], None));
     }
 }

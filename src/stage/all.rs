@@ -26,8 +26,11 @@ use crate::stage::deliver::{self, Evidence};
 pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
     preflight(ctx, args)?;
     let out_dir = deliver::out_dir(ctx, args.optimize.out_dir.as_deref())?;
-    // With a stored profile there is nothing to collect: straight to optimize.
-    if args.optimize.profile_file.is_none() {
+    // With a stored or carried profile there is nothing to collect here.
+    if let Some(code) = args.optimize.carry(ctx)? {
+        return Ok(code);
+    }
+    if trains(args) {
         pipeline::run::<Instrument>(ctx, &())?;
         check_interrupted()?;
         pipeline::run::<Train>(ctx, &TrainOptions::default())?;
@@ -42,15 +45,14 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
         check_interrupted()?;
     }
     let keep_bolt = args.optimize.bolt.keep_bolt;
-    if let (Some(r), false) = (ctx.runner(), args.no_compare) {
+    if !args.no_compare && !ctx.runs_natively() {
+        let how = match ctx.runner() {
+            Some(r) => format!("run here only under `{}`, whose times say nothing of the real machine", r.display()),
+            None => "do not run here".to_string(),
+        };
         ctx.printer.status(
             "compare",
-            format!(
-                "skipped: {} binaries run here only under `{}`, whose times say nothing of the real machine \
-                 (compare on a machine of that architecture)",
-                ctx.target.triple,
-                r.display()
-            ),
+            format!("skipped: {} binaries {how} (compare on a machine that runs them)", ctx.target.triple),
         );
     }
     if !compares(ctx, args) {
@@ -72,9 +74,15 @@ pub fn run(ctx: &Ctx, args: &AllArgs) -> Result<u8> {
 }
 
 /// Whether `all` ends with a comparison: not with `--no-compare`, nor for a
-/// target run under an emulator (its times would be the emulator's).
+/// target that does not run here natively (under an emulator its times would
+/// be the emulator's).
 fn compares(ctx: &Ctx, args: &AllArgs) -> bool {
-    !args.no_compare && ctx.runner().is_none()
+    !args.no_compare && ctx.runs_natively()
+}
+
+/// Whether `all` trains here: not when it builds from a stored or carried profile.
+fn trains(args: &AllArgs) -> bool {
+    args.optimize.profile_file.is_none() && args.optimize.profile_from.is_none()
 }
 
 /// Fails before the first build when the pipeline cannot succeed (compare's
@@ -83,7 +91,7 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     args.optimize.bolt.require_bolt_mode(ctx.bolt)?;
     let compares = compares(ctx, args);
     args.compare.require_compare(!compares)?;
-    if args.optimize.profile_file.is_none() && ctx.config.workloads_for(Use::Train).next().is_none() {
+    if trains(args) && ctx.config.workloads_for(Use::Train).next().is_none() {
         bail!(super::train::no_training_workloads(ctx));
     }
     if compares && ctx.config.workloads_for(Use::Bench).next().is_none() {
@@ -95,17 +103,18 @@ fn preflight(ctx: &Ctx, args: &AllArgs) -> Result<()> {
     }
     crate::workload::placeholder::check(
         &ctx.project.dir,
-        ctx.config
-            .workloads
-            .iter()
-            .filter(|w| (w.is(Use::Train) && args.optimize.profile_file.is_none()) || (w.is(Use::Bench) && compares)),
+        ctx.config.workloads.iter().filter(|w| (w.is(Use::Train) && trains(args)) || (w.is(Use::Bench) && compares)),
     )?;
     // Finding BOLT changes nothing, so a dry run is refused where the run would be;
     // so is a target whose standard library is missing (a dry run installs nothing).
     if ctx.bolt {
         ctx.bolt_tools(ctx.options.bolt_mode)?;
     }
-    ctx.check_target()?;
+    if trains(args) || compares {
+        ctx.check_target()?
+    } else {
+        ctx.check_build_target()?
+    }
     if ctx.dry_run {
         return Ok(());
     }

@@ -91,7 +91,7 @@ pub fn deliver(ctx: &Ctx, out_dir: &Path, evidence: Evidence) -> Result<()> {
     };
     let mut delivered = Vec::new();
     for b in chosen {
-        let dest = out_dir.join(&b.name);
+        let dest = out_dir.join(b.file_name());
         copy_atomic(&b.path, &dest)?;
         delivered.push(BinaryRecord { path: dest, ..b.clone() });
     }
@@ -99,11 +99,11 @@ pub fn deliver(ctx: &Ctx, out_dir: &Path, evidence: Evidence) -> Result<()> {
     let beside = out_dir.join(Shipped::Pgo.name());
     if variant == Shipped::PgoBolt {
         for b in &pgo {
-            copy_atomic(&b.path, &beside.join(&b.name))?;
+            copy_atomic(&b.path, &beside.join(b.file_name()))?;
         }
     } else if beside.is_dir() {
         for b in &pgo {
-            let _ = std::fs::remove_file(beside.join(&b.name));
+            let _ = std::fs::remove_file(beside.join(b.file_name()));
         }
         let _ = std::fs::remove_dir(&beside);
     }

@@ -92,6 +92,7 @@ impl OptimizeArgs {
 pub fn command(ctx: &Ctx, args: &OptimizeArgs) -> Result<u8> {
     args.bolt.require_bolt_mode(ctx.bolt)?;
     let out_dir = crate::stage::deliver::out_dir(ctx, args.out_dir.as_deref())?;
+    ctx.check_build_target()?;
     if let Some(code) = args.carry(ctx)? {
         return Ok(code);
     }
@@ -293,7 +294,8 @@ impl Stage for Optimize {
         let mut binaries = Vec::new();
         let mut bolt_inputs = Vec::new();
         for b in &built.binaries {
-            let dest = dir.join(&b.name);
+            // The file's own name: `.exe` stays on a Windows binary.
+            let dest = dir.join(b.path.file_name().unwrap_or(b.name.as_ref()));
             copy_atomic(&b.path, &dest)?;
             if let Some(mode) = inputs.strip {
                 crate::toolchain::strip(&ctx.rustc, &dest, mode)?;

@@ -97,6 +97,48 @@ impl Target {
         instrumented_probe(rustc, &self.triple, dir, tmp.path(), linker, runner).map(|_| ())
     }
 
+    fn install_std(
+        &self,
+        rustc: &RustcInfo,
+        dir: &Path,
+        no_install: Option<&str>,
+        status: impl Fn(String),
+    ) -> Result<()> {
+        let add = format!("rustup target add {}", self.triple);
+        match no_install {
+            None if which::which("rustup").is_ok() => {
+                status(format!("the standard library for {} is not installed; installing it: {add}", self.triple));
+                Cmd::new("rustup")
+                    .args(["target", "add", &self.triple])
+                    .dir(dir)
+                    .read()
+                    .with_context(|| format!("installing the standard library for {} failed", self.triple))?;
+                Ok(())
+            }
+            reason => bail!(
+                "the standard library for {} is not installed in {}; install it with `{add}`{}",
+                self.triple,
+                rustc.sysroot.display(),
+                reason.map(|r| format!(" (pgo-build did not: {r})")).unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The standard library, without asking for the profiler runtime (a build
+    /// with `-Cprofile-use` needs none).
+    pub fn ensure_std_only(
+        &self,
+        rustc: &RustcInfo,
+        dir: &Path,
+        no_install: Option<&str>,
+        status: impl Fn(String),
+    ) -> Result<()> {
+        if self.std_state(rustc) == StdState::Missing {
+            self.install_std(rustc, dir, no_install, status)?;
+        }
+        Ok(())
+    }
+
     /// The standard library with the profiler runtime: installed now unless
     /// `no_install` says why not; else what to do.
     pub fn ensure_std(
@@ -107,29 +149,14 @@ impl Target {
         status: impl Fn(String),
     ) -> Result<()> {
         if self.std_state(rustc) == StdState::Missing {
-            let add = format!("rustup target add {}", self.triple);
-            match no_install {
-                None if which::which("rustup").is_ok() => {
-                    status(format!("the standard library for {} is not installed; installing it: {add}", self.triple));
-                    Cmd::new("rustup")
-                        .args(["target", "add", &self.triple])
-                        .dir(dir)
-                        .read()
-                        .with_context(|| format!("installing the standard library for {} failed", self.triple))?;
-                }
-                reason => bail!(
-                    "the standard library for {} is not installed in {}; install it with `{add}`{}",
-                    self.triple,
-                    rustc.sysroot.display(),
-                    reason.map(|r| format!(" (pgo-build did not: {r})")).unwrap_or_default()
-                ),
-            }
+            self.install_std(rustc, dir, no_install, status)?;
         }
         if self.std_state(rustc) == StdState::NoProfiler {
             bail!(
                 "the standard library for {} has no profiler runtime (no libprofiler_builtins in {}), so \
                  -Cprofile-generate cannot link: rustup ships it for tier-1 and most tier-2 Linux targets; \
-                 for this one, use a toolchain built with `profiler = true`",
+                 for this one, use a toolchain built with `profiler = true`, or carry a profile trained on \
+                 another target to it (`optimize --profile-from TRIPLE`)",
                 self.triple,
                 self.std_dir(rustc).display()
             );

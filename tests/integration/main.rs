@@ -3,6 +3,7 @@
 
 mod bolt;
 mod c_pgo;
+mod carry;
 mod check;
 mod compare;
 mod config;

@@ -26,18 +26,20 @@ fn the_musl_target_runs_end_to_end_and_delivers_a_static_binary() {
     let out = p.run(&["--target", MUSL, "all", "--rounds", "2", "--warmup", "0", "--startup-args", ""]);
     let err = stderr(&out);
     assert!(err.contains(&format!("target {MUSL}")), "{err}");
-    let instrumented = p.recorded_binary("instrument");
-    assert!(instrumented.to_string_lossy().contains(MUSL), "{}", instrumented.display());
-    assert_eq!(p.state()["instrument"]["settings"]["target"], MUSL);
+    let state = p.state_of(MUSL);
+    let instrumented = state["instrument"]["binaries"][0]["path"].as_str().expect("recorded binary");
+    assert!(instrumented.contains(MUSL), "{instrumented}");
+    assert_eq!(state["instrument"]["settings"]["target"], MUSL);
+    assert!(!p.pgo_dir().join("state.json").exists(), "the host's pipeline folder is the host target's own");
 
-    let delivered = p.pgo_dir().join("out/fixture");
+    let delivered = p.pgo_dir_of(MUSL).join("out/fixture");
     assert!(!has_interpreter(&delivered), "a musl binary is static: {}", delivered.display());
     assert!(has_interpreter(Path::new("/bin/sh")), "the ELF check sees a dynamic binary's loader");
 
-    let report = std::fs::read_to_string(p.pgo_dir().join("report/report.md")).expect("report.md");
+    let report = std::fs::read_to_string(p.pgo_dir_of(MUSL).join("report/report.md")).expect("report.md");
     assert!(report.contains(&format!("built for {MUSL}")), "{report}");
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(p.pgo_dir().join("report/report.json")).expect("report.json"))
+        serde_json::from_str(&std::fs::read_to_string(p.pgo_dir_of(MUSL).join("report/report.json")).expect("JSON"))
             .expect("JSON");
     assert_eq!(json["environment"]["target"], MUSL);
 }
@@ -48,7 +50,7 @@ fn bolt_on_a_static_pie_target_is_refused_before_building() {
     let err = stderr(&p.fail(&["--target", MUSL, "--bolt", "all"]));
     assert!(err.contains("cannot instrument the static-pie binaries"), "{err}");
     assert!(err.contains("#201371"), "names LLVM's issue: {err}");
-    assert!(!p.pgo_dir().join("build").exists(), "nothing was built");
+    assert!(!p.pgo_dir_of(MUSL).join("build").exists(), "nothing was built");
     let dry = p.fail(&["--target", MUSL, "--bolt", "all", "--dry-run"]);
     assert!(stderr(&dry).contains("cannot instrument the static-pie binaries"), "{}", stderr(&dry));
     assert!(!stdout(&dry).contains("cargo build"), "a dry run refuses before printing the plan: {}", stdout(&dry));
@@ -68,7 +70,7 @@ fn the_config_chooses_the_target_and_doctor_checks_it() {
     let err = stderr(&p.fail(&["--target", other, "--no-install", "instrument"]));
     assert!(err.contains(&format!("the standard library for {other} is not installed")), "{err}");
     assert!(err.contains(&format!("rustup target add {other}")) && err.contains("--no-install is set"), "{err}");
-    assert!(!p.pgo_dir().join("build").exists(), "nothing was built");
+    assert!(!p.pgo_dir_of(other).join("build").exists(), "nothing was built");
     let doctor = stdout(&p.run(&["--target", other, "doctor"]));
     assert!(doctor.contains(&format!("{other}: its standard library is not installed")), "{doctor}");
 
@@ -130,14 +132,14 @@ fn aarch64_trains_under_qemu_and_its_optimized_binary_gives_the_plain_builds_out
     assert!(err.contains("against the instrumented build, under `") && err.contains("qemu-aarch64 -L"), "{err}");
     assert!(err.contains("0 of") && err.contains("without profile data, 0 with a hash mismatch"), "{err}");
     assert!(err.contains(&format!("compare skipped: {AARCH64} binaries run here only under")), "{err}");
-    let emulated = p.state()["train"]["emulated_by"].as_str().unwrap_or_default().to_string();
-    assert!(emulated.contains("qemu-aarch64"), "the record says training was emulated: {}", p.state()["train"]);
+    let emulated = p.state_of(AARCH64)["train"]["emulated_by"].as_str().unwrap_or_default().to_string();
+    assert!(emulated.contains("qemu-aarch64"), "the record says training was emulated: {}", p.state_of(AARCH64));
     let status = stdout(&p.run(&["--target", AARCH64, "status"]));
     assert!(status.contains("emulated under `") && !status.contains("stale"), "{status}");
 
     // The delivered binary is aarch64, runs under qemu, and prints what a plain
     // release build prints.
-    let delivered = p.pgo_dir().join("out/fixture");
+    let delivered = p.pgo_dir_of(AARCH64).join("out/fixture");
     assert_eq!(elf_machine(&delivered), 183, "an AArch64 binary");
     assert_eq!(elf_machine(Path::new("/bin/sh")), 62, "the check reads the machine field");
     let plain_dir = p.path().join("target/plain");
@@ -176,7 +178,7 @@ fn the_users_runner_is_used_and_a_broken_one_is_named_before_building() {
     let err = stderr(&p.check(cmd, &["instrument"], false));
     assert!(err.contains(&format!("this machine cannot run {AARCH64} binaries")), "{err}");
     assert!(err.contains("/nonexistent/emulator"), "{err}");
-    assert!(!p.pgo_dir().join("build").exists(), "nothing was built");
+    assert!(!p.pgo_dir_of(AARCH64).join("build").exists(), "nothing was built");
 
     // doctor names how the target is linked and run.
     let doctor = stdout(&p.run(&["--target", AARCH64, "doctor"]));

@@ -174,16 +174,30 @@ impl TestProject {
         output
     }
 
+    /// `<target>/pgo-build/<triple>`: the pipeline of a target other than the host's.
+    pub fn pgo_dir_of(&self, triple: &str) -> PathBuf {
+        self.pgo_dir().join(triple)
+    }
+
     /// The pipeline's state record.
     pub fn state(&self) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.pgo_dir().join("state.json")).expect("state.json exists");
-        serde_json::from_str(&text).expect("state.json parses")
+        read_state(&self.pgo_dir())
+    }
+
+    /// The state record of the pipeline of a target other than the host's.
+    pub fn state_of(&self, triple: &str) -> serde_json::Value {
+        read_state(&self.pgo_dir_of(triple))
     }
 
     /// Path of the first binary a stage recorded.
     pub fn recorded_binary(&self, stage: &str) -> PathBuf {
         PathBuf::from(self.state()[stage]["binaries"][0]["path"].as_str().expect("recorded binary"))
     }
+}
+
+fn read_state(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("state.json")).expect("state.json exists");
+    serde_json::from_str(&text).expect("state.json parses")
 }
 
 impl Drop for TestProject {
