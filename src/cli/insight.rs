@@ -40,13 +40,13 @@ pub struct ShowArgs {
     pub top: usize,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ProfilesArgs {
     #[command(subcommand)]
     pub command: ProfilesCommand,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct WriteArgs {
     /// The preset (`pgo-build profiles list` shows them).
     #[arg(value_name = "PRESET", value_parser = parse_preset)]
@@ -69,7 +69,7 @@ pub struct TryArgs {
     pub workloads: Vec<String>,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum ProfilesCommand {
     /// List the presets: name, the profile each builds on, what it is for.
     List,

@@ -24,7 +24,7 @@ pub use pipeline::{AllArgs, BoltArgs, BoltCommandArgs, DEFAULT_MAX_UNPROFILED, M
 /// Profile-guided optimization for Cargo projects: instrument a build, train it on
 /// your own workloads, merge the profiles, rebuild with PGO, and compare the result
 /// with your plain LTO build.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "pgo-build", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
@@ -33,7 +33,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Write a commented pgo-build.toml and an example training and benchmark workload
     /// script for this project; existing files are kept unless --force replaces them.
@@ -68,7 +68,7 @@ pub enum Command {
     Profiles(ProfilesArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The Cargo project (the folder with Cargo.toml).

@@ -114,6 +114,12 @@ pub struct BoltCommandArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct AllArgs {
+    /// A release matrix: run the pipeline for each of these targets (comma-separated
+    /// or repeated; also `targets = [...]` in the config). Each target that runs here,
+    /// natively or under an emulator, is trained; the others get the profile of the
+    /// first one that runs natively, carried. Binaries go to <out>/<triple>/.
+    #[arg(long, value_name = "TRIPLE", value_delimiter = ',', num_args = 1.., help_heading = "Release matrix")]
+    pub targets: Vec<String>,
     #[command(flatten)]
     pub optimize: OptimizeArgs,
     /// Stop after the builds: measure nothing, deliver the PGO (or checked BOLT) binaries.

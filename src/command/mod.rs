@@ -14,7 +14,7 @@ use crate::cli::{Cli, Command};
 use crate::context::Ctx;
 use crate::pipeline;
 use crate::printer::Printer;
-use crate::stage::{all, bolt, check, compare, instrument, merge, optimize, overlap, train};
+use crate::stage::{all, bolt, check, compare, instrument, matrix, merge, optimize, overlap, train};
 
 /// Runs the command line's stage and returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
@@ -52,7 +52,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Optimize(args) => optimize::command(&ctx, args),
         Command::Bolt(args) => bolt::command(&ctx, args).map(|()| 0),
         Command::Compare(args) => compare::run(&ctx, args, false).map(|c| c.code),
-        Command::All(args) => all::run(&ctx, args),
+        Command::All(args) => match matrix::targets(&cli, &ctx, args)? {
+            targets if targets.is_empty() => all::run(&ctx, args),
+            targets => matrix::run(&cli, &env, &ctx, args, &targets),
+        },
         Command::Check(args) => check::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
         Command::Overlap(args) => overlap::run(&ctx, args),

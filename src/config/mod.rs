@@ -141,6 +141,8 @@ pub struct Config {
     pub continuous: Option<bool>,
     /// The target triple to build for (none: the host's).
     pub target: Option<String>,
+    /// The release matrix `all` builds when no `--target` is given (`targets`).
+    pub targets: Vec<String>,
     /// Build C/C++ code of build scripts with PGO too (`c-pgo`, default on).
     pub c_pgo: bool,
     pub workloads: Vec<Workload>,

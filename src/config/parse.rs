@@ -37,6 +37,8 @@ struct RawConfig {
     counter: Option<CounterChoice>,
     continuous_profiles: Option<bool>,
     target: Option<String>,
+    #[serde(default)]
+    targets: Vec<String>,
     c_pgo: Option<bool>,
     #[serde(default, rename = "workload")]
     workloads: Vec<RawWorkload>,
@@ -178,6 +180,7 @@ pub(super) fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Confi
         counter: raw.counter.unwrap_or_default(),
         continuous: raw.continuous_profiles,
         target: raw.target,
+        targets: raw.targets,
         c_pgo: raw.c_pgo.unwrap_or(true),
         workloads,
     })

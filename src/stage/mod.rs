@@ -10,6 +10,7 @@ pub mod check;
 pub mod compare;
 pub mod deliver;
 pub mod instrument;
+pub mod matrix;
 pub mod merge;
 pub mod optimize;
 pub mod overlap;

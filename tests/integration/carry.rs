@@ -138,3 +138,35 @@ fn a_profile_that_cannot_be_carried_is_refused_before_any_build() {
     let err = stderr(&p.fail(&["optimize", "--min-coverage", "90"]));
     assert!(err.contains("--profile-from"), "{err}");
 }
+
+#[test]
+fn a_release_matrix_trains_what_runs_here_and_carries_to_the_rest() {
+    let p = TestProject::new();
+    let config = std::fs::read_to_string(p.path().join("pgo-build.toml")).expect("config");
+    p.file("pgo-build.toml", &format!("targets = [\"{WINDOWS}\", \"{AARCH64}\", \"{HOST}\"]\n{config}"));
+    let out = p.run(&["all", "--no-compare"]);
+    let table = stdout(&out);
+    let line =
+        |t: &str| table.lines().find(|l| l.starts_with(&format!("| {t} |"))).unwrap_or_else(|| panic!("{table}"));
+    assert!(line(HOST).contains("| trained | (its own) |"), "{table}");
+    assert!(
+        line(AARCH64).contains("trained under an emulator (`") && line(AARCH64).contains("qemu-aarch64"),
+        "{table}"
+    );
+    assert!(line(WINDOWS).contains(&format!("| carried from {HOST} |")), "{table}");
+    // The host is trained first, whatever the order of the list.
+    let err = stderr(&out);
+    assert!(err.find(&format!("matrix {HOST}")) < err.find(&format!("matrix {WINDOWS}")), "{err}");
+    let out_dir = p.pgo_dir().join("out");
+    assert!(out_dir.join(HOST).join("fixture").is_file());
+    assert!(out_dir.join(AARCH64).join("fixture").is_file());
+    assert!(out_dir.join(WINDOWS).join("fixture.exe").is_file());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.pgo_dir().join("matrix.json")).expect("matrix.json"))
+            .expect("JSON");
+    assert_eq!(json.as_array().map(Vec::len), Some(3), "{json}");
+    assert_eq!(std::fs::read_to_string(p.pgo_dir().join("matrix.md")).expect("matrix.md").trim(), table.trim());
+
+    let err = stderr(&p.fail(&["--target", HOST, "all", "--targets", AARCH64]));
+    assert!(err.contains("give one of the two"), "{err}");
+}
