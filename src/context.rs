@@ -55,6 +55,8 @@ pub struct Ctx {
     install: bool,
     profdata: OnceCell<Profdata>,
     target_checked: OnceCell<()>,
+    /// The same for a build that runs nothing ([`Ctx::check_build_target`]).
+    link_checked: OnceCell<()>,
 }
 
 impl Ctx {
@@ -115,6 +117,7 @@ impl Ctx {
             install: !args.no_install,
             profdata: OnceCell::new(),
             target_checked: OnceCell::new(),
+            link_checked: OnceCell::new(),
         })
     }
 
@@ -163,7 +166,7 @@ impl Ctx {
             &self.rustc,
             &self.project.dir,
             self.no_install_reason(),
-            cross.linker.as_deref(),
+            cross.probe_linker(),
             runner,
             status,
         )?;
@@ -175,12 +178,21 @@ impl Ctx {
     /// target's standard library is installed (or installed now) and, for
     /// another architecture, a linker was found. Checked before the first build.
     pub fn check_build_target(&self) -> Result<()> {
-        if self.target.is_host {
+        if self.target.is_host || self.target_checked.get().is_some() || self.link_checked.get().is_some() {
             return Ok(());
         }
         let status = |msg: String| self.printer.status("toolchain", msg);
         self.target.ensure_std_only(&self.rustc, &self.project.dir, self.no_install_reason(), status)?;
-        self.cross.as_ref().map(|_| ()).map_err(|why| anyhow::anyhow!("{why}"))
+        let cross = self.cross.as_ref().map_err(|why| anyhow::anyhow!("{why}"))?;
+        let tmp = tempfile::tempdir()?;
+        crate::toolchain::target::link_probe(
+            &self.target.triple,
+            &self.project.dir,
+            tmp.path(),
+            cross.probe_linker(),
+        )?;
+        let _ = self.link_checked.set(());
+        Ok(())
     }
 
     /// Whether the target's binaries run here natively (so they can be timed).

@@ -36,6 +36,9 @@ pub struct Cross {
     /// Why the target's binaries do not run here at all, when they do not: a
     /// build from a carried or stored profile needs no run, training does.
     pub cannot_run: Option<String>,
+    /// The linker the user configured for the target, which cargo reads itself
+    /// and pgo-build's probes pass to rustc.
+    pub user_linker: Option<PathBuf>,
 }
 
 /// A command line that runs a binary of the target: the binary and its
@@ -54,11 +57,7 @@ impl Runner {
     }
 }
 
-/// The environment variable Cargo reads a target's `key` from:
-/// `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER`.
-pub fn target_var(triple: &str, key: &str) -> String {
-    format!("CARGO_TARGET_{}_{}", triple.to_uppercase().replace(['-', '.'], "_"), key.to_uppercase())
-}
+pub use crate::toolchain::target::target_var;
 
 /// The architecture of a triple: `aarch64` of `aarch64-unknown-linux-gnu`.
 fn arch(triple: &str) -> &str {
@@ -154,6 +153,8 @@ impl Cross {
             Some(g) => format!("on Debian or Ubuntu: `sudo apt-get install {what}` ({g})"),
             None => format!("install {what} for {triple}"),
         };
+        let user_linker =
+            user_setting(project_dir, triple, "linker", env).and_then(|(w, _)| w.first().map(PathBuf::from));
         let linker = match user_setting(project_dir, triple, "linker", env) {
             Some(_) => None,
             None => {
@@ -180,7 +181,7 @@ impl Cross {
                         install("qemu-user"),
                         target_var(triple, "runner")
                     );
-                    return Ok(Cross { linker, runner: None, cannot_run: Some(why) });
+                    return Ok(Cross { linker, runner: None, cannot_run: Some(why), user_linker });
                 };
                 let mut words = vec![path.display().to_string()];
                 if let Some(libs) = gnu.as_ref().map(|g| PathBuf::from("/usr").join(g)).filter(|p| p.is_dir()) {
@@ -189,7 +190,7 @@ impl Cross {
                 Runner { words, from: "PATH".into() }
             }
         };
-        Ok(Cross { linker, runner: Some(runner), cannot_run: None })
+        Ok(Cross { linker, runner: Some(runner), cannot_run: None, user_linker })
     }
 
     /// A target of another operating system (Windows, macOS built on Linux):
@@ -202,8 +203,10 @@ impl Cross {
         find: &dyn Fn(&str) -> Option<PathBuf>,
     ) -> Cross {
         let triple = target.triple.as_str();
+        let user_linker =
+            user_setting(project_dir, triple, "linker", env).and_then(|(w, _)| w.first().map(PathBuf::from));
         if let Some((words, from)) = user_setting(project_dir, triple, "runner", env) {
-            return Cross { linker: None, runner: Some(Runner { words, from }), cannot_run: None };
+            return Cross { runner: Some(Runner { words, from }), user_linker, ..Cross::default() };
         }
         let wine = if target.cfg.iter().any(|l| l == "target_os=\"windows\"") && find("wine").is_some() {
             format!(", or name `wine` as its runner with {}", target_var(triple, "runner"))
@@ -213,11 +216,17 @@ impl Cross {
         Cross {
             linker: None,
             runner: None,
+            user_linker,
             cannot_run: Some(format!(
                 "this machine cannot run {triple} binaries, and training runs the instrumented binary: carry a \
                  profile trained on a target that runs here (`optimize --profile-from TRIPLE`){wine}"
             )),
         }
+    }
+
+    /// The linker to link a probe with: the one pgo-build found, else the user's.
+    pub fn probe_linker(&self) -> Option<&Path> {
+        self.linker.as_deref().or(self.user_linker.as_deref())
     }
 
     /// The environment a cargo build for `triple` needs from pgo-build: the
@@ -268,7 +277,7 @@ mod tests {
         assert_eq!(runner.words[0], "/usr/bin/qemu-aarch64");
         assert_eq!(runner.from, "PATH");
         assert_eq!(
-            Cross { linker: Some("/l".into()), runner: None, cannot_run: None }.build_env("aarch64-unknown-linux-gnu"),
+            Cross { linker: Some("/l".into()), ..Cross::default() }.build_env("aarch64-unknown-linux-gnu"),
             [("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER".to_string(), "/l".to_string())]
         );
     }

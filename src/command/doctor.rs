@@ -177,7 +177,7 @@ fn target_line(
         ),
         _ => match cross(dir, &found, rustc).and_then(|c| {
             let runner = c.runner.as_ref().map(|r| r.words.as_slice());
-            found.check(rustc, dir, Some("doctor installs nothing"), c.linker.as_deref(), runner, |_| {}).map(|()| c)
+            found.check(rustc, dir, Some("doctor installs nothing"), c.probe_linker(), runner, |_| {}).map(|()| c)
         }) {
             Ok(c) => line(
                 "target",
@@ -196,13 +196,39 @@ fn target_line(
                     if found.static_pie() { " (static-pie binaries)" } else { "" }
                 ),
             ),
-            Err(e) => {
-                line("target", &failed, format!("{e:#}"));
-                return false;
-            }
+            Err(e) => return carry_only(dir, &found, rustc, &format!("{e:#}"), line),
         },
     }
     true
+}
+
+/// A target that cannot be trained here (`why`) may still be built from a
+/// profile carried from another target, when its programs link here.
+fn carry_only(
+    dir: &Path,
+    found: &Target,
+    rustc: &RustcInfo,
+    why: &str,
+    line: &dyn Fn(&str, &dyn std::fmt::Display, String),
+) -> bool {
+    let linked = cross(dir, found, rustc).and_then(|c| {
+        let tmp = tempfile::tempdir()?;
+        target::link_probe(&found.triple, dir, tmp.path(), c.probe_linker())
+    });
+    match linked {
+        Ok(()) => {
+            line(
+                "target",
+                &style("carry").yellow().bold(),
+                format!("{why}. Its programs link here, so it can be built from a carried profile (`all --targets`)"),
+            );
+            true
+        }
+        Err(e) => {
+            line("target", &style("failed").red().bold(), format!("{why}; nor do its programs link here: {e:#}"));
+            false
+        }
+    }
 }
 
 /// How `target` is linked and run here, from the process's environment.

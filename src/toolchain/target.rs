@@ -169,6 +169,41 @@ impl Target {
 const PROBE_SOURCE: &str = "fn main() { let n: u64 = std::env::args().count() as u64; let mut s = 0; \
                             for i in 0..1000 * n { if i % 3 == 0 { s += i } } std::hint::black_box(s); }\n";
 
+/// Compiles and links a tiny program for `triple` in `tmp` (linked by `linker`
+/// when given), without running it: what a build from a carried or stored
+/// profile needs. The error names the linker to install when one is known.
+pub fn link_probe(triple: &str, dir: &Path, tmp: &Path, linker: Option<&Path>) -> Result<()> {
+    let src = tmp.join("link-probe.rs");
+    std::fs::write(&src, PROBE_SOURCE)?;
+    let mut build = Cmd::new(program()).args(["-O", "--target", triple]);
+    if let Some(l) = linker {
+        build = build.arg(format!("-Clinker={}", l.display()));
+    }
+    let hint = match triple {
+        t if t.ends_with("-pc-windows-gnu") => {
+            format!(
+                "; on Debian or Ubuntu: `sudo apt-get install gcc-mingw-w64-{}`",
+                t.split('-').next().unwrap_or(t).replace('_', "-")
+            )
+        }
+        _ => String::new(),
+    };
+    build.arg(&src).arg("-o").arg(tmp.join("link-probe")).dir(dir).read().map(|_| ()).with_context(|| {
+        format!(
+            "rustc could not build and link a program for {triple} here, so no build for it can: install the \
+             target's linker, or name one with {}{hint}",
+            target_var(triple, "linker")
+        )
+    })?;
+    Ok(())
+}
+
+/// The environment variable Cargo reads a target's `key` from:
+/// `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER`.
+pub fn target_var(triple: &str, key: &str) -> String {
+    format!("CARGO_TARGET_{}_{}", triple.to_uppercase().replace(['-', '.'], "_"), key.to_uppercase())
+}
+
 /// Compiles a tiny program for `triple` with `-Cprofile-generate` in `tmp`
 /// (linked by `linker` when given), runs it (under `runner` when given) and
 /// returns the raw profile it wrote. Each way this can fail says what it means

@@ -134,6 +134,23 @@ fn a_profile_that_cannot_be_carried_is_refused_before_any_build() {
     assert!(err.contains("names the target being built"), "{err}");
     assert!(!aarch64_build.exists(), "nothing was built");
 
+    // No linker for the target: said before any build, by the build and by doctor.
+    let host_profile = p.path().join("host.profdata");
+    indexed(
+        ":ir\n_RNvCs1aB2_7fixture4main\n# Func Hash:\n1\n# Num Counters:\n1\n# Counter Values:\n5\n",
+        &host_profile,
+    );
+    let args = ["--target", WINDOWS, "optimize", "--profile-from", host_profile.to_str().unwrap()];
+    let mut cmd = p.cmd(&args);
+    cmd.env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER", "/nonexistent/ld");
+    let err = stderr(&p.check(cmd, &args, false));
+    assert!(err.contains(&format!("could not build and link a program for {WINDOWS} here")), "{err}");
+    assert!(err.contains("gcc-mingw-w64-x86-64"), "{err}");
+    assert!(!p.pgo_dir_of(WINDOWS).join("build").exists(), "nothing was built");
+    let doctor = stdout(&p.run(&["--target", WINDOWS, "doctor"]));
+    let line = doctor.lines().find(|l| l.starts_with("target ")).unwrap_or_else(|| panic!("{doctor}"));
+    assert!(line.contains("carry") && line.contains("can be built from a carried profile"), "{line}");
+
     // --min-coverage is only for a carried profile.
     let err = stderr(&p.fail(&["optimize", "--min-coverage", "90"]));
     assert!(err.contains("--profile-from"), "{err}");
