@@ -185,12 +185,7 @@ impl Ctx {
         self.target.ensure_std_only(&self.rustc, &self.project.dir, self.no_install_reason(), status)?;
         let cross = self.cross.as_ref().map_err(|why| anyhow::anyhow!("{why}"))?;
         let tmp = tempfile::tempdir()?;
-        crate::toolchain::target::link_probe(
-            &self.target.triple,
-            &self.project.dir,
-            tmp.path(),
-            cross.probe_linker(),
-        )?;
+        crate::toolchain::target::link_probe(&self.target.triple, &self.project.dir, tmp.path(), cross.probe_linker())?;
         let _ = self.link_checked.set(());
         Ok(())
     }

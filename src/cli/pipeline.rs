@@ -63,9 +63,10 @@ pub struct OptimizeArgs {
     /// (`x86_64-unknown-linux-gnu`). No training on this target.
     #[arg(long, value_name = "FILE|TRIPLE", conflicts_with = "profile_file")]
     pub profile_from: Option<String>,
-    /// With --profile-from: fail with exit code 7, before the optimized build,
-    /// when less than PCT percent of the profile's counts could be carried.
-    #[arg(long, value_name = "PCT", requires = "profile_from", value_parser = crate::util::percent::share)]
+    /// With --profile-from (or --targets): fail with exit code 7, before the
+    /// optimized build, when less than PCT percent of the profile's counts could
+    /// be carried.
+    #[arg(long, value_name = "PCT", value_parser = crate::util::percent::share)]
     pub min_coverage: Option<f64>,
     #[command(flatten)]
     pub bolt: BoltArgs,

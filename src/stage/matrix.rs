@@ -104,6 +104,8 @@ pub fn run(cli: &Cli, env: Env, main: &Ctx, args: &AllArgs, targets: &[String]) 
         one.optimize.out_dir = Some(base.join(&triple));
         if trains.is_err() {
             one.optimize.profile_from = Some(source.clone());
+        } else {
+            one.optimize.min_coverage = None;
         }
         main.printer.status(
             "matrix",

@@ -65,7 +65,12 @@ impl OptimizeArgs {
     /// whether the build may go on (`Some(exit code)` when `--min-coverage`
     /// stops it).
     pub fn carry(&self, ctx: &Ctx) -> Result<Option<u8>> {
-        let Some(from) = &self.profile_from else { return Ok(None) };
+        let Some(from) = &self.profile_from else {
+            if self.min_coverage.is_some() {
+                bail!("--min-coverage only applies to a carried profile: add --profile-from FILE|TRIPLE");
+            }
+            return Ok(None);
+        };
         let options = CarryOptions { from: Some(ProfileFrom::parse(from)?) };
         crate::pipeline::run::<Carry>(ctx, &options)?;
         let (Some(min), false) = (self.min_coverage, ctx.dry_run) else { return Ok(None) };
