@@ -3,6 +3,31 @@
 //! `no profile data available for function NAME …` (with `-pgo-warn-missing-function`)
 //! and `function control flow change detected (hash mismatch) NAME … up to N count discarded`.
 
+use std::collections::BTreeSet;
+
+/// Functions rustc reported about while applying the profile.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ProfileWarnings {
+    /// "no profile data available for function …"
+    pub unprofiled: BTreeSet<String>,
+    /// "function control flow change detected (hash mismatch) …"
+    pub mismatched: BTreeSet<String>,
+}
+
+impl ProfileWarnings {
+    pub fn from_messages<'m>(messages: impl IntoIterator<Item = &'m str>) -> Self {
+        let mut w = ProfileWarnings::default();
+        for warning in messages.into_iter().filter_map(parse) {
+            if warning.mismatched {
+                w.mismatched.insert(warning.symbol);
+            } else {
+                w.unprofiled.insert(warning.symbol);
+            }
+        }
+        w
+    }
+}
+
 /// One function LLVM found no fitting profile data for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileWarning {
@@ -43,6 +68,17 @@ pub fn parse(message: &str) -> Option<ProfileWarning> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn counts_unprofiled_and_mismatched_functions_once() {
+        let w = ProfileWarnings::from_messages([
+            "exp.cgu.0: no profile data available for function _ZN3exp4main17hE Hash = 44 up to 0 count discarded",
+            "exp.cgu.1: no profile data available for function _ZN3exp4main17hE Hash = 44 up to 0 count discarded",
+            "exp.cgu.0: function control flow change detected (hash mismatch) _ZN3exp4work17hE Hash = 9",
+            "unused variable: `x`",
+        ]);
+        assert_eq!(w.unprofiled.len(), 1);
+        assert_eq!(w.mismatched.iter().next().map(String::as_str), Some("_ZN3exp4work17hE"));
+    }
 
     #[test]
     fn parses_rustc_and_clang_warnings() {

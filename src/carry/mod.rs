@@ -17,7 +17,11 @@
 //! rustc then warns about every function, with its name and hash
 //! (`-pgo-warn-missing-function`, read by `cargo::profile_warnings`).
 
+mod matching;
 pub mod proftext;
+mod unused;
+
+pub use unused::unused;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cargo::profile_warnings::ProfileWarning;
 use crate::functions::{Language, crate_of, demangle};
+use matching::Match;
 use proftext::{Record, TextProfile};
 
 /// The hottest functions that could not be carried, kept in the coverage.
@@ -132,6 +137,13 @@ pub struct Uncarried {
     pub reason: Reason,
 }
 
+/// Functions of the source not carried for one reason, and their counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lost {
+    pub functions: u64,
+    pub counts: u64,
+}
+
 /// How much of a profile was carried to a target.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Coverage {
@@ -141,76 +153,81 @@ pub struct Coverage {
     /// Per crate and language, the most counts first.
     pub groups: Vec<Group>,
     /// Functions not carried, by reason.
-    pub reasons: BTreeMap<Reason, u64>,
+    pub reasons: BTreeMap<Reason, Lost>,
     /// The hottest functions not carried.
     pub hot_uncarried: Vec<Uncarried>,
+    /// Functions of the source carried as copies: one inline function copied
+    /// into several codegen units, whose numbering differs between the targets,
+    /// so each of the target's copies got the average of the source's.
+    pub averaged_copies: u64,
     /// The functions the target's build has, and how many of them got data.
     pub target_functions: u64,
+    pub target_functions_with_data: u64,
 }
 
 /// The carried profile: the records under the target's names, and the coverage.
 #[derive(Debug)]
-pub struct Carried<'p> {
-    pub records: Vec<(String, &'p Record)>,
+pub struct Carried {
+    pub records: Vec<Record>,
+    /// Every name a carried record was written under: `<module>;<symbol>` and
+    /// `<symbol>` (which one rustc looks up depends on the function's linkage
+    /// on the target, which its warnings do not say).
+    pub names: std::collections::BTreeSet<String>,
     pub coverage: Coverage,
-}
-
-/// How a name is matched: by demangled name, and for an internal function
-/// (`<module>;<symbol>`) by its crate and codegen unit too.
-fn key(name: &str) -> String {
-    match name.split_once(';') {
-        Some((module, _)) => format!("{};{}", unit_of(module), demangle(name)),
-        None => demangle(name),
-    }
-}
-
-/// `demo/cgu.0` for rustc's module `demo.1a2b3c4d5e6f7a8b-cgu.0` (the hash in
-/// the middle depends on the target); other prefixes (a C file) as they are.
-fn unit_of(module: &str) -> String {
-    match (module.split_once('.'), module.rsplit_once("-cgu.")) {
-        (Some((krate, _)), Some((_, n))) => format!("{krate}/cgu.{n}"),
-        _ => module.to_string(),
-    }
 }
 
 /// Renames `source`'s records to the functions of `target` they match, and
 /// measures what was carried. With `keep_c` (the target's C/C++ code is built
 /// with the profile) C/C++ records keep their names, which no target changes:
 /// clang checks their hashes itself and warns of a mismatch.
-pub fn carry<'p>(source: &'p TextProfile, target: &[TargetFunction], keep_c: bool) -> Carried<'p> {
-    let mut internal: HashMap<String, Vec<&TargetFunction>> = HashMap::new();
-    let mut external: HashMap<String, Vec<&TargetFunction>> = HashMap::new();
-    for f in target {
-        internal.entry(format!("{};{}", unit_of(&f.module), demangle(&f.symbol))).or_default().push(f);
-        external.entry(demangle(&f.symbol)).or_default().push(f);
-    }
-    let mut in_source: HashMap<String, Vec<u64>> = HashMap::new();
-    for r in &source.records {
-        in_source.entry(key(&r.name)).or_default().push(r.hash);
+pub fn carry(source: &TextProfile, target: &[TargetFunction], keep_c: bool) -> Carried {
+    let matched = matching::match_functions(source, target);
+    // The functions indirect calls went to, renamed with them.
+    let mut renames: HashMap<&str, &str> = HashMap::new();
+    let internal_names: Vec<String> = target.iter().map(|f| format!("{};{}", f.module, f.symbol)).collect();
+    for (r, m) in source.records.iter().zip(&matched) {
+        if let Match::One(j) = m {
+            let to = if r.name.contains(';') { internal_names[*j].as_str() } else { target[*j].symbol.as_str() };
+            renames.insert(r.name.as_str(), to);
+        }
     }
 
-    let mut records = Vec::new();
-    let mut coverage = Coverage { target_functions: target.len() as u64, ..Coverage::default() };
+    let mut carried = Carried { records: Vec::new(), names: Default::default(), coverage: Coverage::default() };
+    let write = |name: &str, record: Record, carried: &mut Carried| {
+        carried.names.insert(name.to_string());
+        carried.records.push(record);
+    };
     let mut groups: BTreeMap<(String, Language), Share> = BTreeMap::new();
     let mut uncarried = Vec::new();
-    for r in &source.records {
-        let k = key(&r.name);
-        let is_internal = r.name.contains(';');
-        let candidates = if is_internal { internal.get(&k) } else { external.get(&k) };
+    let mut averaged: std::collections::HashSet<Vec<usize>> = Default::default();
+    let mut with_data = std::collections::HashSet::new();
+    for (r, m) in source.records.iter().zip(&matched) {
         let language = Language::of(&r.name);
-        let outcome = match candidates.map(Vec::as_slice) {
-            None | Some([]) if keep_c && language == Language::C => Ok(r.name.clone()),
-            None | Some([]) => Err(Reason::NotOnTarget),
-            Some([f]) if in_source[&k].len() == 1 && f.hash != r.hash => Err(Reason::ControlFlowDiffers),
-            // One of each, or (generic instances under one legacy name) one of
-            // each with this hash.
-            Some(fs) => {
-                let ours = in_source[&k].iter().filter(|h| **h == r.hash).count();
-                match fs.iter().filter(|f| f.hash == r.hash).collect::<Vec<_>>().as_slice() {
-                    [f] if ours == 1 && is_internal => Ok(format!("{};{}", f.module, f.symbol)),
-                    [f] if ours == 1 => Ok(f.symbol.clone()),
-                    _ => Err(Reason::Ambiguous),
+        let outcome = match m {
+            Match::No(_) if keep_c && language == Language::C => {
+                write(&r.name, r.renamed(&r.name, &renames), &mut carried);
+                Ok(())
+            }
+            Match::No(reason) => Err(*reason),
+            Match::One(j) => {
+                for name in [internal_names[*j].as_str(), target[*j].symbol.as_str()] {
+                    write(name, r.renamed(name, &renames), &mut carried);
                 }
+                with_data.insert(*j);
+                Ok(())
+            }
+            Match::Copies { of, to } => {
+                carried.coverage.averaged_copies += 1;
+                if averaged.insert(to.clone()) {
+                    let copies: Vec<&Record> = of.iter().map(|s| &source.records[*s]).collect();
+                    for j in to {
+                        for name in [internal_names[*j].as_str(), target[*j].symbol.as_str()] {
+                            write(name, Record::average(name, &copies), &mut carried);
+                        }
+                        with_data.insert(*j);
+                    }
+                }
+                Ok(())
             }
         };
         let krate = match language {
@@ -218,23 +235,25 @@ pub fn carry<'p>(source: &'p TextProfile, target: &[TargetFunction], keep_c: boo
             Language::Rust => crate_of(&r.name).unwrap_or_else(|| "(no crate)".to_string()),
         };
         groups.entry((krate, language)).or_default().add(r, outcome.is_ok());
-        coverage.total.add(r, outcome.is_ok());
-        match outcome {
-            Ok(name) => records.push((name, r)),
-            Err(reason) => {
-                *coverage.reasons.entry(reason).or_default() += 1;
-                if r.count > 0 {
-                    uncarried.push(Uncarried { name: demangle(&r.name), count: r.count, reason });
-                }
+        carried.coverage.total.add(r, outcome.is_ok());
+        if let Err(reason) = outcome {
+            let lost = carried.coverage.reasons.entry(reason).or_default();
+            lost.functions += 1;
+            lost.counts = lost.counts.saturating_add(r.count);
+            if r.count > 0 {
+                uncarried.push(Uncarried { name: demangle(&r.name), count: r.count, reason });
             }
         }
     }
+    let c = &mut carried.coverage;
     uncarried.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
     uncarried.truncate(HOT_UNCARRIED);
-    coverage.hot_uncarried = uncarried;
-    coverage.groups = groups.into_iter().map(|((name, language), share)| Group { name, language, share }).collect();
-    coverage.groups.sort_by(|a, b| b.share.counts.cmp(&a.share.counts).then_with(|| a.name.cmp(&b.name)));
-    Carried { records, coverage }
+    c.hot_uncarried = uncarried;
+    c.groups = groups.into_iter().map(|((name, language), share)| Group { name, language, share }).collect();
+    c.groups.sort_by(|a, b| b.share.counts.cmp(&a.share.counts).then_with(|| a.name.cmp(&b.name)));
+    c.target_functions = target.len() as u64;
+    c.target_functions_with_data = with_data.len() as u64;
+    carried
 }
 
 #[cfg(test)]
@@ -278,20 +297,28 @@ mod tests {
     fn renames_to_the_targets_names_where_the_control_flow_matches() {
         let (source, aarch64) = fixture();
         let carried = carry(&source, &aarch64, false);
-        let names: Vec<&str> = carried.records.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            ["_RNvCs7Zq_4demo4main", "demo.91be43412aef091a-cgu.0;_RNvNtCs7Zq_4demo5parse4word", "hot_checksum"]
-        );
+        // Each under both names its linkage may give it.
+        let m = "demo.91be43412aef091a-cgu.0";
+        let names: std::collections::BTreeSet<String> = [
+            "_RNvCs7Zq_4demo4main".to_string(),
+            format!("{m};_RNvCs7Zq_4demo4main"),
+            "_RNvNtCs7Zq_4demo5parse4word".to_string(),
+            format!("{m};_RNvNtCs7Zq_4demo5parse4word"),
+            "hot_checksum".to_string(),
+            format!("{m};hot_checksum"),
+        ]
+        .into();
+        assert_eq!(carried.names, names);
+        assert_eq!(carried.records.len(), 6);
         let c = &carried.coverage;
         assert_eq!((c.total.functions, c.total.carried_functions), (6, 3));
         assert_eq!((c.total.counts, c.total.carried_counts), (1100, 1012));
-        assert_eq!(c.reasons[&Reason::NotOnTarget], 1);
-        assert_eq!(c.reasons[&Reason::ControlFlowDiffers], 1);
-        assert_eq!(c.reasons[&Reason::Ambiguous], 1);
+        assert_eq!(c.reasons[&Reason::NotOnTarget], Lost { functions: 1, counts: 50 });
+        assert_eq!(c.reasons[&Reason::ControlFlowDiffers], Lost { functions: 1, counts: 30 });
+        assert_eq!(c.reasons[&Reason::Ambiguous], Lost { functions: 1, counts: 8 });
         assert_eq!(c.hot_uncarried[0].name, "demo::simd::sse2");
         assert_eq!(c.hot_uncarried[0].reason, Reason::NotOnTarget);
-        assert_eq!(c.target_functions, 6);
+        assert_eq!((c.target_functions, c.target_functions_with_data), (6, 3));
         let demo = c.groups.iter().find(|g| g.name == "demo").unwrap();
         assert_eq!((demo.share.functions, demo.share.carried_counts), (4, 1000));
         let c_code = c.groups.iter().find(|g| g.language == Language::C).unwrap();
@@ -302,8 +329,8 @@ mod tests {
     fn c_functions_keep_their_names_when_the_target_builds_c_with_the_profile() {
         let (source, aarch64) = fixture();
         let rust_only: Vec<TargetFunction> = aarch64.into_iter().filter(|f| f.symbol != "hot_checksum").collect();
-        assert!(!carry(&source, &rust_only, false).records.iter().any(|(n, _)| n == "hot_checksum"));
-        assert!(carry(&source, &rust_only, true).records.iter().any(|(n, _)| n == "hot_checksum"));
+        assert!(!carry(&source, &rust_only, false).names.contains("hot_checksum"));
+        assert!(carry(&source, &rust_only, true).names.contains("hot_checksum"));
     }
 
     #[test]
@@ -325,15 +352,46 @@ mod tests {
             target(m, "_ZN5alloc2rc11Rc$LT$T$GT$5clone17h000000000000000dE", 23),
         ];
         let carried = carry(&source, &aarch64, false);
-        let pairs: Vec<(&str, u64)> = carried.records.iter().map(|(n, r)| (n.as_str(), r.count)).collect();
+        let pairs: Vec<(&str, u64)> = carried.records.iter().map(|r| (r.name.as_str(), r.count)).step_by(2).collect();
         assert_eq!(
             pairs,
             [
-                ("_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h000000000000000bE", 40),
-                ("_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h000000000000000aE", 60)
+                ("demo.91be43412aef091a-cgu.0;_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h000000000000000bE", 40),
+                ("demo.91be43412aef091a-cgu.0;_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h000000000000000aE", 60)
             ]
         );
-        assert_eq!(carried.coverage.reasons[&Reason::Ambiguous], 2);
+        assert_eq!(carried.coverage.reasons[&Reason::Ambiguous].functions, 2);
+    }
+
+    #[test]
+    fn internal_functions_are_found_in_another_codegen_unit_and_copies_averaged() {
+        let text = [
+            ":ir\n".to_string(),
+            record("rg.aaaa-cgu.07;_RNvNtCs1_12grep_printer8standard4sink", 3, 400),
+            record("rg.aaaa-cgu.01;_RNvNtCs1_4core3ptr13drop_in_place", 4, 10),
+            record("rg.aaaa-cgu.02;_RNvNtCs1_4core3ptr13drop_in_place", 4, 30),
+            // Two instances of a generic function under one legacy name.
+            record("rg.aaaa-cgu.01;_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h0000000000000001E", 5, 7),
+            record("rg.aaaa-cgu.02;_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h0000000000000002E", 5, 9),
+        ]
+        .concat();
+        let source = TextProfile::parse(&text).unwrap();
+        let aarch64 = [
+            target("rg.bbbb-cgu.06", "_RNvNtCs2_12grep_printer8standard4sink", 3),
+            target("rg.bbbb-cgu.00", "_RNvNtCs2_4core3ptr13drop_in_place", 4),
+            target("rg.bbbb-cgu.03", "_RNvNtCs2_4core3ptr13drop_in_place", 4),
+            target("rg.bbbb-cgu.04", "_RNvNtCs2_4core3ptr13drop_in_place", 4),
+            target("rg.bbbb-cgu.05", "_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h000000000000000aE", 5),
+            target("rg.bbbb-cgu.06", "_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h000000000000000bE", 5),
+        ];
+        let carried = carry(&source, &aarch64, false);
+        assert!(carried.names.contains("rg.bbbb-cgu.06;_RNvNtCs2_12grep_printer8standard4sink"), "{:?}", carried.names);
+        let copies: Vec<u64> =
+            carried.records.iter().filter(|r| r.name.contains("drop_in_place")).map(|r| r.count).collect();
+        assert_eq!(copies, [20; 6], "three copies, two names each, the average of 10 and 30");
+        let c = &carried.coverage;
+        assert_eq!((c.total.carried_counts, c.averaged_copies, c.target_functions_with_data), (440, 2, 4));
+        assert_eq!(c.reasons[&Reason::Ambiguous].functions, 2, "instances are not copies");
     }
 
     #[test]

@@ -189,7 +189,7 @@ impl Stage for Carry {
             );
         }
 
-        let text = source.render(carried.records.iter().map(|(name, r)| (name.as_str(), *r)));
+        let text = source.render(&carried.records);
         let carried_text = dir.join("carried.proftext");
         write_atomic(&carried_text, text.as_bytes())?;
         let staged = dir.join("carried.profdata.tmp");
@@ -199,7 +199,14 @@ impl Stage for Carry {
         let sha256 = sha256_file(&staged)?;
         let profile = dir.join(format!("carried-{}.profdata", &sha256[..16]));
         std::fs::rename(&staged, &profile)?;
-        ctx.printer.status("carry", format!("wrote {} in {}", profile.display(), human_duration(built.elapsed)));
+        ctx.printer.status(
+            "carry",
+            format!(
+                "wrote {} (the build listing the functions took {})",
+                profile.display(),
+                human_duration(built.elapsed)
+            ),
+        );
         Ok(CarryRecord {
             source_files: compiled_sources(&built.binaries.iter().map(|b| b.path.clone()).collect::<Vec<_>>()),
             source: inputs.source.clone(),
@@ -271,7 +278,8 @@ fn probe_flags(ctx: &Ctx, probe: &Path) -> Flags {
 
 /// Why functions were not carried: `12 not on the target, 3 …`.
 fn reasons(coverage: &Coverage) -> String {
-    let parts: Vec<String> = coverage.reasons.iter().map(|(r, n)| format!("{n} {}", r.describe())).collect();
+    let parts: Vec<String> =
+        coverage.reasons.iter().map(|(r, lost)| format!("{} {}", lost.functions, r.describe())).collect();
     if parts.is_empty() { "no reason recorded".into() } else { parts.join(", ") }
 }
 
@@ -286,10 +294,28 @@ pub fn describe(ctx: &Ctx, c: &Coverage) {
             ctx.target.triple,
             c.total.carried_functions,
             c.total.functions,
-            c.total.carried_functions,
+            c.target_functions_with_data,
             c.target_functions
         ),
     );
+    let whole = c.total.counts.max(1) as f64;
+    let lost: Vec<String> = c
+        .reasons
+        .iter()
+        .filter(|(_, l)| l.counts > 0)
+        .map(|(r, l)| {
+            format!("{} {} ({} functions)", percent(100.0 * l.counts as f64 / whole), r.describe(), l.functions)
+        })
+        .collect();
+    if !lost.is_empty() {
+        ctx.printer.note(format!("not carried: {}", lost.join(", ")));
+    }
+    if c.averaged_copies > 0 {
+        ctx.printer.note(format!(
+            "{} copies of inline functions in other codegen units carried as their average",
+            c.averaged_copies
+        ));
+    }
     for g in c.groups.iter().filter(|g| g.share.counts > 0).take(8) {
         ctx.printer.note(format!(
             "{:>8}  {} ({} of {} functions)",
@@ -300,6 +326,6 @@ pub fn describe(ctx: &Ctx, c: &Coverage) {
         ));
     }
     for u in c.hot_uncarried.iter().take(5) {
-        ctx.printer.note(format!("not carried: {} ({} counts; {})", u.name, u.count, u.reason.describe()));
+        ctx.printer.note(format!("  {} ({} counts; {})", u.name, u.count, u.reason.describe()));
     }
 }

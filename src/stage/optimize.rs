@@ -7,7 +7,6 @@
 //! optimized" in name only. So the warnings are counted, and above a threshold the
 //! stage fails and says why, instead of delivering that binary.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -18,7 +17,7 @@ use super::carry::{Carry, CarryOptions, ProfileFrom};
 use crate::build::{BuildSpec, Diagnostic, Flags, cargo_build_for, cargo_command};
 use crate::cargo::c_code::{CCoverage, CPgo};
 use crate::cargo::cargo_config::Strip;
-use crate::cargo::profile_warnings;
+use crate::cargo::profile_warnings::{self, ProfileWarnings};
 use crate::cli::{DEFAULT_MAX_UNPROFILED, OptimizeArgs};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::{BuildInputs, Fingerprint, build_files, compiled_sources};
@@ -28,29 +27,6 @@ use crate::stage::deliver::Evidence;
 use crate::state::{BinaryRecord, Entry, OptimizeRecord, State, binaries_id, binaries_intact};
 use crate::toolchain::profdata::show::read_listing;
 use crate::util::{copy_atomic, human_duration, human_size, plural, sha256_file};
-
-/// Functions rustc reported about while applying the profile.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct ProfileWarnings {
-    /// "no profile data available for function …"
-    pub unprofiled: BTreeSet<String>,
-    /// "function control flow change detected (hash mismatch) …"
-    pub mismatched: BTreeSet<String>,
-}
-
-impl ProfileWarnings {
-    pub fn from_diagnostics(diagnostics: &[Diagnostic]) -> Self {
-        let mut w = ProfileWarnings::default();
-        for warning in diagnostics.iter().filter_map(|d| profile_warnings::parse(&d.message)) {
-            if warning.mismatched {
-                w.mismatched.insert(warning.symbol);
-            } else {
-                w.unprofiled.insert(warning.symbol);
-            }
-        }
-        w
-    }
-}
 
 impl OptimizeArgs {
     pub fn options(&self) -> OptimizeOptions {
@@ -217,9 +193,16 @@ impl Stage for Optimize {
 
     fn summary(e: &Entry<OptimizeRecord>) -> String {
         let r = &e.record;
-        let from = if r.carried_profile {
-            format!("the carried profile {}", r.profile.display())
-        } else if r.stored_profile {
+        if r.carried_profile {
+            return format!(
+                "built {} from the carried profile {} ({} functions of the target without data, {} mismatched)",
+                crate::pipeline::fingerprint::ago(e.finished_at),
+                r.profile.display(),
+                r.unprofiled_functions,
+                r.mismatched_functions
+            );
+        }
+        let from = if r.stored_profile {
             format!("the stored profile {}", r.profile.display())
         } else {
             "the merged profile".to_string()
@@ -272,10 +255,13 @@ impl Stage for Optimize {
         // The share is of the Rust functions: clang's warnings are C's own.
         let rust_functions = source.functions - c.as_ref().map_or(0, |c| c.in_profile);
 
-        let warnings = ProfileWarnings::from_diagnostics(&built.diagnostics);
+        let warnings = ProfileWarnings::from_messages(built.diagnostics.iter().map(|d| d.message.as_str()));
         let profiled = rust_functions.max(1) as f64;
         let share = (100.0 * warnings.unprofiled.len() as f64 / profiled).min(100.0);
-        if share > inputs.max_unprofiled {
+        // A carried profile's gate is its coverage (carry's --min-coverage): the
+        // target's functions without data are those not carried, plus the
+        // dependencies' that `-vv` lists, a different set from the profile's.
+        if share > inputs.max_unprofiled && !source.carried {
             let examples: Vec<&String> = warnings.unprofiled.iter().take(3).collect();
             bail!(
                 "rustc found no profile data for {} functions ({share:.0}% of the {} in the profile; the limit is {}%), \
@@ -311,21 +297,29 @@ impl Stage for Optimize {
             binaries.push(record);
         }
         let language = if c.is_some() { "Rust: " } else { "" };
-        ctx.printer.status(
-            "optimize",
+        let line = if source.carried {
+            format!(
+                "{language}{} carried functions; {} functions of the target (dependencies included) without \
+                 profile data, {} with a hash mismatch",
+                rust_functions,
+                warnings.unprofiled.len(),
+                warnings.mismatched.len()
+            )
+        } else {
             format!(
                 "{language}{} of {} profiled functions without profile data, {} with a hash mismatch",
                 warnings.unprofiled.len(),
                 rust_functions,
                 warnings.mismatched.len()
-            ),
-        );
+            )
+        };
+        ctx.printer.status("optimize", line);
         match (&c, &ctx.c_pgo) {
             (Some(c), _) => ctx.printer.status("optimize", c.describe()),
             (None, off @ CPgo::Off { .. }) => ctx.printer.warn(off.describe()),
             _ => {}
         }
-        let carried_unused = if source.carried { carried_unused(ctx, &source.path, &warnings)? } else { 0 };
+        let carried_unused = if source.carried { carried_unused(ctx, &source.path, &built.diagnostics)? } else { 0 };
         if carried_unused > 0 {
             ctx.printer.warn(format!(
                 "rustc used no data for {} of the carried profile; they were optimized without it",
@@ -366,14 +360,11 @@ fn c_coverage(ctx: &Ctx, profile: &std::path::Path) -> Result<Option<CCoverage>>
     Ok(Some(CCoverage::read(&spec.target_dir, &ctx.settings.target, &spec.profile, packages, &listing.names)))
 }
 
-/// How many functions of the carried profile rustc still found no data for:
-/// 0 unless a function's linkage (and so its profile name) differs between the
-/// targets.
-fn carried_unused(ctx: &Ctx, profile: &std::path::Path, warnings: &ProfileWarnings) -> Result<usize> {
+/// How many functions of the carried profile rustc still found no data for
+/// (expected: 0).
+fn carried_unused(ctx: &Ctx, profile: &std::path::Path, diagnostics: &[Diagnostic]) -> Result<usize> {
     let listing = read_listing(ctx.profdata()?, &ctx.rustc, &ctx.printer, profile)?;
-    let bare = |n: &str| n.rsplit_once(';').map_or(n, |(_, s)| s).to_string();
-    let carried: BTreeSet<String> = listing.names.iter().map(|n| bare(n)).collect();
-    Ok(warnings.unprofiled.iter().filter(|s| carried.contains(*s)).count())
+    Ok(crate::carry::unused(&listing.names, diagnostics.iter().filter_map(|d| profile_warnings::parse(&d.message))))
 }
 
 /// The profile a build uses: the pipeline's merged one, or a stored file.
@@ -409,31 +400,5 @@ impl ProfileSource {
             stored: true,
             carried: false,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn warning(message: &str) -> Diagnostic {
-        Diagnostic { level: "warning".into(), message: message.into(), rendered: String::new(), target: "exp".into() }
-    }
-
-    #[test]
-    fn counts_unprofiled_and_mismatched_functions_once() {
-        let d = [
-            warning(
-                "exp.cgu.0: no profile data available for function _ZN3exp4main17hE Hash = 44 up to 0 count discarded",
-            ),
-            warning(
-                "exp.cgu.1: no profile data available for function _ZN3exp4main17hE Hash = 44 up to 0 count discarded",
-            ),
-            warning("exp.cgu.0: function control flow change detected (hash mismatch) _ZN3exp4work17hE Hash = 9"),
-            warning("unused variable: `x`"),
-        ];
-        let w = ProfileWarnings::from_diagnostics(&d);
-        assert_eq!(w.unprofiled.len(), 1);
-        assert_eq!(w.mismatched.iter().next().map(String::as_str), Some("_ZN3exp4work17hE"));
     }
 }
