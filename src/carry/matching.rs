@@ -22,8 +22,13 @@ use crate::functions::demangle;
 /// What became of one record of the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Match {
-    /// The target's function at this index.
-    One(usize),
+    /// The target's function at this index. `same_linkage`: found in the same
+    /// codegen unit (or external on both sides), so its profile name has the
+    /// form of the source's; else its linkage on the target is not known.
+    One {
+        j: usize,
+        same_linkage: bool,
+    },
     /// One of the source's copies `of` (record indices) of a function whose
     /// copies on the target are `to`.
     Copies {
@@ -87,7 +92,7 @@ pub fn match_functions(source: &TextProfile, target: &[TargetFunction]) -> Vec<M
             && !used[*j]
         {
             used[*j] = true;
-            result[i] = Some(Match::One(*j));
+            result[i] = Some(Match::One { j: *j, same_linkage: true });
         }
     }
 
@@ -114,7 +119,7 @@ pub fn match_functions(source: &TextProfile, target: &[TargetFunction]) -> Vec<M
         let copies = one_function(of.iter().map(|i| bare(&source.records[*i].name)).collect())
             && one_function(to.iter().map(|j| target[*j].symbol.clone()).collect());
         let matched = match (of.as_slice(), to.as_slice()) {
-            ([i], [j]) => vec![(*i, Match::One(*j))],
+            ([i], [j]) => vec![(*i, Match::One { j: *j, same_linkage: false })],
             _ if copies => of.iter().map(|i| (*i, Match::Copies { of: of.clone(), to: to.clone() })).collect(),
             _ => continue,
         };
@@ -142,7 +147,7 @@ pub fn match_functions(source: &TextProfile, target: &[TargetFunction]) -> Vec<M
     for (key, of) in &s_left {
         if let (Some([j]), [i]) = (t_left.get(key).map(Vec::as_slice), of.as_slice()) {
             used[*j] = true;
-            result[*i] = Some(Match::One(*j));
+            result[*i] = Some(Match::One { j: *j, same_linkage: false });
         }
     }
 

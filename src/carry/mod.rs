@@ -169,9 +169,10 @@ pub struct Coverage {
 #[derive(Debug)]
 pub struct Carried {
     pub records: Vec<Record>,
-    /// Every name a carried record was written under: `<module>;<symbol>` and
-    /// `<symbol>` (which one rustc looks up depends on the function's linkage
-    /// on the target, which its warnings do not say).
+    /// Every name a carried record was written under: the form of the source's
+    /// name when the function is in the same codegen unit on both targets, else
+    /// both `<module>;<symbol>` and `<symbol>` (which one rustc looks up depends
+    /// on the function's linkage on the target, which its warnings do not say).
     pub names: std::collections::BTreeSet<String>,
     pub coverage: Coverage,
 }
@@ -186,7 +187,7 @@ pub fn carry(source: &TextProfile, target: &[TargetFunction], keep_c: bool) -> C
     let mut renames: HashMap<&str, &str> = HashMap::new();
     let internal_names: Vec<String> = target.iter().map(|f| format!("{};{}", f.module, f.symbol)).collect();
     for (r, m) in source.records.iter().zip(&matched) {
-        if let Match::One(j) = m {
+        if let Match::One { j, .. } = m {
             let to = if r.name.contains(';') { internal_names[*j].as_str() } else { target[*j].symbol.as_str() };
             renames.insert(r.name.as_str(), to);
         }
@@ -209,8 +210,14 @@ pub fn carry(source: &TextProfile, target: &[TargetFunction], keep_c: bool) -> C
                 Ok(())
             }
             Match::No(reason) => Err(*reason),
-            Match::One(j) => {
-                for name in [internal_names[*j].as_str(), target[*j].symbol.as_str()] {
+            Match::One { j, same_linkage } => {
+                let (internal, external) = (internal_names[*j].as_str(), target[*j].symbol.as_str());
+                let names = match (same_linkage, r.name.contains(';')) {
+                    (true, true) => vec![internal],
+                    (true, false) => vec![external],
+                    (false, _) => vec![internal, external],
+                };
+                for name in names {
                     write(name, r.renamed(name, &renames), &mut carried);
                 }
                 with_data.insert(*j);
@@ -220,10 +227,10 @@ pub fn carry(source: &TextProfile, target: &[TargetFunction], keep_c: bool) -> C
                 carried.coverage.averaged_copies += 1;
                 if averaged.insert(to.clone()) {
                     let copies: Vec<&Record> = of.iter().map(|s| &source.records[*s]).collect();
+                    // Copies of one function in several units are internal.
                     for j in to {
-                        for name in [internal_names[*j].as_str(), target[*j].symbol.as_str()] {
-                            write(name, Record::average(name, &copies), &mut carried);
-                        }
+                        let name = internal_names[*j].as_str();
+                        write(name, Record::average(name, &copies), &mut carried);
                         with_data.insert(*j);
                     }
                 }
@@ -297,19 +304,16 @@ mod tests {
     fn renames_to_the_targets_names_where_the_control_flow_matches() {
         let (source, aarch64) = fixture();
         let carried = carry(&source, &aarch64, false);
-        // Each under both names its linkage may give it.
+        // Each under the form of the source's name: internal ones with the target's module.
         let m = "demo.91be43412aef091a-cgu.0";
         let names: std::collections::BTreeSet<String> = [
             "_RNvCs7Zq_4demo4main".to_string(),
-            format!("{m};_RNvCs7Zq_4demo4main"),
-            "_RNvNtCs7Zq_4demo5parse4word".to_string(),
             format!("{m};_RNvNtCs7Zq_4demo5parse4word"),
             "hot_checksum".to_string(),
-            format!("{m};hot_checksum"),
         ]
         .into();
         assert_eq!(carried.names, names);
-        assert_eq!(carried.records.len(), 6);
+        assert_eq!(carried.records.len(), 3);
         let c = &carried.coverage;
         assert_eq!((c.total.functions, c.total.carried_functions), (6, 3));
         assert_eq!((c.total.counts, c.total.carried_counts), (1100, 1012));
@@ -352,12 +356,12 @@ mod tests {
             target(m, "_ZN5alloc2rc11Rc$LT$T$GT$5clone17h000000000000000dE", 23),
         ];
         let carried = carry(&source, &aarch64, false);
-        let pairs: Vec<(&str, u64)> = carried.records.iter().map(|r| (r.name.as_str(), r.count)).step_by(2).collect();
+        let pairs: Vec<(&str, u64)> = carried.records.iter().map(|r| (r.name.as_str(), r.count)).collect();
         assert_eq!(
             pairs,
             [
-                ("demo.91be43412aef091a-cgu.0;_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h000000000000000bE", 40),
-                ("demo.91be43412aef091a-cgu.0;_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h000000000000000aE", 60)
+                ("_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h000000000000000bE", 40),
+                ("_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h000000000000000aE", 60)
             ]
         );
         assert_eq!(carried.coverage.reasons[&Reason::Ambiguous].functions, 2);
@@ -385,10 +389,12 @@ mod tests {
             target("rg.bbbb-cgu.06", "_ZN5alloc2rc11Rc$LT$T$GT$9drop_slow17h000000000000000bE", 5),
         ];
         let carried = carry(&source, &aarch64, false);
+        // In another unit its linkage may differ too: under both names.
         assert!(carried.names.contains("rg.bbbb-cgu.06;_RNvNtCs2_12grep_printer8standard4sink"), "{:?}", carried.names);
+        assert!(carried.names.contains("_RNvNtCs2_12grep_printer8standard4sink"), "{:?}", carried.names);
         let copies: Vec<u64> =
             carried.records.iter().filter(|r| r.name.contains("drop_in_place")).map(|r| r.count).collect();
-        assert_eq!(copies, [20; 6], "three copies, two names each, the average of 10 and 30");
+        assert_eq!(copies, [20; 3], "three copies, each the average of 10 and 30");
         let c = &carried.coverage;
         assert_eq!((c.total.carried_counts, c.averaged_copies, c.target_functions_with_data), (440, 2, 4));
         assert_eq!(c.reasons[&Reason::Ambiguous].functions, 2, "instances are not copies");
