@@ -160,6 +160,11 @@ pub struct Coverage {
     /// into several codegen units, whose numbering differs between the targets,
     /// so each of the target's copies got the average of the source's.
     pub averaged_copies: u64,
+    /// Counts of functions left ambiguous under legacy symbol names
+    /// (`_ZN…17h<hash>E`), which do not tell a generic function's instances
+    /// apart once the hash is set aside; v0 names (`-Csymbol-mangling-version=v0`) do.
+    #[serde(default)]
+    pub ambiguous_legacy_counts: u64,
     /// The functions the target's build has, and how many of them got data.
     pub target_functions: u64,
     pub target_functions_with_data: u64,
@@ -247,6 +252,10 @@ pub fn carry(source: &TextProfile, target: &[TargetFunction], keep_c: bool) -> C
             let lost = carried.coverage.reasons.entry(reason).or_default();
             lost.functions += 1;
             lost.counts = lost.counts.saturating_add(r.count);
+            let bare = r.name.rsplit_once(';').map_or(r.name.as_str(), |(_, s)| s);
+            if reason == Reason::Ambiguous && bare.starts_with("_ZN") && language == Language::Rust {
+                carried.coverage.ambiguous_legacy_counts += r.count;
+            }
             if r.count > 0 {
                 uncarried.push(Uncarried { name: demangle(&r.name), count: r.count, reason });
             }

@@ -310,6 +310,14 @@ pub fn describe(ctx: &Ctx, c: &Coverage) {
     if !lost.is_empty() {
         ctx.printer.note(format!("not carried: {}", lost.join(", ")));
     }
+    let legacy = 100.0 * c.ambiguous_legacy_counts as f64 / whole;
+    if legacy >= 1.0 {
+        ctx.printer.note(format!(
+            "{} of the counts are in instances of generic functions that legacy symbol names do not tell apart; \
+             train and build both targets with v0 names to carry them (RUSTFLAGS=-Csymbol-mangling-version=v0)",
+            percent(legacy)
+        ));
+    }
     if c.averaged_copies > 0 {
         ctx.printer.note(format!(
             "{} copies of inline functions in other codegen units carried as their average",
