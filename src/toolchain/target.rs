@@ -97,13 +97,19 @@ impl Target {
         instrumented_probe(rustc, &self.triple, dir, tmp.path(), linker, runner).map(|_| ())
     }
 
-    fn install_std(
+    /// The standard library, without asking for the profiler runtime (a build
+    /// with `-Cprofile-use` needs none): installed now unless `no_install` says
+    /// why not; else what to do.
+    pub fn ensure_std_only(
         &self,
         rustc: &RustcInfo,
         dir: &Path,
         no_install: Option<&str>,
         status: impl Fn(String),
     ) -> Result<()> {
+        if self.std_state(rustc) != StdState::Missing {
+            return Ok(());
+        }
         let add = format!("rustup target add {}", self.triple);
         match no_install {
             None if which::which("rustup").is_ok() => {
@@ -124,21 +130,6 @@ impl Target {
         }
     }
 
-    /// The standard library, without asking for the profiler runtime (a build
-    /// with `-Cprofile-use` needs none).
-    pub fn ensure_std_only(
-        &self,
-        rustc: &RustcInfo,
-        dir: &Path,
-        no_install: Option<&str>,
-        status: impl Fn(String),
-    ) -> Result<()> {
-        if self.std_state(rustc) == StdState::Missing {
-            self.install_std(rustc, dir, no_install, status)?;
-        }
-        Ok(())
-    }
-
     /// The standard library with the profiler runtime: installed now unless
     /// `no_install` says why not; else what to do.
     pub fn ensure_std(
@@ -148,9 +139,7 @@ impl Target {
         no_install: Option<&str>,
         status: impl Fn(String),
     ) -> Result<()> {
-        if self.std_state(rustc) == StdState::Missing {
-            self.install_std(rustc, dir, no_install, status)?;
-        }
+        self.ensure_std_only(rustc, dir, no_install, status)?;
         if self.std_state(rustc) == StdState::NoProfiler {
             bail!(
                 "the standard library for {} has no profiler runtime (no libprofiler_builtins in {}), so \
