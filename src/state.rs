@@ -110,6 +110,9 @@ pub struct InstrumentRecord {
     pub source_files: Vec<PathBuf>,
     pub settings: Settings,
     pub binaries: Vec<BinaryRecord>,
+    /// Built lean: without LTO (`cargo::lean`).
+    #[serde(default)]
+    pub lean: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

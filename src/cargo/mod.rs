@@ -7,6 +7,7 @@ pub mod c_code;
 pub mod cargo_config;
 pub mod cross;
 pub mod flags;
+pub mod lean;
 pub mod profile_warnings;
 
 use std::path::PathBuf;

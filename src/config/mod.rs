@@ -145,6 +145,9 @@ pub struct Config {
     pub targets: Vec<String>,
     /// Build C/C++ code of build scripts with PGO too (`c-pgo`, default on).
     pub c_pgo: bool,
+    /// Skip LTO in the instrumented build where that keeps every name
+    /// (`lean-instrument`, default on; see `cargo::lean`).
+    pub lean_instrument: bool,
     pub workloads: Vec<Workload>,
 }
 
@@ -168,7 +171,7 @@ impl Config {
         } else if explicit {
             bail!("config file {} does not exist", path.display());
         } else {
-            Config { default_features: true, c_pgo: true, ..Config::default() }
+            Config { default_features: true, c_pgo: true, lean_instrument: true, ..Config::default() }
         };
         if config.workloads.is_empty() {
             config.workloads = discover::discover(project_dir)?;

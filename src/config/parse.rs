@@ -40,6 +40,7 @@ struct RawConfig {
     #[serde(default)]
     targets: Vec<String>,
     c_pgo: Option<bool>,
+    lean_instrument: Option<bool>,
     #[serde(default, rename = "workload")]
     workloads: Vec<RawWorkload>,
 }
@@ -182,6 +183,7 @@ pub(super) fn parse(text: &str, path: &Path, project_dir: &Path) -> Result<Confi
         target: raw.target,
         targets: raw.targets,
         c_pgo: raw.c_pgo.unwrap_or(true),
+        lean_instrument: raw.lean_instrument.unwrap_or(true),
         workloads,
     })
 }

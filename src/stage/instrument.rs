@@ -13,6 +13,8 @@ use serde::Serialize;
 
 use crate::build::{Flags, cargo_build, cargo_command};
 use crate::cargo::c_code::{self, CPgo};
+use crate::cargo::cargo_config::resolve_profile;
+use crate::cargo::lean::{self, LEAN_FLAG};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::{BuildInputs, Fingerprint, build_files, compiled_sources};
 use crate::pipeline::{Stage, StageId};
@@ -50,7 +52,7 @@ impl Stage for Instrument {
     }
 
     fn resolve(ctx: &Ctx, _: &(), _: &State) -> Result<InstrumentInputs> {
-        let f = flags(ctx);
+        let f = flags(ctx)?;
         Ok(InstrumentInputs { build: BuildInputs::of(ctx), flags: f.rust, c_flags: f.c })
     }
 
@@ -93,7 +95,7 @@ impl Stage for Instrument {
         if let Err(e) = ctx.profdata() {
             ctx.printer.warn(format!("{e:#}"));
         }
-        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Instrumented, &flags(ctx)));
+        ctx.printer.would_run(&cargo_command(ctx, BuildKind::Instrumented, &flags(ctx)?));
         Ok(())
     }
 
@@ -118,6 +120,14 @@ impl Stage for Instrument {
         if let c @ (CPgo::On { .. } | CPgo::Off { .. }) = &ctx.c_pgo {
             ctx.printer.status("instrument", c.describe());
         }
+        let lean = inputs.flags.iter().any(|f| f == LEAN_FLAG);
+        match lean_or_why(ctx)? {
+            Ok(()) => ctx.printer.status(
+                "instrument",
+                "lean: LTO skipped (-Clto=off), which leaves every function's name as the optimized build has it",
+            ),
+            Err(why) => ctx.printer.note(format!("LTO kept in the instrumented build: {why}")),
+        }
         let flags = Flags { rust: inputs.flags.clone(), c: inputs.c_flags.clone() };
         let built = cargo_build(ctx, BuildKind::Instrumented, &flags)?;
         let binaries = built.binaries.iter().map(BinaryRecord::of).collect::<Result<Vec<_>>>()?;
@@ -136,6 +146,7 @@ impl Stage for Instrument {
             source_files: compiled_sources(&built.binaries.iter().map(|b| b.path.clone()).collect::<Vec<_>>()),
             settings: ctx.settings.clone(),
             binaries,
+            lean,
         })
     }
 }
@@ -147,9 +158,12 @@ impl Stage for Instrument {
 /// value profiling, which continuous mode cannot write, is off (`-disable-vp`).
 /// The C/C++ code, when profiled, is instrumented the same way by clang, so each
 /// process writes one raw profile for both languages.
-fn flags(ctx: &Ctx) -> Flags {
+fn flags(ctx: &Ctx) -> Result<Flags> {
     let raw = ctx.layout.raw_root().join("default");
     let mut flags = vec![format!("-Cprofile-generate={}", raw.display())];
+    if lean_or_why(ctx)?.is_ok() {
+        flags.push(LEAN_FLAG.to_string());
+    }
     if ctx.config.continuous_profiles() {
         flags.extend(CONTINUOUS_LLVM_ARGS.iter().map(|a| format!("-Cllvm-args={a}")));
     }
@@ -160,7 +174,16 @@ fn flags(ctx: &Ctx) -> Flags {
         }
         c
     });
-    Flags { rust: flags, c }
+    Ok(Flags { rust: flags, c })
+}
+
+/// Whether the instrumented build is lean ([`crate::cargo::lean`]), or why not.
+fn lean_or_why(ctx: &Ctx) -> Result<Result<(), String>> {
+    let spec = crate::build::BuildSpec::pipeline(ctx, BuildKind::Instrumented);
+    let profile =
+        resolve_profile(&ctx.project.workspace_manifest(), &ctx.project.dir, &ctx.settings.profile, &spec.config)?;
+    let user = lean::user_sets_lto(&ctx.project.dir, ctx.user_flags.env_flags());
+    Ok(lean::lean(ctx.config.lean_instrument, &profile.lto, user))
 }
 
 /// The LLVM options of continuous mode, given to rustc (`-Cllvm-args=`) and

@@ -119,6 +119,10 @@ pub struct OptimizeInputs {
     pub max_unprofiled: f64,
     /// How the delivered binaries are stripped (BOLT mode strips them itself).
     pub strip: Option<Strip>,
+    /// The merged profile came from a lean instrumented build (`cargo::lean`);
+    /// said when functions are left without data. Not an input of its own.
+    #[serde(skip)]
+    pub lean_profile: bool,
 }
 
 impl Stage for Optimize {
@@ -175,6 +179,9 @@ impl Stage for Optimize {
             c_flags: flags.c,
             max_unprofiled: options.max_unprofiled,
             strip: if ctx.bolt { Some(ctx.profile_strip()?) } else { None },
+            lean_profile: !profile.stored
+                && !profile.carried
+                && state.instrument.as_ref().is_some_and(|e| e.record.lean),
             profile,
         })
     }
@@ -324,6 +331,13 @@ impl Stage for Optimize {
             ctx.printer.warn(format!(
                 "rustc used no data for {} of the carried profile; they were optimized without it",
                 plural(carried_unused, "function", "functions")
+            ));
+        }
+        if inputs.lean_profile && !warnings.unprofiled.is_empty() {
+            ctx.printer.note(format!(
+                "the profile comes from a lean instrumented build (LTO skipped, which keeps every name); if a full \
+                 one leaves fewer than these {} functions without data, set `lean-instrument = false`",
+                warnings.unprofiled.len()
             ));
         }
         if !warnings.mismatched.is_empty() {

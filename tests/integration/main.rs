@@ -10,6 +10,7 @@ mod config;
 mod counts;
 mod init;
 mod insight;
+mod lean;
 mod lifecycle;
 mod metadata;
 mod metrics;
