@@ -3,8 +3,10 @@
 # (pgo-build's default, `lean-instrument`) saves, and what it costs the profile.
 #
 # For each PROJECT (a Cargo project with pgo-build workloads), in a work folder:
-#   1. copies it twice, without its target/: lean/ as it is, full/ with
-#      `lean-instrument = false` put first in its pgo-build.toml;
+#   1. copies it twice, without its target/: lean/NAME as it is, full/NAME with
+#      `lean-instrument = false` put first in its pgo-build.toml (a `workloads`
+#      folder beside the project, which the bundled demos share, is copied
+#      beside each copy too);
 #   2. builds the instrumented binaries ROUNDS times in each copy, interleaved
 #      (lean, full, lean, full, …), each time from a clean pgo-build target
 #      directory, so dependencies are built too, as in a CI job; and prints each
@@ -74,10 +76,14 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 for project in "${projects[@]}"; do
     name=$(basename "$project")
-    lean=$work/$name-lean
-    full=$work/$name-full
+    lean=$work/lean/$name
+    full=$work/full/$name
     copy "$project" "$lean"
     copy "$project" "$full"
+    if [[ -d $project/../workloads ]]; then
+        copy "$project/../workloads" "$work/lean/workloads"
+        copy "$project/../workloads" "$work/full/workloads"
+    fi
     { echo "lean-instrument = false"; cat "$full/pgo-build.toml" 2>/dev/null || true; } >"$full/pgo-build.toml.new"
     mv "$full/pgo-build.toml.new" "$full/pgo-build.toml"
     : >"$lean.log"
@@ -86,7 +92,7 @@ for project in "${projects[@]}"; do
     declare -A times=([lean]="" [full]="")
     for ((i = 1; i <= rounds; i++)); do
         for kind in lean full; do
-            dir=$work/$name-$kind
+            dir=$work/$kind/$name
             rm -rf "$dir/target/pgo-build"
             start=$EPOCHREALTIME
             pgo "$dir" instrument
@@ -98,7 +104,7 @@ for project in "${projects[@]}"; do
     full_s=$(tr ' ' '\n' <<<"${times[full]}" | grep . | median)
 
     for kind in lean full; do
-        dir=$work/$name-$kind
+        dir=$work/$kind/$name
         pgo "$dir" all --no-compare
         pgo "$dir" compare --counts --counter cachegrind --variants pgo --rounds 1 --warmup 0 --budget 10m
     done
@@ -111,7 +117,7 @@ for project in "${projects[@]}"; do
     awk -v l="$lean_s" -v f="$full_s" -v r="$rounds" \
         'BEGIN {printf "| instrumented build, median of %d (s) | %.1f | %.1f | %.2f× |\n", r, l, f, l / f}'
     for kind in lean full; do
-        grep -E "optimize .*(without profile data|profiled functions)" "$work/$name-$kind.log" | tail -2 |
+        grep -E "optimize .*(without profile data|profiled functions)" "$work/$kind/$name.log" | tail -2 |
             sed "s/^ *optimize /  $kind: /"
     done
     python3 - "$lean/target/pgo-build/report/report.json" "$full/target/pgo-build/report/report.json" <<'PY'

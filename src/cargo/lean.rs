@@ -36,7 +36,7 @@ pub fn lean(enabled: bool, lto: &Lto, user_sets_lto: bool) -> Result<(), String>
 /// `-Clinker-plugin-lto`.
 pub fn user_sets_lto(project_dir: &Path, env_flags: Option<&str>) -> bool {
     let sets = |text: &str| {
-        let t = text.replace(['"', '\'', ',', '\x1f'], " ");
+        let t = text.replace(['"', '\'', ',', '\x1f'], " ").split_whitespace().collect::<Vec<_>>().join(" ");
         t.contains("-Clto") || t.contains("-C lto") || t.contains("linker-plugin-lto")
     };
     env_flags.is_some_and(sets)
