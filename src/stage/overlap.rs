@@ -33,7 +33,7 @@ use crate::toolchain::profdata::merge::{FailureMode, merge_raw};
 use crate::toolchain::profdata::overlap::{Figures, read_overlap};
 use crate::toolchain::profdata::show::{FunctionCount, ProfileCounts, read_counts};
 use crate::util::write_atomic;
-use crate::workload::collect::{self, placeholder_binaries, raw_profile_paths};
+use crate::workload::collect::{self, Files, placeholder_binaries, profile_env, raw_profile_paths};
 use crate::workload::{self, Phase};
 
 /// Exit codes of the CI check (docs/insight.md).
@@ -129,7 +129,7 @@ fn dry_run(ctx: &Ctx, state: &State, bench: &[&Workload], root: &Path, bench_pro
         None => placeholder_binaries(ctx),
     };
     for w in bench {
-        let env = [("LLVM_PROFILE_FILE".to_string(), root.join(&w.name).join("%m_%p.profraw").display().to_string())];
+        let env = profile_env(&root.join(&w.name), ctx.config.continuous_profiles(), Files::Pooled);
         ctx.printer.would_run(&workload::command(ctx, w, Phase::Overlap, &binaries, &env)?);
     }
     let tool = Profdata::for_dry_run(ctx.profdata());

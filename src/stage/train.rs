@@ -21,7 +21,7 @@ use crate::pipeline::fingerprint::WorkloadInput;
 use crate::pipeline::{Stage, StageId};
 use crate::state::{BinaryRecord, Entry, Shard, State, TrainRecord, WorkloadRecord};
 use crate::util::{human_duration, plural};
-use crate::workload::collect::{clear_other_sets, collect, placeholder_binaries, profile_env};
+use crate::workload::collect::{Files, clear_other_sets, collect, placeholder_binaries, profile_env};
 use crate::workload::{self, Phase};
 
 impl TrainArgs {
@@ -139,7 +139,7 @@ impl Stage for Train {
                 w,
                 Phase::Train,
                 &binaries,
-                &profile_env(&root.join(&w.name), ctx.config.continuous_profiles()),
+                &profile_env(&root.join(&w.name), ctx.config.continuous_profiles(), Files::Pooled),
             )?;
             ctx.printer.would_run(&cmd);
         }

@@ -74,7 +74,7 @@ fn dry_run_shows_commands_and_changes_nothing() {
     let out = p.run(&["all", "--dry-run"]);
     let text = stdout(&out);
     assert!(text.contains("cargo build") && text.contains("-Cprofile-generate="), "{text}");
-    assert!(text.contains("LLVM_PROFILE_FILE=") && text.contains("%m_%p.profraw"), "{text}");
+    assert!(text.contains("LLVM_PROFILE_FILE=") && text.contains("%4m.profraw"), "{text}");
     // The merge is shown with the llvm-profdata the run would use, by its full path.
     let merge = text.lines().find(|l| l.contains("llvm-profdata merge ")).expect("the merge is shown");
     let tool = std::path::Path::new(merge.split(" merge ").next().unwrap());

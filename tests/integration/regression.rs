@@ -43,7 +43,8 @@ fn a_leftover_process_never_poisons_the_next_training_run() {
     let out = p.run(&["train"]);
     let err = stderr(&out);
     assert!(err.contains("workload `leaky` ended while 1 process it started still ran"), "{err}");
-    assert!(err.contains("their profiles are not counted"), "{err}");
+    assert!(err.contains("runs the workload again, with one profile per process"), "{err}");
+    assert!(err.contains("left 1 process behind again") && err.contains("their profiles are dropped"), "{err}");
     let instrumented = p.recorded_binary("instrument");
     let left = running(&instrumented);
     for pid in &left {

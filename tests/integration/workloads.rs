@@ -1,6 +1,6 @@
 //! Workloads: the environment contract and every way a run can fail.
 
-use crate::utils::{FIXTURE_CONFIG, TestProject, stderr};
+use crate::utils::{FIXTURE_CONFIG, TestProject, stderr, stdout};
 
 /// A project whose only training workload is `run` (plus `extra` keys).
 fn with_training(run: &str, extra: &str) -> TestProject {
@@ -186,4 +186,27 @@ fn multi_binary_projects_get_one_variable_per_binary() {
     assert!(stderr(&out).contains("both: 2 raw profiles,"), "{}", stderr(&out));
     assert!(p.pgo_dir().join("out/fixture").is_file());
     assert!(p.pgo_dir().join("out/other-tool").is_file());
+}
+
+/// A workload that runs the binary many times leaves a pool of at most four raw
+/// profiles (LLVM's online merging), not one per run, and every run is counted.
+#[test]
+fn many_runs_of_the_binary_merge_into_a_pool_of_four_profiles() {
+    let p = TestProject::new();
+    p.script(
+        "workloads/many.sh",
+        "#!/bin/sh\ni=0\nwhile [ $i -lt 60 ]; do \"$PGO_BUILD_BIN\" 100 > /dev/null & i=$((i+1)); done\nwait\n",
+    );
+    p.file("pgo-build.toml", "[[workload]]\nname = \"many\"\nrun = \"workloads/many.sh\"\nuse = [\"train\"]\n");
+    p.run(&["instrument"]);
+    let err = stderr(&p.run(&["train"]));
+    assert!(!err.contains("runs the workload again"), "{err}");
+    let files = p.state()["train"]["workloads"][0]["raw_files"].as_u64().unwrap();
+    assert!((1..=4).contains(&files), "{files} raw profiles for 60 runs");
+    p.run(&["merge"]);
+    let shown = stdout(&p.run(&["show", "--top", "50"]));
+    let main = shown.lines().find(|l| l.ends_with("fixture::main")).unwrap_or_else(|| panic!("{shown}"));
+    // Each run adds the same counts to main, so 60 runs add up to a multiple of 60.
+    let count: u64 = main.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("{main}"));
+    assert!(count > 0 && count % 60 == 0, "a run was lost: {main}");
 }
