@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# What pgo-build's PGO pipeline costs against the careful hand-made flow, on any
+# Cargo project with pgo-build training workloads (a crate from the registry,
+# say), in interleaved runs from clean target directories, as a CI job runs them.
+#
+# The hand-made flow is what a careful release engineer writes:
+#   RUSTFLAGS=-Cprofile-generate=DIR cargo build --release --target HOST --target-dir A
+#   (each training workload, run as pgo-build runs it, with PGO_BUILD_BIN and
+#    LLVM_PROFILE_FILE=DIR/%4m.profraw)
+#   llvm-profdata merge -o merged.profdata DIR
+#   RUSTFLAGS=-Cprofile-use=merged.profdata cargo build --release --target HOST --target-dir B
+# pgo-build's is `pgo-build all --no-compare` (PGO alone; lean instrumented build,
+# its checks and records included). Both start from an empty target directory
+# each round, so dependencies are built each time, in both: PROJECT/target/pgo-build
+# is removed before each of pgo-build's runs (the hand-made builds go to the
+# work folder).
+#
+# Usage: benches/versus-handmade.sh [--rounds N] [--pgo-build PATH] PROJECT
+#   --rounds N        pairs of runs, interleaved (default 3)
+#   --pgo-build PATH  the pgo-build binary (default: this repository's release build)
+# The project's training workloads must be scripts (`run = "workloads/x.sh"`)
+# or commands that use $PGO_BUILD_BIN; its Cargo profile must be `release`.
+#
+# Prints each round's wall times, the medians, and the ratio ours/hand-made with
+# its spread (the lowest and highest of the rounds' ratios). Exit status: 1 when
+# a build or workload failed, 2 for a usage error, else 0.
+set -euo pipefail
+export LC_ALL=C
+
+usage() { sed -n '/^# Usage:/,/^# Prints/{/^# Prints/d;s/^# //;p;}' "${BASH_SOURCE[0]}"; }
+
+rounds=3
+pgo_build=""
+project=""
+while (($#)); do
+    case $1 in
+        --rounds) rounds=${2:?--rounds needs a number}; shift ;;
+        --pgo-build) pgo_build=${2:?--pgo-build needs a path}; shift ;;
+        -h | --help) usage; exit 0 ;;
+        -*) echo "versus-handmade: unknown option $1" >&2; usage >&2; exit 2 ;;
+        *) project=$1 ;;
+    esac
+    shift
+done
+[[ -n $project && -f $project/Cargo.toml ]] || { usage >&2; exit 2; }
+project=$(cd "$project" && pwd)
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ -z $pgo_build ]]; then
+    (cd "$repo" && cargo build --release --locked --quiet)
+    pgo_build=${CARGO_TARGET_DIR:-$repo/target}/release/pgo-build
+fi
+host=$(rustc -vV | sed -n 's/^host: //p')
+profdata=$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata
+[[ -x $profdata ]] || { echo "versus-handmade: no $profdata (rustup component add llvm-tools-preview)" >&2; exit 1; }
+work=$(mktemp -d /tmp/versus-handmade.XXXXXX)
+bin=$(cargo metadata --no-deps --format-version 1 --manifest-path "$project/Cargo.toml" |
+    python3 -c 'import json,sys; m=json.load(sys.stdin); print([t["name"] for p in m["packages"] for t in p["targets"] if "bin" in t["kind"]][0])')
+# The training workloads' commands, as pgo-build runs them (from its dry run).
+workloads=$(python3 - "$project/pgo-build.toml" <<'PY'
+import sys, tomllib
+c = tomllib.load(open(sys.argv[1], "rb"))
+for w in c.get("workload", []):
+    if "train" in w.get("use", ["train"]):
+        print(w["run"])
+PY
+)
+
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
+
+ours() {
+    rm -rf "$project/target/pgo-build"
+    "$pgo_build" --color never --project "$project" all --no-compare >"$work/ours.log" 2>&1 ||
+        { tail -20 "$work/ours.log" >&2; exit 1; }
+}
+
+handmade() {
+    local raw=$work/raw merged=$work/merged.profdata
+    rm -rf "$work/hand-a" "$work/hand-b" "$raw" "$merged"
+    mkdir -p "$raw"
+    (cd "$project" && RUSTFLAGS="-Cprofile-generate=$raw" cargo build --release --quiet --target "$host" \
+        --target-dir "$work/hand-a")
+    local exe=$work/hand-a/$host/release/$bin
+    while IFS= read -r run; do
+        [[ -n $run ]] || continue
+        (cd "$project" && PGO_BUILD_BIN=$exe LLVM_PROFILE_FILE="$raw/%4m.profraw" PGO_BUILD_STAGE=train \
+            sh -c "$(if [[ -f $project/$run ]]; then echo "\"$project/$run\""; else echo "$run"; fi)" >/dev/null)
+    done <<<"$workloads"
+    "$profdata" merge -o "$merged" "$raw"
+    (cd "$project" && RUSTFLAGS="-Cprofile-use=$merged" cargo build --release --quiet --target "$host" \
+        --target-dir "$work/hand-b")
+}
+
+echo "project: $project; binary $bin; $rounds interleaved pairs; work folder $work"
+ours_t=()
+hand_t=()
+for ((i = 1; i <= rounds; i++)); do
+    a=$(now); ours; b=$(now); handmade; c=$(now)
+    ours_t+=("$(elapsed "$a" "$b")")
+    hand_t+=("$(elapsed "$b" "$c")")
+    echo "round $i: pgo-build ${ours_t[-1]} s, hand-made ${hand_t[-1]} s"
+done
+python3 - "${ours_t[*]}" "${hand_t[*]}" <<'PY'
+import statistics, sys
+ours = [float(x) for x in sys.argv[1].split()]
+hand = [float(x) for x in sys.argv[2].split()]
+ratios = [o / h for o, h in zip(ours, hand)]
+print()
+print("| | median (s) | rounds (s) |")
+print("|---|---|---|")
+print(f"| pgo-build all --no-compare | {statistics.median(ours):.1f} | {', '.join(f'{x:.1f}' for x in ours)} |")
+print(f"| hand-made flow | {statistics.median(hand):.1f} | {', '.join(f'{x:.1f}' for x in hand)} |")
+print(f"| ours / hand-made | {statistics.median(ratios):.2f}× | {min(ratios):.2f}×–{max(ratios):.2f}× |")
+PY
