@@ -23,6 +23,7 @@ use crate::cli::Cli;
 use crate::config::BoltProfiling;
 use crate::config::Config;
 use crate::options::{Env, Options};
+use crate::pipeline::hashes::HashCache;
 use crate::printer::Printer;
 use crate::project::{Graph, Layout, Project};
 use crate::toolchain::bolt::{self, BoltTools};
@@ -52,6 +53,8 @@ pub struct Ctx {
     pub settings: Settings,
     /// BOLT mode: see `GlobalArgs::bolt`.
     pub bolt: bool,
+    /// The content hashes of the files fingerprints watch, kept between commands.
+    pub hashes: HashCache,
     install: bool,
     profdata: OnceCell<Profdata>,
     target_checked: OnceCell<()>,
@@ -99,6 +102,7 @@ impl Ctx {
             bolt,
             c_compiler: c_pgo.clang().cloned(),
         };
+        let hashes = HashCache::new(layout.hash_cache(), !args.dry_run);
         Ok(Ctx {
             printer,
             dry_run: args.dry_run,
@@ -114,6 +118,7 @@ impl Ctx {
             user_flags,
             settings,
             bolt,
+            hashes,
             install: !args.no_install,
             profdata: OnceCell::new(),
             target_checked: OnceCell::new(),

@@ -25,6 +25,7 @@
 //! a run would do.
 
 pub mod fingerprint;
+pub mod hashes;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
