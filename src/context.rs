@@ -9,7 +9,7 @@
 //! `llvm-profdata` ([`Ctx::profdata`]) and the target's standard library
 //! ([`Ctx::check_target`]).
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -55,6 +55,9 @@ pub struct Ctx {
     pub bolt: bool,
     /// The content hashes of the files fingerprints watch, kept between commands.
     pub hashes: HashCache,
+    /// How many walks of the pipeline's record are alive (`pipeline::Walk`): no
+    /// stage runs while one is.
+    pub walks: Cell<usize>,
     install: bool,
     profdata: OnceCell<Profdata>,
     target_checked: OnceCell<()>,
@@ -119,6 +122,7 @@ impl Ctx {
             settings,
             bolt,
             hashes,
+            walks: Cell::new(0),
             install: !args.no_install,
             profdata: OnceCell::new(),
             target_checked: OnceCell::new(),

@@ -194,6 +194,13 @@ pub enum Ran {
 
 /// Runs stage `S` with `options` through the protocol described above.
 pub fn run<S: Stage>(ctx: &Ctx, options: &S::Options) -> Result<Ran> {
+    if ctx.walks.get() > 0 {
+        bail!(
+            "internal error: stage {} was asked to run while a walk of the pipeline's record is in use, whose \
+             verdicts would then be of the record before the run",
+            S::ID
+        );
+    }
     let path = ctx.layout.state_file();
     let mut state = State::load(&path)?;
     if ctx.dry_run {
@@ -262,10 +269,22 @@ pub enum Standing {
 
 /// Verdicts on the recorded stages, computed once each: what `status` shows and
 /// what a stage checks before it reads another's output.
+///
+/// A walk judges one loaded record (`&State`), and remembers each verdict: a
+/// command that needs several makes one walk and passes it along (`compare`).
+/// Running a stage saves a new record, which this walk's state and verdicts do
+/// not know of, so [`run`] refuses to run a stage while a walk of the same
+/// context is alive: load the record again after the run, and walk that.
 pub struct Walk<'c, 's> {
     ctx: &'c Ctx,
     state: &'s State,
     seen: RefCell<BTreeMap<StageId, Standing>>,
+}
+
+impl Drop for Walk<'_, '_> {
+    fn drop(&mut self) {
+        self.ctx.walks.set(self.ctx.walks.get().saturating_sub(1));
+    }
 }
 
 impl fmt::Debug for Walk<'_, '_> {
@@ -276,7 +295,13 @@ impl fmt::Debug for Walk<'_, '_> {
 
 impl<'c, 's> Walk<'c, 's> {
     pub fn new(ctx: &'c Ctx, state: &'s State) -> Self {
+        ctx.walks.set(ctx.walks.get() + 1);
         Walk { ctx, state, seen: RefCell::new(BTreeMap::new()) }
+    }
+
+    /// The record this walk judges.
+    pub fn state(&self) -> &'s State {
+        self.state
     }
 
     pub fn standing(&self, id: StageId) -> Standing {
