@@ -165,6 +165,11 @@ impl HashCache {
         Some(digest)
     }
 
+    /// [`HashCache::digest`] as lowercase hex, as records keep it.
+    pub fn sha256_hex(&self, path: &Path) -> Option<String> {
+        self.digest(path).map(|d| hex(&d))
+    }
+
     /// Writes the cache file when entries were added since it was read, leaving
     /// out files that are gone. A failure leaves the file as it was: the next
     /// command hashes again.

@@ -193,3 +193,24 @@ fn nothing_is_written_in_a_dry_run_or_without_a_pipeline_folder() {
     cache.flush();
     assert!(!nowhere.exists() && !dir.path().join("target").exists());
 }
+
+/// What a stage made is judged through the cache too: a binary rewritten in
+/// place, with its size and mtime kept, is not intact.
+#[test]
+fn a_binary_rewritten_with_its_size_and_mtime_kept_is_not_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app");
+    write(&path, "build 1");
+    let binary = crate::cargo::Binary { name: "app".into(), path: path.clone() };
+    let record = crate::state::BinaryRecord::of(&binary).unwrap();
+    let cache = HashCache::in_memory();
+    assert_eq!(crate::state::binaries_intact(&cache, std::slice::from_ref(&record)), Ok(()));
+    cache.as_if_hashed_later(LATER);
+    assert_eq!(crate::state::binaries_intact(&cache, std::slice::from_ref(&record)), Ok(()));
+    assert_eq!(cache.hashed(), 1, "settled: not read again");
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    write(&path, "build 2");
+    File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
+    let why = crate::state::binaries_intact(&cache, std::slice::from_ref(&record)).unwrap_err();
+    assert!(why.contains("missing or changed"), "{why}");
+}

@@ -40,6 +40,7 @@ use serde::de::DeserializeOwned;
 
 use crate::context::Ctx;
 use crate::state::{Entry, State, now};
+use hashes::HashCache;
 
 pub use crate::state::StageId;
 
@@ -74,8 +75,9 @@ pub trait Stage {
         Vec::new()
     }
 
-    /// Whether what the record says was made is still there, unchanged.
-    fn intact(record: &Self::Record) -> Result<(), String>;
+    /// Whether what the record says was made is still there, unchanged (each
+    /// file's hash from `hashes` when it is unchanged since it was hashed).
+    fn intact(hashes: &HashCache, record: &Self::Record) -> Result<(), String>;
 
     /// Identifies the output: when it changes, later stages are stale.
     fn output_id(record: &Self::Record) -> String;
@@ -216,7 +218,7 @@ pub fn run<S: Stage>(ctx: &Ctx, options: &S::Options) -> Result<Ran> {
     if let Some(e) = last
         && !ctx.force
         && e.fingerprint == before
-        && S::intact(&e.record).is_ok()
+        && S::intact(&ctx.hashes, &e.record).is_ok()
         && recorded_options::<S>(e).is_ok()
     {
         ctx.printer.status(
@@ -324,7 +326,7 @@ impl<'c, 's> Walk<'c, 's> {
         {
             return Standing::Waiting(up);
         }
-        if let Err(why) = S::intact(&entry.record) {
+        if let Err(why) = S::intact(&self.ctx.hashes, &entry.record) {
             return Standing::Stale(why);
         }
         let inputs = match S::resolve(self.ctx, &options, self.state) {
@@ -403,7 +405,7 @@ impl<'c, 's> Walk<'c, 's> {
                 self.ctx.layout.root.display()
             );
         };
-        if let Err(why) = S::intact(&entry.record) {
+        if let Err(why) = S::intact(&self.ctx.hashes, &entry.record) {
             bail!("{why}; {}{or}", self.fix(S::ID, ""));
         }
         Ok(&entry.record)
@@ -430,17 +432,3 @@ pub fn entry<S: Stage>(state: &State) -> Option<&Entry<S::Record>> {
 #[cfg(test)]
 #[path = "runner_tests.rs"]
 mod runner_tests;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stages_are_ordered_as_they_run() {
-        assert!(StageId::Instrument < StageId::Train && StageId::Optimize < StageId::Bolt);
-        assert_eq!(previous(StageId::Instrument), None);
-        assert_eq!(previous(StageId::Bolt), Some(StageId::Optimize));
-        assert_eq!(previous(StageId::Optimize), Some(StageId::Merge));
-        assert_eq!(serde_json::to_string(&StageId::Merge).unwrap(), "\"merge\"");
-    }
-}

@@ -45,7 +45,7 @@ impl Stage for Copy {
     fn watched(ctx: &Ctx, _: &CopyInputs, _: Option<&TrainRecord>) -> Vec<PathBuf> {
         vec![ctx.project.dir.join("data.txt")]
     }
-    fn intact(record: &TrainRecord) -> Result<(), String> {
+    fn intact(_: &HashCache, record: &TrainRecord) -> Result<(), String> {
         let out = PathBuf::from(&record.instrument_id);
         if out.is_file() { Ok(()) } else { Err(format!("{} is gone", out.display())) }
     }
@@ -204,4 +204,13 @@ fn a_stage_does_not_run_while_a_walk_is_alive() {
     assert_eq!(run::<Copy>(&c, &()).unwrap(), Ran::Done);
     let state = State::load(&c.layout.state_file()).unwrap();
     assert_eq!(Walk::new(&c, &state).judge::<Copy>(), Standing::Current);
+}
+
+#[test]
+fn stages_are_ordered_as_they_run() {
+    assert!(StageId::Instrument < StageId::Train && StageId::Optimize < StageId::Bolt);
+    assert_eq!(previous(StageId::Instrument), None);
+    assert_eq!(previous(StageId::Bolt), Some(StageId::Optimize));
+    assert_eq!(previous(StageId::Optimize), Some(StageId::Merge));
+    assert_eq!(serde_json::to_string(&StageId::Merge).unwrap(), "\"merge\"");
 }

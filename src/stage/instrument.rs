@@ -15,6 +15,7 @@ use crate::build::{Flags, cargo_build, cargo_command};
 use crate::cargo::c_code::{self, CPgo};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::{BuildInputs, Fingerprint, build_files, compiled_sources};
+use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, Entry, InstrumentRecord, State, binaries_id, binaries_intact};
@@ -65,8 +66,8 @@ impl Stage for Instrument {
         }
     }
 
-    fn intact(record: &InstrumentRecord) -> Result<(), String> {
-        binaries_intact(&record.binaries)
+    fn intact(hashes: &HashCache, record: &InstrumentRecord) -> Result<(), String> {
+        binaries_intact(hashes, &record.binaries)
     }
 
     fn stale_reason(ctx: &Ctx, old: &Fingerprint, new: &Fingerprint) -> String {
