@@ -16,6 +16,12 @@
 //!   made later, is. The margin covers timestamps in whole seconds (2 s on FAT)
 //!   and the kernel's coarse clock running behind this process's.
 //!
+//! Like Cargo's and git's checks, it trusts the kernel to move a file's ctime
+//! when its content changes. A file written through a shared memory map changes
+//! its timestamps at the first write after each write-back, not at every write;
+//! nothing writes a watched file that way once its stage has run (training stops
+//! the processes that write raw profiles before its sets count).
+//!
 //! What goes into a fingerprint is the content's SHA-256 either way, so the
 //! cache changes no fingerprint: with it, without it or with it damaged, a stage
 //! is judged the same. A cache that cannot be read (damaged, another version,
