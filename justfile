@@ -26,6 +26,10 @@ ci:
 pipeline-cost *ARGS:
     bash benches/pipeline-cost.sh {{ARGS}}
 
+# How long commands with nothing to do take on a large generated project (status, show, no-op all).
+overhead *ARGS:
+    bash benches/overhead.sh {{ARGS}}
+
 # Check the toolchain on this machine.
 doctor:
     cargo run --release -- doctor

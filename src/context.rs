@@ -9,7 +9,7 @@
 //! `llvm-profdata` ([`Ctx::profdata`]) and the target's standard library
 //! ([`Ctx::check_target`]).
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -23,6 +23,7 @@ use crate::cli::Cli;
 use crate::config::BoltProfiling;
 use crate::config::Config;
 use crate::options::{Env, Options};
+use crate::pipeline::hashes::HashCache;
 use crate::printer::Printer;
 use crate::project::{Graph, Layout, Project};
 use crate::toolchain::bolt::{self, BoltTools};
@@ -52,6 +53,11 @@ pub struct Ctx {
     pub settings: Settings,
     /// BOLT mode: see `GlobalArgs::bolt`.
     pub bolt: bool,
+    /// The content hashes of the files fingerprints watch, kept between commands.
+    pub hashes: HashCache,
+    /// How many walks of the pipeline's record are alive (`pipeline::Walk`): no
+    /// stage runs while one is.
+    pub walks: Cell<usize>,
     install: bool,
     profdata: OnceCell<Profdata>,
     target_checked: OnceCell<()>,
@@ -99,6 +105,7 @@ impl Ctx {
             bolt,
             c_compiler: c_pgo.clang().cloned(),
         };
+        let hashes = HashCache::new(layout.hash_cache(), !args.dry_run);
         Ok(Ctx {
             printer,
             dry_run: args.dry_run,
@@ -114,6 +121,8 @@ impl Ctx {
             user_flags,
             settings,
             bolt,
+            hashes,
+            walks: Cell::new(0),
             install: !args.no_install,
             profdata: OnceCell::new(),
             target_checked: OnceCell::new(),

@@ -209,6 +209,11 @@ impl Layout {
         self.root.join("state.json")
     }
 
+    /// The content hashes of watched files, by their metadata (`pipeline::hashes`).
+    pub fn hash_cache(&self) -> PathBuf {
+        self.root.join("hash-cache.json")
+    }
+
     /// A cargo target directory of pgo-build's own per kind of build, so the user's
     /// `target/release` and pgo-build's builds never evict each other's caches.
     pub fn cargo_target(&self, kind: BuildKind) -> PathBuf {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cargo::{Binary, Settings};
 use crate::config::Workload;
+use crate::pipeline::hashes::HashCache;
 use crate::util::{sha256_file, write_atomic};
 
 /// Bumped when the record's shape changes; an older record is treated as absent.
@@ -85,15 +86,18 @@ impl BinaryRecord {
         Binary { name: self.name.clone(), path: self.path.clone() }
     }
 
-    /// True when the file is still there with the recorded content.
-    pub fn unchanged(&self) -> bool {
-        sha256_file(&self.path).is_ok_and(|h| h == self.sha256)
+    /// True when the file is still there with the recorded content (its hash
+    /// from `hashes` when the file is unchanged since it was hashed).
+    pub fn unchanged(&self, hashes: &HashCache) -> bool {
+        hashes.sha256_hex(&self.path).is_some_and(|h| h == self.sha256)
     }
 }
 
 /// Fails, naming the first, unless every binary is there with its recorded content.
-pub fn binaries_intact(binaries: &[BinaryRecord]) -> Result<(), String> {
-    match binaries.iter().find(|b| !b.unchanged()) {
+pub fn binaries_intact(hashes: &HashCache, binaries: &[BinaryRecord]) -> Result<(), String> {
+    let found = binaries.iter().find(|b| !b.unchanged(hashes));
+    hashes.flush();
+    match found {
         Some(b) => Err(format!("{} is missing or changed", b.path.display())),
         None => Ok(()),
     }

@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
             d.out_dir.display(),
             d.reason
         );
-        if let Some(why) = delivery_note(&state, d) {
+        if let Some(why) = delivery_note(ctx, &state, d) {
             let _ = writeln!(o, "  {:<10} {why}", "");
         }
     }
@@ -86,8 +86,8 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
 }
 
 /// Why the delivered binaries are not the current records' any more, if so.
-fn delivery_note(state: &State, d: &crate::state::Delivery) -> Option<String> {
-    if let Err(why) = crate::state::binaries_intact(&d.binaries) {
+fn delivery_note(ctx: &Ctx, state: &State, d: &crate::state::Delivery) -> Option<String> {
+    if let Err(why) = crate::state::binaries_intact(&ctx.hashes, &d.binaries) {
         return Some(format!("changed since: {why}"));
     }
     let source = match d.variant {

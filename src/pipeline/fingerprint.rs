@@ -21,6 +21,10 @@
 //!   profile (so a truncated `.profraw` is noticed).
 //! - optimize: the profile's hash, plus the build's inputs.
 //! - bolt: the PGO build's output id, the flags, the mode and the workloads.
+//!
+//! A file's content is hashed once and remembered by its metadata
+//! ([`super::hashes`]): a command that finds nothing changed reads no watched
+//! file. The fingerprint is the same with or without that cache.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +34,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Stage;
+use super::hashes::HashCache;
 use crate::cargo::Settings;
 use crate::cargo::flags::UserFlags;
 use crate::config::{Run, Workload};
@@ -45,7 +50,7 @@ pub fn of<S: Stage>(ctx: &Ctx, inputs: &S::Inputs, last: Option<&S::Record>) -> 
     };
     let mut print: Fingerprint =
         fields.into_iter().map(|(name, value)| (name, sha256_hex(value.to_string().as_bytes()))).collect();
-    print.insert("files".into(), files(&S::watched(ctx, inputs, last)));
+    print.insert("files".into(), files(&ctx.hashes, &S::watched(ctx, inputs, last)));
     Ok(print)
 }
 
@@ -70,18 +75,21 @@ fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-/// Paths and contents of `paths`; a missing file hashes differently from any content.
-pub fn files(paths: &[PathBuf]) -> String {
+/// Paths and contents of `paths`; a missing file hashes differently from any
+/// content. Each content's hash comes from `hashes` when the file is unchanged
+/// since it was last hashed ([`HashCache`]), the same hash either way.
+pub fn files(hashes: &HashCache, paths: &[PathBuf]) -> String {
     let mut h = Sha256::new();
     for path in paths {
         h.update(path.to_string_lossy().as_bytes());
         h.update([0]);
-        match std::fs::read(path) {
-            Ok(bytes) => h.update(Sha256::digest(&bytes)),
-            Err(_) => h.update(b"missing"),
+        match hashes.digest(path) {
+            Some(digest) => h.update(digest),
+            None => h.update(b"missing"),
         }
         h.update([0]);
     }
+    hashes.flush();
     format!("{:x}", h.finalize())
 }
 
@@ -191,7 +199,7 @@ impl WorkloadInput {
                     .or_else(|| script.parent())
                     .map(Path::to_path_buf)
                     .unwrap_or_default();
-                tree(&folder)
+                tree(&ctx.hashes, &folder)
             }
             Run::Shell(_) => String::new(),
         };
@@ -211,14 +219,14 @@ pub fn definition(w: &Workload) -> String {
 }
 
 /// Paths and contents of the files under `dir`, hidden ones left out.
-fn tree(dir: &Path) -> String {
+fn tree(hashes: &HashCache, dir: &Path) -> String {
     let walk = walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
     let paths: Vec<PathBuf> =
         walk.flatten().filter(|e| e.file_type().is_file()).map(|e| e.path().to_path_buf()).collect();
-    files(&paths)
+    files(hashes, &paths)
 }
 
 /// `3 min ago`, `2 h ago`.
@@ -240,6 +248,7 @@ mod tests {
     fn files_hash_paths_and_contents_and_missing_files() {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a");
+        let files = |paths: &[PathBuf]| files(&HashCache::in_memory(), paths);
         std::fs::write(&a, "one").unwrap();
         let first = files(std::slice::from_ref(&a));
         std::fs::write(&a, "two").unwrap();
@@ -248,5 +257,32 @@ mod tests {
         std::fs::remove_file(&a).unwrap();
         assert_ne!(files(std::slice::from_ref(&a)), second);
         assert_ne!(files(std::slice::from_ref(&a)), files(&[]));
+    }
+
+    /// The fingerprints in existing records stay current: the value is what it
+    /// was before the cache, whether each hash is read now or taken from it.
+    #[test]
+    fn the_cache_changes_no_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths: Vec<PathBuf> = ["a", "b", "gone"].iter().map(|n| dir.path().join(n)).collect();
+        std::fs::write(&paths[0], "one").unwrap();
+        std::fs::write(&paths[1], vec![7u8; 1 << 20]).unwrap();
+        // How files were hashed before there was a cache.
+        let mut h = Sha256::new();
+        for path in &paths {
+            h.update(path.to_string_lossy().as_bytes());
+            h.update([0]);
+            match std::fs::read(path) {
+                Ok(bytes) => h.update(Sha256::digest(&bytes)),
+                Err(_) => h.update(b"missing"),
+            }
+            h.update([0]);
+        }
+        let before = format!("{:x}", h.finalize());
+        let cache = HashCache::new(dir.path().join("hash-cache.json"), true);
+        assert_eq!(files(&cache, &paths), before, "read now");
+        cache.as_if_hashed_later(std::time::Duration::from_secs(3600));
+        assert_eq!(files(&cache, &paths), before, "from the cache");
+        assert_eq!(cache.hashed(), 2, "the second time, from the cache");
     }
 }

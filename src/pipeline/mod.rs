@@ -25,6 +25,7 @@
 //! a run would do.
 
 pub mod fingerprint;
+pub mod hashes;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -39,6 +40,7 @@ use serde::de::DeserializeOwned;
 
 use crate::context::Ctx;
 use crate::state::{Entry, State, now};
+use hashes::HashCache;
 
 pub use crate::state::StageId;
 
@@ -73,8 +75,9 @@ pub trait Stage {
         Vec::new()
     }
 
-    /// Whether what the record says was made is still there, unchanged.
-    fn intact(record: &Self::Record) -> Result<(), String>;
+    /// Whether what the record says was made is still there, unchanged (each
+    /// file's hash from `hashes` when it is unchanged since it was hashed).
+    fn intact(hashes: &HashCache, record: &Self::Record) -> Result<(), String>;
 
     /// Identifies the output: when it changes, later stages are stale.
     fn output_id(record: &Self::Record) -> String;
@@ -193,6 +196,13 @@ pub enum Ran {
 
 /// Runs stage `S` with `options` through the protocol described above.
 pub fn run<S: Stage>(ctx: &Ctx, options: &S::Options) -> Result<Ran> {
+    if ctx.walks.get() > 0 {
+        bail!(
+            "internal error: stage {} was asked to run while a walk of the pipeline's record is in use, whose \
+             verdicts would then be of the record before the run",
+            S::ID
+        );
+    }
     let path = ctx.layout.state_file();
     let mut state = State::load(&path)?;
     if ctx.dry_run {
@@ -208,7 +218,7 @@ pub fn run<S: Stage>(ctx: &Ctx, options: &S::Options) -> Result<Ran> {
     if let Some(e) = last
         && !ctx.force
         && e.fingerprint == before
-        && S::intact(&e.record).is_ok()
+        && S::intact(&ctx.hashes, &e.record).is_ok()
         && recorded_options::<S>(e).is_ok()
     {
         ctx.printer.status(
@@ -261,10 +271,22 @@ pub enum Standing {
 
 /// Verdicts on the recorded stages, computed once each: what `status` shows and
 /// what a stage checks before it reads another's output.
+///
+/// A walk judges one loaded record (`&State`), and remembers each verdict: a
+/// command that needs several makes one walk and passes it along (`compare`).
+/// Running a stage saves a new record, which this walk's state and verdicts do
+/// not know of, so [`run`] refuses to run a stage while a walk of the same
+/// context is alive: load the record again after the run, and walk that.
 pub struct Walk<'c, 's> {
     ctx: &'c Ctx,
     state: &'s State,
     seen: RefCell<BTreeMap<StageId, Standing>>,
+}
+
+impl Drop for Walk<'_, '_> {
+    fn drop(&mut self) {
+        self.ctx.walks.set(self.ctx.walks.get().saturating_sub(1));
+    }
 }
 
 impl fmt::Debug for Walk<'_, '_> {
@@ -275,7 +297,13 @@ impl fmt::Debug for Walk<'_, '_> {
 
 impl<'c, 's> Walk<'c, 's> {
     pub fn new(ctx: &'c Ctx, state: &'s State) -> Self {
+        ctx.walks.set(ctx.walks.get() + 1);
         Walk { ctx, state, seen: RefCell::new(BTreeMap::new()) }
+    }
+
+    /// The record this walk judges.
+    pub fn state(&self) -> &'s State {
+        self.state
     }
 
     pub fn standing(&self, id: StageId) -> Standing {
@@ -298,7 +326,7 @@ impl<'c, 's> Walk<'c, 's> {
         {
             return Standing::Waiting(up);
         }
-        if let Err(why) = S::intact(&entry.record) {
+        if let Err(why) = S::intact(&self.ctx.hashes, &entry.record) {
             return Standing::Stale(why);
         }
         let inputs = match S::resolve(self.ctx, &options, self.state) {
@@ -377,7 +405,7 @@ impl<'c, 's> Walk<'c, 's> {
                 self.ctx.layout.root.display()
             );
         };
-        if let Err(why) = S::intact(&entry.record) {
+        if let Err(why) = S::intact(&self.ctx.hashes, &entry.record) {
             bail!("{why}; {}{or}", self.fix(S::ID, ""));
         }
         Ok(&entry.record)
@@ -404,17 +432,3 @@ pub fn entry<S: Stage>(state: &State) -> Option<&Entry<S::Record>> {
 #[cfg(test)]
 #[path = "runner_tests.rs"]
 mod runner_tests;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stages_are_ordered_as_they_run() {
-        assert!(StageId::Instrument < StageId::Train && StageId::Optimize < StageId::Bolt);
-        assert_eq!(previous(StageId::Instrument), None);
-        assert_eq!(previous(StageId::Bolt), Some(StageId::Optimize));
-        assert_eq!(previous(StageId::Optimize), Some(StageId::Merge));
-        assert_eq!(serde_json::to_string(&StageId::Merge).unwrap(), "\"merge\"");
-    }
-}

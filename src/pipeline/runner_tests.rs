@@ -1,7 +1,8 @@
 //! The runner on a fake stage in a real temporary project: it runs a stage whose
 //! inputs changed, skips one whose inputs did not, runs it anyway with --force,
 //! keeps the later stages' records when the output is byte-identical, drops them
-//! when it changed, and calls a record whose outputs are gone stale.
+//! when it changed, and calls a record whose outputs are gone stale; its
+//! verdicts read only the watched files that changed, and no walk outlives a run.
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -41,7 +42,10 @@ impl Stage for Copy {
     fn resolve(ctx: &Ctx, _: &(), _: &State) -> Result<CopyInputs> {
         Ok(CopyInputs { input: std::fs::read_to_string(ctx.project.dir.join("input.txt"))? })
     }
-    fn intact(record: &TrainRecord) -> Result<(), String> {
+    fn watched(ctx: &Ctx, _: &CopyInputs, _: Option<&TrainRecord>) -> Vec<PathBuf> {
+        vec![ctx.project.dir.join("data.txt")]
+    }
+    fn intact(_: &HashCache, record: &TrainRecord) -> Result<(), String> {
         let out = PathBuf::from(&record.instrument_id);
         if out.is_file() { Ok(()) } else { Err(format!("{} is gone", out.display())) }
     }
@@ -158,4 +162,55 @@ fn a_dry_run_runs_nothing_and_records_nothing() {
     assert_eq!(run::<Copy>(&c, &()).unwrap(), Ran::DryRun);
     assert_eq!(runs(), before);
     assert!(!c.layout.state_file().exists());
+}
+
+/// Issue 20: a verdict read every watched file again. Now a file unchanged since
+/// it was hashed is not read, and one changed is still seen, even rewritten
+/// with the same size and its mtime set back.
+#[test]
+fn a_verdict_reads_only_the_watched_files_that_changed() {
+    let dir = project();
+    let c = ctx(dir.path(), &[]);
+    let data = dir.path().join("data.txt");
+    std::fs::write(&data, "one").unwrap();
+    run::<Copy>(&c, &()).unwrap();
+    c.hashes.as_if_hashed_later(std::time::Duration::from_secs(3600));
+    let read = c.hashes.hashed();
+    let state = State::load(&c.layout.state_file()).unwrap();
+    assert_eq!(Walk::new(&c, &state).judge::<Copy>(), Standing::Current);
+    assert_eq!(c.hashes.hashed(), read, "nothing changed: no watched file read");
+
+    let mtime = std::fs::metadata(&data).unwrap().modified().unwrap();
+    std::fs::write(&data, "two").unwrap();
+    std::fs::File::options().write(true).open(&data).unwrap().set_modified(mtime).unwrap();
+    assert!(matches!(Walk::new(&c, &state).judge::<Copy>(), Standing::Stale(why) if why.contains("files")));
+    assert_eq!(run::<Copy>(&c, &()).unwrap(), Ran::Done);
+}
+
+/// A walk remembers its verdicts on the record it was made from: a stage run
+/// while it is alive would leave it judging the record before the run.
+#[test]
+fn a_stage_does_not_run_while_a_walk_is_alive() {
+    let dir = project();
+    let c = ctx(dir.path(), &[]);
+    run::<Copy>(&c, &()).unwrap();
+    let state = State::load(&c.layout.state_file()).unwrap();
+    let walk = Walk::new(&c, &state);
+    assert_eq!(walk.judge::<Copy>(), Standing::Current);
+    std::fs::write(dir.path().join("input.txt"), "two").unwrap();
+    let err = run::<Copy>(&c, &()).expect_err("a walk is alive");
+    assert!(err.to_string().contains("while a walk"), "{err}");
+    drop(walk);
+    assert_eq!(run::<Copy>(&c, &()).unwrap(), Ran::Done);
+    let state = State::load(&c.layout.state_file()).unwrap();
+    assert_eq!(Walk::new(&c, &state).judge::<Copy>(), Standing::Current);
+}
+
+#[test]
+fn stages_are_ordered_as_they_run() {
+    assert!(StageId::Instrument < StageId::Train && StageId::Optimize < StageId::Bolt);
+    assert_eq!(previous(StageId::Instrument), None);
+    assert_eq!(previous(StageId::Bolt), Some(StageId::Optimize));
+    assert_eq!(previous(StageId::Optimize), Some(StageId::Merge));
+    assert_eq!(serde_json::to_string(&StageId::Merge).unwrap(), "\"merge\"");
 }

@@ -22,6 +22,7 @@ use crate::carry::{Coverage, TargetFunction, carry, probe_profile_text};
 use crate::context::Ctx;
 use crate::functions::{crate_of, percent};
 use crate::pipeline::fingerprint::{BuildInputs, Fingerprint, build_files, compiled_sources};
+use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{Stage, StageId};
 use crate::project::{BuildKind, Layout};
 use crate::state::{CarryRecord, Entry, State};
@@ -109,9 +110,9 @@ impl Stage for Carry {
         build_files(ctx, last.map_or(&[][..], |r| &r.source_files))
     }
 
-    fn intact(record: &CarryRecord) -> Result<(), String> {
-        match sha256_file(&record.profile) {
-            Ok(h) if h == record.sha256 => Ok(()),
+    fn intact(hashes: &HashCache, record: &CarryRecord) -> Result<(), String> {
+        match hashes.sha256_hex(&record.profile) {
+            Some(h) if h == record.sha256 => Ok(()),
             _ => Err(format!("the carried profile {} is missing or changed", record.profile.display())),
         }
     }

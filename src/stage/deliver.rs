@@ -80,9 +80,11 @@ pub fn deliver(ctx: &Ctx, out_dir: &Path, evidence: Evidence) -> Result<()> {
     }
     let path = ctx.layout.state_file();
     let mut state = State::load(&path)?;
-    let walk = Walk::new(ctx, &state);
-    let pgo = walk.current::<Optimize>()?.binaries.clone();
-    let bolt = if ctx.bolt { Some(walk.current::<Bolt>()?.clone()) } else { None };
+    let (pgo, bolt) = {
+        let walk = Walk::new(ctx, &state);
+        let pgo = walk.current::<Optimize>()?.binaries.clone();
+        (pgo, if ctx.bolt { Some(walk.current::<Bolt>()?.clone()) } else { None })
+    };
     let (variant, reason) = decide(bolt.as_ref(), &evidence);
     check_out_dir(out_dir)?;
     let chosen: &[BinaryRecord] = match (&bolt, variant) {

@@ -17,6 +17,7 @@ use crate::cargo::cargo_config::resolve_profile;
 use crate::cargo::lean::{self, LEAN_FLAG};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::{BuildInputs, Fingerprint, build_files, compiled_sources};
+use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, Entry, InstrumentRecord, State, binaries_id, binaries_intact};
@@ -67,8 +68,8 @@ impl Stage for Instrument {
         }
     }
 
-    fn intact(record: &InstrumentRecord) -> Result<(), String> {
-        binaries_intact(&record.binaries)
+    fn intact(hashes: &HashCache, record: &InstrumentRecord) -> Result<(), String> {
+        binaries_intact(hashes, &record.binaries)
     }
 
     fn stale_reason(ctx: &Ctx, old: &Fingerprint, new: &Fingerprint) -> String {

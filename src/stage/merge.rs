@@ -21,6 +21,7 @@ use super::train::{Train, TrainOptions};
 use crate::cli::MergeArgs;
 use crate::config::Use;
 use crate::context::Ctx;
+use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{self, Stage, StageId};
 use crate::process::Cmd;
 use crate::state::{Entry, MergeRecord, State, TrainRecord};
@@ -111,9 +112,9 @@ impl Stage for Merge {
         inputs.raw_files.iter().flat_map(|(_, files)| files.iter().cloned()).collect()
     }
 
-    fn intact(record: &MergeRecord) -> Result<(), String> {
-        match sha256_file(&record.profile) {
-            Ok(h) if h == record.sha256 => Ok(()),
+    fn intact(hashes: &HashCache, record: &MergeRecord) -> Result<(), String> {
+        match hashes.sha256_hex(&record.profile) {
+            Some(h) if h == record.sha256 => Ok(()),
             _ => Err(format!("the merged profile {} is missing or changed", record.profile.display())),
         }
     }

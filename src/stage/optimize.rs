@@ -21,6 +21,7 @@ use crate::cargo::profile_warnings::{self, ProfileWarnings};
 use crate::cli::{DEFAULT_MAX_UNPROFILED, OptimizeArgs};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::{BuildInputs, Fingerprint, build_files, compiled_sources};
+use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
 use crate::stage::deliver::Evidence;
@@ -190,8 +191,8 @@ impl Stage for Optimize {
         build_files(ctx, last.map_or(&[][..], |r| &r.source_files))
     }
 
-    fn intact(record: &OptimizeRecord) -> Result<(), String> {
-        binaries_intact(&record.binaries).and_then(|()| binaries_intact(&record.bolt_inputs))
+    fn intact(hashes: &HashCache, record: &OptimizeRecord) -> Result<(), String> {
+        binaries_intact(hashes, &record.binaries).and_then(|()| binaries_intact(hashes, &record.bolt_inputs))
     }
 
     fn stale_reason(ctx: &Ctx, old: &Fingerprint, new: &Fingerprint) -> String {

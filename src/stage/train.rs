@@ -18,6 +18,7 @@ use crate::cli::TrainArgs;
 use crate::config::{Use, Workload};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::WorkloadInput;
+use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{Stage, StageId};
 use crate::state::{BinaryRecord, Entry, Shard, State, TrainRecord, WorkloadRecord};
 use crate::util::{human_duration, plural};
@@ -87,7 +88,7 @@ impl Stage for Train {
         })
     }
 
-    fn intact(record: &TrainRecord) -> Result<(), String> {
+    fn intact(_: &HashCache, record: &TrainRecord) -> Result<(), String> {
         match record.workloads.iter().find(|w| !w.raw_dir.is_dir()) {
             Some(w) => Err(format!("the raw profiles of workload `{}` are gone ({})", w.name, w.raw_dir.display())),
             None => Ok(()),

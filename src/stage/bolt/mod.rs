@@ -38,6 +38,7 @@ use crate::cli::{BoltArgs, BoltCommandArgs};
 use crate::config::{BoltProfiling, Config, Use, Workload};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::WorkloadInput;
+use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{Stage, StageId};
 use crate::process::Cmd;
 use crate::stage::deliver::Evidence;
@@ -191,8 +192,8 @@ impl Stage for Bolt {
         })
     }
 
-    fn intact(record: &BoltRecord) -> Result<(), String> {
-        binaries_intact(&record.binaries)
+    fn intact(hashes: &HashCache, record: &BoltRecord) -> Result<(), String> {
+        binaries_intact(hashes, &record.binaries)
     }
 
     fn summary(e: &Entry<BoltRecord>) -> String {

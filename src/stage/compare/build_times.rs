@@ -12,23 +12,22 @@ use crate::context::Ctx;
 use crate::pipeline::Walk;
 use crate::report::record::BuildTimes;
 use crate::stage::optimize::Optimize;
-use crate::state::State;
 
 /// Times a cold build (into an empty target directory) and a warm rebuild (after
 /// touching the package's root source file) of the variant. `pgo+bolt` adds the
 /// BOLT stage's recorded time to its PGO build's.
-pub fn build_times(ctx: &Ctx, ready: &Ready, state: &State) -> Result<BuildTimes> {
+pub fn build_times(ctx: &Ctx, ready: &Ready, walk: &Walk) -> Result<BuildTimes> {
     let (spec, rustflags, extra) = match &ready.spec.source {
         Source::Profile(_) | Source::Preset(_) => {
             (ready.spec.build_spec(ctx).context("a built variant has a build")?, Flags::default(), 0.0)
         }
         Source::PgoRustOnly => {
-            (ready.spec.build_spec(ctx).context("a built variant has a build")?, rust_only_flags(ctx, state)?, 0.0)
+            (ready.spec.build_spec(ctx).context("a built variant has a build")?, rust_only_flags(ctx, walk)?, 0.0)
         }
         Source::Pgo | Source::PgoBolt => {
-            let profile = Walk::new(ctx, state).current::<Optimize>()?.profile.clone();
+            let profile = walk.current::<Optimize>()?.profile.clone();
             let extra = match ready.spec.source {
-                Source::PgoBolt => bolt_record(ctx, state)?.rewrite_s,
+                Source::PgoBolt => bolt_record(walk)?.rewrite_s,
                 _ => 0.0,
             };
             let spec = BuildSpec::pipeline(ctx, crate::project::BuildKind::Optimized);

@@ -38,6 +38,7 @@ use crate::context::Ctx;
 use crate::measure;
 use crate::measure::counter::{self as counter, Counter, CounterKind};
 use crate::measure::executor::RealExecutor;
+use crate::pipeline::Walk;
 use crate::process::Cmd;
 use crate::report::record::{self as report, BoltVsPgo, Report, VariantReport};
 use crate::report::{count, write as write_reports};
@@ -105,10 +106,12 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         );
     }
     let state = State::load(&ctx.layout.state_file())?;
+    // One walk for the whole comparison: each stage is judged once, and no
+    // stage runs while it compares.
+    let walk = Walk::new(ctx, &state);
     let profiles = variants::project_profiles(&ctx.project.workspace_manifest())?;
     let (requested, baseline) = (ctx.options.compare.variants.as_deref(), ctx.options.compare.baseline.as_deref());
-    let specs =
-        variants::resolve(requested, baseline, &ctx.settings.profile, &profiles, variants::has_bolt(ctx, &state))?;
+    let specs = variants::resolve(requested, baseline, &ctx.settings.profile, &profiles, variants::has_bolt(&walk))?;
     if let Some(gate) = &args.gate
         && !specs.iter().any(|s| &s.name == gate)
     {
@@ -116,7 +119,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
     }
     variants::check_rust_only(ctx, &specs)?;
     if !ctx.dry_run {
-        variants::check_available(ctx, &specs, &state)?;
+        variants::check_available(&walk, &specs)?;
     }
     ctx.check_target()?;
     if let Some(r) = ctx.runner() {
@@ -164,7 +167,7 @@ pub fn run(ctx: &Ctx, args: &CompareArgs, keep_bolt: bool) -> Result<Compared> {
         report.counts = Some(report::CountsMethod::new(c, (bench.len() * (distinct + 1)) as u32));
     }
 
-    let ready = prepare_all(ctx, args, &specs, &same, &state, &mut report, &report_dir)?;
+    let ready = prepare_all(ctx, args, &specs, &same, &walk, &mut report, &report_dir)?;
     // Each build is measured once.
     let measured: Vec<&Ready> = ready.iter().zip(&same).filter(|(_, s)| s.is_none()).map(|(r, _)| r).collect();
 
@@ -297,7 +300,7 @@ fn prepare_all(
     args: &CompareArgs,
     specs: &[variants::Spec],
     same: &[Option<usize>],
-    state: &State,
+    walk: &Walk,
     report: &mut Report,
     report_dir: &Path,
 ) -> Result<Vec<Ready>> {
@@ -315,7 +318,7 @@ fn prepare_all(
                 );
                 same_build::shared(ctx, spec, &ready[*j])
             }
-            None => match variants::prepare(ctx, spec, state) {
+            None => match variants::prepare(ctx, spec, walk) {
                 Ok(r) => r,
                 Err(e) => return Err(incomplete(report_dir, report, e)),
             },
@@ -335,7 +338,7 @@ fn prepare_all(
             counts: None,
         };
         if args.build_times && same.is_none() {
-            match build_times::build_times(ctx, &r, state) {
+            match build_times::build_times(ctx, &r, walk) {
                 Ok(t) => v.build_times = Some(t),
                 Err(e) => return Err(incomplete(report_dir, report, e)),
             }

@@ -188,17 +188,12 @@ pub fn resolve(
 
 /// Fails early, before any build, when a variant the pipeline makes is missing
 /// or stale.
-pub fn check_available(ctx: &Ctx, specs: &[Spec], state: &State) -> Result<()> {
+pub fn check_available(walk: &Walk, specs: &[Spec]) -> Result<()> {
     for spec in specs {
         match spec.source {
-            Source::Pgo => {
-                Walk::new(ctx, state).require(StageId::Optimize)?;
-            }
+            Source::Pgo | Source::PgoRustOnly => walk.require(StageId::Optimize)?,
             Source::PgoBolt => {
-                bolt_record(ctx, state)?;
-            }
-            Source::PgoRustOnly => {
-                Walk::new(ctx, state).require(StageId::Optimize)?;
+                bolt_record(walk)?;
             }
             Source::Profile(_) | Source::Preset(_) => {}
         }
@@ -218,8 +213,8 @@ pub fn check_rust_only(ctx: &Ctx, specs: &[Spec]) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn bolt_record<'s>(ctx: &Ctx, state: &'s State) -> Result<&'s crate::state::BoltRecord> {
-    let record = Walk::new(ctx, state).current::<Bolt>().context(
+pub(super) fn bolt_record<'s>(walk: &Walk<'_, 's>) -> Result<&'s crate::state::BoltRecord> {
+    let record = walk.current::<Bolt>().context(
         "there are no BOLT binaries for the current PGO build: run `pgo-build bolt` (or `pgo-build all --bolt`) \
          first, or leave `pgo+bolt` out of the variants",
     )?;
@@ -230,8 +225,8 @@ pub(super) fn bolt_record<'s>(ctx: &Ctx, state: &'s State) -> Result<&'s crate::
 }
 
 /// Whether the pipeline has BOLT binaries to measure: current, and checked.
-pub fn has_bolt(ctx: &Ctx, state: &State) -> bool {
-    bolt_record(ctx, state).is_ok()
+pub fn has_bolt(walk: &Walk) -> bool {
+    bolt_record(walk).is_ok()
 }
 
 /// A variant ready to measure.
@@ -243,17 +238,18 @@ pub struct Ready {
     pub build: BuildInfo,
 }
 
-/// Builds the variant, or takes its binaries from the pipeline's record.
-pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
+/// Builds the variant, or takes its binaries from the pipeline's record (as
+/// `walk` judges it).
+pub fn prepare(ctx: &Ctx, spec: &Spec, walk: &Walk) -> Result<Ready> {
     let (binaries, build) = match &spec.source {
         Source::Pgo => {
-            let rec = Walk::new(ctx, state).current::<Optimize>()?;
+            let rec = walk.current::<Optimize>()?;
             let mut post = if rec.bolt_inputs.is_empty() {
                 Vec::new()
             } else {
                 vec![format!("stripped as the profile asks ({:?})", ctx.profile_strip()?)]
             };
-            post.extend(collection_cost(state));
+            post.extend(collection_cost(walk.state()));
             if let (Some(c), Some(clang)) = (&rec.c_coverage, ctx.c_pgo.clang()) {
                 post.push(format!("C/C++ compiled by {} with the profile; {}", clang.describe(), c.describe()));
             } else if let off @ CPgo::Off { .. } = &ctx.c_pgo {
@@ -269,7 +265,7 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
             (rec.binaries.iter().map(BinaryRecord::binary).collect(), build)
         }
         Source::PgoBolt => {
-            let rec = bolt_record(ctx, state)?;
+            let rec = bolt_record(walk)?;
             let build = BuildInfo {
                 origin: "reused from `pgo-build bolt`".into(),
                 cargo_profile: ctx.settings.profile.clone(),
@@ -284,14 +280,14 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
                     format!("stripped as the profile asks ({:?})", ctx.profile_strip()?),
                 ]
                 .into_iter()
-                .chain(collection_cost(state))
+                .chain(collection_cost(walk.state()))
                 .collect(),
             };
             (rec.binaries.iter().map(BinaryRecord::binary).collect(), build)
         }
         Source::PgoRustOnly => {
             let bs = spec.build_spec(ctx).context("a built variant has a build")?;
-            let flags = rust_only_flags(ctx, state)?;
+            let flags = rust_only_flags(ctx, walk)?;
             ctx.printer.status("compare", format!("building `{}`: {}", spec.name, spec.description(ctx)));
             let out = cargo_build_for(ctx, &bs, &flags)?;
             // In BOLT mode the pipeline's builds have `strip = false` (BOLT needs
@@ -299,7 +295,7 @@ pub fn prepare(ctx: &Ctx, spec: &Spec, state: &State) -> Result<Ready> {
             // is measured that way too, not 3× bigger with its symbols.
             let strip = if ctx.bolt { Some(ctx.profile_strip()?) } else { None };
             let binaries = as_shipped(&ctx.rustc, out.binaries, &bs.target_dir.join("shipped"), strip)?;
-            let pgo = Walk::new(ctx, state).current::<Optimize>()?;
+            let pgo = walk.current::<Optimize>()?;
             let pgo: Vec<Binary> = pgo.binaries.iter().map(BinaryRecord::binary).collect();
             if same_bytes(&binaries, &pgo) {
                 bail!(
@@ -363,8 +359,8 @@ fn same_bytes(a: &[Binary], b: &[Binary]) -> bool {
 
 /// The PGO build's flags with the C/C++ code compiled by the same clang, but
 /// without the profile, which cc 1.2.x would otherwise take from the rustflags.
-pub(super) fn rust_only_flags(ctx: &Ctx, state: &State) -> Result<Flags> {
-    let profile = Walk::new(ctx, state).current::<Optimize>()?.profile.clone();
+pub(super) fn rust_only_flags(ctx: &Ctx, walk: &Walk) -> Result<Flags> {
+    let profile = walk.current::<Optimize>()?.profile.clone();
     Ok(Flags { rust: crate::cargo::flags::profile_use(ctx.bolt, &profile), c: Some(c_code::no_profile_flags()) })
 }
 
