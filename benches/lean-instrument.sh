@@ -18,8 +18,9 @@
 #      measured round), and prints them per workload with the difference in
 #      percent. Counts are deterministic; times are not.
 #
-# Usage: benches/lean-instrument.sh [--rounds N] [--work DIR] [--pgo-build PATH] PROJECT...
+# Usage: benches/lean-instrument.sh [--rounds N] [--builds-only] [--work DIR] [--pgo-build PATH] PROJECT...
 #   --rounds N        instrumented builds per copy (default 2)
+#   --builds-only     steps 1 and 2 only: the build times
 #   --work DIR        where the copies go (default: a new folder under /tmp)
 #   --pgo-build PATH  use this pgo-build binary instead of building one
 #
@@ -30,12 +31,14 @@ export LC_ALL=C
 usage() { sed -n '/^# Usage:/,/^#$/{/^#$/d;s/^# //;p;}' "${BASH_SOURCE[0]}"; }
 
 rounds=2
+builds_only=false
 work=""
 pgo_build=""
 projects=()
 while (($#)); do
     case $1 in
         --rounds) rounds=${2:?--rounds needs a number}; shift ;;
+        --builds-only) builds_only=true ;;
         --work) work=${2:?--work needs a folder}; shift ;;
         --pgo-build) pgo_build=${2:?--pgo-build needs a path}; shift ;;
         -h | --help) usage; exit 0 ;;
@@ -103,11 +106,13 @@ for project in "${projects[@]}"; do
     lean_s=$(tr ' ' '\n' <<<"${times[lean]}" | grep . | median)
     full_s=$(tr ' ' '\n' <<<"${times[full]}" | grep . | median)
 
-    for kind in lean full; do
-        dir=$work/$kind/$name
-        pgo "$dir" all --no-compare
-        pgo "$dir" compare --counts --counter cachegrind --variants pgo --rounds 1 --warmup 0 --budget 10m
-    done
+    if ! $builds_only; then
+        for kind in lean full; do
+            dir=$work/$kind/$name
+            pgo "$dir" all --no-compare
+            pgo "$dir" compare --counts --counter cachegrind --variants pgo --rounds 1 --warmup 0 --budget 10m
+        done
+    fi
 
     echo
     echo "## $name"
@@ -116,6 +121,8 @@ for project in "${projects[@]}"; do
     echo "|---|---|---|---|"
     awk -v l="$lean_s" -v f="$full_s" -v r="$rounds" \
         'BEGIN {printf "| instrumented build, median of %d (s) | %.1f | %.1f | %.2f× |\n", r, l, f, l / f}'
+    echo "rounds (s): lean ${times[lean]}, full ${times[full]}"
+    $builds_only && continue
     for kind in lean full; do
         grep -E "optimize .*(without profile data|profiled functions)" "$work/$kind/$name.log" | tail -2 |
             sed "s/^ *optimize /  $kind: /"
