@@ -19,7 +19,8 @@
 #   --rounds N        pairs of runs, interleaved (default 3)
 #   --pgo-build PATH  the pgo-build binary (default: this repository's release build)
 # The project's training workloads must be scripts (`run = "workloads/x.sh"`)
-# or commands that use $PGO_BUILD_BIN; its Cargo profile must be `release`.
+# or commands that use $PGO_BUILD_BIN; both flows build the Cargo profile its
+# pgo-build.toml names (`profile`, else `release`).
 #
 # Prints each round's wall times, the medians, and the ratio ours/hand-made with
 # its spread (the lowest and highest of the rounds' ratios). Exit status: 1 when
@@ -55,7 +56,7 @@ profdata=$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata
 work=$(mktemp -d /tmp/versus-handmade.XXXXXX)
 bin=$(cargo metadata --no-deps --format-version 1 --manifest-path "$project/Cargo.toml" |
     python3 -c 'import json,sys; m=json.load(sys.stdin); print([t["name"] for p in m["packages"] for t in p["targets"] if "bin" in t["kind"]][0])')
-# The training workloads' commands, as pgo-build runs them (from its dry run).
+# The training workloads' commands, and the Cargo profile.
 workloads=$(python3 - "$project/pgo-build.toml" <<'PY'
 import sys, tomllib
 c = tomllib.load(open(sys.argv[1], "rb"))
@@ -64,6 +65,9 @@ for w in c.get("workload", []):
         print(w["run"])
 PY
 )
+profile=$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb")).get("profile", "release"))' \
+    "$project/pgo-build.toml")
+profile_dir=$([[ $profile == release ]] && echo release || echo "$profile")
 
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
@@ -78,20 +82,20 @@ handmade() {
     local raw=$work/raw merged=$work/merged.profdata
     rm -rf "$work/hand-a" "$work/hand-b" "$raw" "$merged"
     mkdir -p "$raw"
-    (cd "$project" && RUSTFLAGS="-Cprofile-generate=$raw" cargo build --release --quiet --target "$host" \
+    (cd "$project" && RUSTFLAGS="-Cprofile-generate=$raw" cargo build --profile "$profile" --quiet --target "$host" \
         --target-dir "$work/hand-a")
-    local exe=$work/hand-a/$host/release/$bin
+    local exe=$work/hand-a/$host/$profile_dir/$bin
     while IFS= read -r run; do
         [[ -n $run ]] || continue
         (cd "$project" && PGO_BUILD_BIN=$exe LLVM_PROFILE_FILE="$raw/%4m.profraw" PGO_BUILD_STAGE=train \
             sh -c "$(if [[ -f $project/$run ]]; then echo "\"$project/$run\""; else echo "$run"; fi)" >/dev/null)
     done <<<"$workloads"
     "$profdata" merge -o "$merged" "$raw"
-    (cd "$project" && RUSTFLAGS="-Cprofile-use=$merged" cargo build --release --quiet --target "$host" \
+    (cd "$project" && RUSTFLAGS="-Cprofile-use=$merged" cargo build --profile "$profile" --quiet --target "$host" \
         --target-dir "$work/hand-b")
 }
 
-echo "project: $project; binary $bin; $rounds interleaved pairs; work folder $work"
+echo "project: $project; binary $bin, profile $profile; $rounds interleaved pairs; work folder $work"
 ours_t=()
 hand_t=()
 for ((i = 1; i <= rounds; i++)); do
