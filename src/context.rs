@@ -23,12 +23,12 @@ use crate::cli::Cli;
 use crate::config::BoltProfiling;
 use crate::config::Config;
 use crate::options::{Env, Options};
-use crate::pipeline::hashes::HashCache;
 use crate::printer::Printer;
 use crate::project::{Graph, Layout, Project};
 use crate::toolchain::bolt::{self, BoltTools};
 use crate::toolchain::target::Target;
 use crate::toolchain::{Profdata, RustcInfo, profdata};
+use crate::util::hashes::HashCache;
 
 #[derive(Debug)]
 pub struct Ctx {

@@ -209,7 +209,7 @@ impl Layout {
         self.root.join("state.json")
     }
 
-    /// The content hashes of watched files, by their metadata (`pipeline::hashes`).
+    /// The content hashes of watched files, by their metadata (`util::hashes`).
     pub fn hash_cache(&self) -> PathBuf {
         self.root.join("hash-cache.json")
     }

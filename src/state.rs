@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cargo::{Binary, Settings};
 use crate::config::Workload;
-use crate::pipeline::hashes::HashCache;
+use crate::util::hashes::HashCache;
 use crate::util::{sha256_file, write_atomic};
 
 /// Bumped when the record's shape changes; an older record is treated as absent.

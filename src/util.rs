@@ -1,5 +1,6 @@
 //! Small helpers shared by the stages: atomic file writes, content hashes, durations.
 
+pub mod hashes;
 pub mod percent;
 
 use std::fs;

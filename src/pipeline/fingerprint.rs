@@ -34,11 +34,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Stage;
-use super::hashes::HashCache;
 use crate::cargo::Settings;
 use crate::cargo::flags::UserFlags;
 use crate::config::{Run, Workload};
 use crate::context::Ctx;
+use crate::util::hashes::HashCache;
 
 /// A stage's fingerprint: input field (or `files`) → hash.
 pub type Fingerprint = BTreeMap<String, String>;

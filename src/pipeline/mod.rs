@@ -25,7 +25,6 @@
 //! a run would do.
 
 pub mod fingerprint;
-pub mod hashes;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -40,7 +39,7 @@ use serde::de::DeserializeOwned;
 
 use crate::context::Ctx;
 use crate::state::{Entry, State, now};
-use hashes::HashCache;
+use crate::util::hashes::HashCache;
 
 pub use crate::state::StageId;
 

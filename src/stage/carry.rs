@@ -22,10 +22,10 @@ use crate::carry::{Coverage, TargetFunction, carry, probe_profile_text};
 use crate::context::Ctx;
 use crate::functions::{crate_of, percent};
 use crate::pipeline::fingerprint::{BuildInputs, Fingerprint, build_files, compiled_sources};
-use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{Stage, StageId};
 use crate::project::{BuildKind, Layout};
 use crate::state::{CarryRecord, Entry, State};
+use crate::util::hashes::HashCache;
 use crate::util::{human_duration, sha256_file, write_atomic};
 
 /// Exit code of `--min-coverage` (docs/config.md).

@@ -17,10 +17,10 @@ use crate::cargo::cargo_config::resolve_profile;
 use crate::cargo::lean::{self, LEAN_FLAG};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::{BuildInputs, Fingerprint, build_files, compiled_sources};
-use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
 use crate::state::{BinaryRecord, Entry, InstrumentRecord, State, binaries_id, binaries_intact};
+use crate::util::hashes::HashCache;
 use crate::util::{human_duration, human_size, plural};
 
 /// The instrument stage.

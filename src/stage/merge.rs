@@ -21,12 +21,12 @@ use super::train::{Train, TrainOptions};
 use crate::cli::MergeArgs;
 use crate::config::Use;
 use crate::context::Ctx;
-use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{self, Stage, StageId};
 use crate::process::Cmd;
 use crate::state::{Entry, MergeRecord, State, TrainRecord};
 use crate::toolchain::Profdata;
 use crate::toolchain::profdata::merge::FailureMode;
+use crate::util::hashes::HashCache;
 use crate::util::{human_duration, human_size, plural, sha256_file, write_atomic};
 use crate::workload::collect::raw_profile_paths;
 

@@ -21,12 +21,12 @@ use crate::cargo::profile_warnings::{self, ProfileWarnings};
 use crate::cli::{DEFAULT_MAX_UNPROFILED, OptimizeArgs};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::{BuildInputs, Fingerprint, build_files, compiled_sources};
-use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{Stage, StageId};
 use crate::project::BuildKind;
 use crate::stage::deliver::Evidence;
 use crate::state::{BinaryRecord, Entry, OptimizeRecord, State, binaries_id, binaries_intact};
 use crate::toolchain::profdata::show::read_listing;
+use crate::util::hashes::HashCache;
 use crate::util::{copy_atomic, human_duration, human_size, plural, sha256_file};
 
 impl OptimizeArgs {

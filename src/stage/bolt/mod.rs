@@ -38,12 +38,12 @@ use crate::cli::{BoltArgs, BoltCommandArgs};
 use crate::config::{BoltProfiling, Config, Use, Workload};
 use crate::context::Ctx;
 use crate::pipeline::fingerprint::WorkloadInput;
-use crate::pipeline::hashes::HashCache;
 use crate::pipeline::{Stage, StageId};
 use crate::process::Cmd;
 use crate::stage::deliver::Evidence;
 use crate::state::{BinaryRecord, BoltRecord, Entry, State, binaries_id, binaries_intact};
 use crate::toolchain::bolt::BoltTools;
+use crate::util::hashes::HashCache;
 use crate::util::{copy_atomic, human_duration, human_size};
 
 /// llvm-bolt's optimization flags: the current recommended set (BOLT 22 deprecates
