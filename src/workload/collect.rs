@@ -59,9 +59,8 @@ pub fn collect(
             bar.set_message(w.name.clone());
             let staging = run_dir.join(&w.name);
             std::fs::create_dir_all(&staging).with_context(|| format!("could not create {}", staging.display()))?;
-            let continuous = ctx.config.continuous_profiles();
             let log = workload::log_path(ctx, phase, w);
-            let env = profile_env(&staging, continuous, Files::Pooled);
+            let env = profile_env(&staging, ctx.config.continuous_profiles(), Files::Pooled);
             let cmd = workload::command(ctx, w, phase, binaries, &env)?;
             let mut finished = workload::run(ctx, w, &cmd, &log)?;
             let stopped = stop_leftovers(binaries, &env);
@@ -72,23 +71,9 @@ pub fn collect(
                      process, so that theirs are not counted; have the workload wait for every process it starts",
                     w.name,
                     plural(stopped.len(), "process", "processes"),
-                    stopped.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                    pid_list(&stopped)
                 ));
-                std::fs::remove_dir_all(&staging)?;
-                std::fs::create_dir_all(&staging)?;
-                let env = profile_env(&staging, continuous, Files::PerProcess);
-                let cmd = workload::command(ctx, w, phase, binaries, &env)?;
-                finished = workload::run(ctx, w, &cmd, &log)?;
-                let stopped = stop_leftovers(binaries, &env);
-                if !stopped.is_empty() {
-                    ctx.printer.warn(format!(
-                        "workload `{}` left {} behind again (pid {}); their profiles are dropped",
-                        w.name,
-                        plural(stopped.len(), "process", "processes"),
-                        stopped.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
-                    ));
-                    drop_profiles_of(&staging, &stopped)?;
-                }
+                finished = run_per_process(ctx, w, phase, binaries, &staging, &log)?;
             }
             if !finished.outcome.success() {
                 return Err(workload::failed(w, phase.doing(), &finished, &log));
@@ -137,6 +122,39 @@ pub fn collect(
     }
     let _ = std::fs::remove_dir_all(&run_dir);
     Ok(done.into_iter().map(|(r, _)| r).collect())
+}
+
+/// Runs workload `w` again into an emptied `staging`, with one raw profile per
+/// process, and drops the profiles of the processes it leaves behind this time.
+fn run_per_process(
+    ctx: &Ctx,
+    w: &Workload,
+    phase: Phase,
+    binaries: &[Binary],
+    staging: &Path,
+    log: &Path,
+) -> Result<crate::process::Finished> {
+    std::fs::remove_dir_all(staging)?;
+    std::fs::create_dir_all(staging)?;
+    let env = profile_env(staging, ctx.config.continuous_profiles(), Files::PerProcess);
+    let cmd = workload::command(ctx, w, phase, binaries, &env)?;
+    let finished = workload::run(ctx, w, &cmd, log)?;
+    let stopped = stop_leftovers(binaries, &env);
+    if !stopped.is_empty() {
+        ctx.printer.warn(format!(
+            "workload `{}` left {} behind again (pid {}); their profiles are dropped",
+            w.name,
+            plural(stopped.len(), "process", "processes"),
+            pid_list(&stopped)
+        ));
+        drop_profiles_of(staging, &stopped)?;
+    }
+    Ok(finished)
+}
+
+/// `123, 456`.
+fn pid_list(pids: &[u32]) -> String {
+    pids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// Stops the processes that outlived a workload — any process that carries its
